@@ -1,0 +1,39 @@
+"""The ``streamstack`` command line. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from streamstack.cli.airflow import airflow
+from streamstack.cli.stack import stack
+from streamstack.cli.topics import topics
+from streamstack.errors import StreamstackError
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens underneath.")
+def cli(verbose: bool) -> None:
+    """streamstack: Kafka, Spark, Pinot and data quality, orchestrated by Airflow."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+cli.add_command(airflow)
+cli.add_command(stack)
+cli.add_command(topics)
+
+
+def main() -> None:
+    """Entry point: errors of ours print as one clear message and exit 1, no traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except StreamstackError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)

@@ -1,0 +1,47 @@
+"""``streamstack topics apply|list``: reconcile the broker with config/topics.yaml."""
+
+from __future__ import annotations
+
+import click
+
+from streamstack.settings import Settings
+
+
+@click.group()
+def topics() -> None:
+    """Kafka topics as code (config/topics.yaml)."""
+
+
+@topics.command()
+@click.option("--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml).")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+def apply(path: str | None, dry_run: bool) -> None:
+    """Create missing topics, repair drifted configs, grow partitions; refuse unsafe changes."""
+    from streamstack.topics import TopicAdmin, load_topics
+
+    settings = Settings.from_env()
+    specs = load_topics(path or settings.topics_file)
+    result = TopicAdmin(settings.kafka_client_config()).apply(specs, dry_run=dry_run)
+    for line in result.lines():
+        click.echo(line)
+
+
+@topics.command(name="list")
+@click.option("--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml).")
+def list_(path: str | None) -> None:
+    """List the declared topics as they are on the broker, with partitions and configs."""
+    from streamstack.topics import TopicAdmin, load_topics
+
+    settings = Settings.from_env()
+    specs = load_topics(path or settings.topics_file)
+    admin = TopicAdmin(settings.kafka_client_config())
+    states = admin.describe([s.name for s in specs.topics])
+    for spec, state in zip(specs.topics, states, strict=True):
+        if state is None:
+            click.echo(f"{spec.name:<28} MISSING (run `streamstack topics apply`)")
+            continue
+        configs = ", ".join(f"{k}={v}" for k, v in sorted(state.overrides.items()))
+        key = f"key={spec.key}" if spec.key else "keyless"
+        click.echo(f"{state.name:<28} partitions={state.partitions} rf={state.replication_factor} {key:<20} {configs}")
+    if any(state is None for state in states):
+        raise SystemExit(3)

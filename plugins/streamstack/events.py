@@ -1,0 +1,150 @@
+"""The event schemas: field names, order and types of every record on the topics.
+
+Defined once here and read everywhere: the generator serialises in this order, the Spark jobs
+build their ``StructType`` from it, the quality suite and the Pinot schemas are checked against
+it. Pure Python with no third-party import, so a Spark job can import it on its own.
+
+Types are logical: ``string``, ``int``, ``long``, ``double`` (money, 2 decimals), ``boolean``,
+``timestamp`` (a UTC string ``YYYY-MM-DD HH:MM:SS.ffffff``, always 6 fraction digits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+#: The same format for Pinot's ``SIMPLE_DATE_FORMAT`` and Java's ``DateTimeFormatter``.
+TIMESTAMP_JAVA_PATTERN = "yyyy-MM-dd HH:mm:ss.SSSSSS"
+
+MEMBER_DISCOUNT = 0.10
+SUPPLEMENT_PRICE = 1.99
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an event: its name, logical type and whether it may be null."""
+
+    name: str
+    type: str
+    nullable: bool = False
+
+
+def _fields(*spec: tuple[str, str]) -> tuple[Field, ...]:
+    return tuple(Field(name, type_) for name, type_ in spec)
+
+
+PRODUCT = _fields(
+    ("event_time", "timestamp"),
+    ("product_id", "string"),
+    ("category", "string"),
+    ("item", "string"),
+    ("size", "string"),
+    ("cogs", "double"),
+    ("price", "double"),
+    ("inventory_level", "int"),
+    ("contains_fruit", "boolean"),
+    ("contains_veggies", "boolean"),
+    ("contains_nuts", "boolean"),
+    ("contains_caffeine", "boolean"),
+    ("propensity_to_buy", "int"),
+)
+
+PURCHASE = _fields(
+    ("transaction_time", "timestamp"),
+    ("transaction_id", "string"),
+    ("line_number", "int"),
+    ("product_id", "string"),
+    ("price", "double"),
+    ("quantity", "int"),
+    ("is_member", "boolean"),
+    ("member_discount", "double"),
+    ("add_supplements", "boolean"),
+    ("supplement_price", "double"),
+    ("total_purchase", "double"),
+)
+
+INVENTORY = _fields(
+    ("event_time", "timestamp"),
+    ("product_id", "string"),
+    ("existing_level", "int"),
+    ("stock_quantity", "int"),
+    ("new_level", "int"),
+)
+
+RUNNING_TOTAL = _fields(
+    ("event_time", "timestamp"),
+    ("product_id", "string"),
+    ("transactions", "long"),
+    ("quantities", "long"),
+    ("sales", "double"),
+)
+
+PURCHASE_ENRICHED = _fields(
+    ("transaction_time", "timestamp"),
+    ("transaction_timestamp", "long"),
+    ("transaction_id", "string"),
+    ("line_number", "int"),
+    ("product_id", "string"),
+    ("product_category", "string"),
+    ("product_name", "string"),
+    ("product_size", "string"),
+    ("product_cogs", "double"),
+    ("product_price", "double"),
+    ("contains_fruit", "boolean"),
+    ("contains_veggies", "boolean"),
+    ("contains_nuts", "boolean"),
+    ("contains_caffeine", "boolean"),
+    ("purchase_price", "double"),
+    ("purchase_quantity", "int"),
+    ("is_member", "boolean"),
+    ("member_discount", "double"),
+    ("add_supplements", "boolean"),
+    ("supplement_price", "double"),
+    ("total_purchase", "double"),
+)
+
+#: Dead-letter records: the original payload kept as text, with why and where it was rejected.
+INVALID_PURCHASE = (
+    Field("source_topic", "string"),
+    Field("source_partition", "int", nullable=True),
+    Field("source_offset", "long", nullable=True),
+    Field("rejected_at", "timestamp"),
+    Field("rejected_by", "string"),
+    Field("reason", "string"),
+    Field("payload", "string", nullable=True),
+)
+
+#: Event type -> fields; the keys are the logical topic names of ``config/topics.yaml``.
+SCHEMAS: dict[str, tuple[Field, ...]] = {
+    "products": PRODUCT,
+    "purchases": PURCHASE,
+    "inventories": INVENTORY,
+    "running_totals": RUNNING_TOTAL,
+    "purchases_enriched": PURCHASE_ENRICHED,
+    "purchases_invalid": INVALID_PURCHASE,
+}
+
+
+def field_names(fields: tuple[Field, ...]) -> list[str]:
+    return [f.name for f in fields]
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Format a datetime as the events' UTC timestamp (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an event timestamp; raises ``ValueError`` unless it has exactly 6 fraction digits."""
+    moment = datetime.strptime(text, TIMESTAMP_FORMAT)
+    if len(text) != 26:
+        raise ValueError(f"timestamp {text!r} is not 'YYYY-MM-DD HH:MM:SS.ffffff'")
+    return moment.replace(tzinfo=UTC)
+
+
+def total_purchase(price: float, quantity: int, supplement_price: float, member_discount: float) -> float:
+    """The line total of PRODUCT.md section 2, rounded to cents."""
+    return round(quantity * (price + supplement_price) * (1 - member_discount), 2)

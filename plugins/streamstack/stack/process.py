@@ -1,0 +1,133 @@
+"""A background process with a pid file and a log file, safe against stale and reused pids.
+
+A service started by ``stack up`` must outlive the CLI, and ``stack down`` must stop exactly
+what ``up`` started, never an unrelated process that happens to reuse the pid. So each process
+gets an identity in its environment (``STREAMSTACK_SERVICE_ID``) that is checked through
+``/proc/<pid>/environ`` before the pid is trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections import deque
+from pathlib import Path
+
+from streamstack.errors import StackError
+
+ID_VARIABLE = "STREAMSTACK_SERVICE_ID"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped) counts as dead.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _environ_has(pid: int, entry: str) -> bool:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return entry.encode() in raw.split(b"\0")
+
+
+class ManagedProcess:
+    """One long-running child process of the stack.
+
+    :param name: the service name, used for the pid and log file names.
+    :param run_dir: where ``<name>.pid`` and ``<name>.log`` live.
+    """
+
+    def __init__(self, name: str, run_dir: Path) -> None:
+        self.name = name
+        self.run_dir = run_dir
+        self.pid_file = run_dir / f"{name}.pid"
+        self.log_file = run_dir / f"{name}.log"
+        self.identity = f"{ID_VARIABLE}={name}@{run_dir.resolve()}"
+        self.notes: list[str] = []
+
+    def pid(self) -> int | None:
+        """The pid of the running process, or None; removes a stale pid file on the way."""
+        if not self.pid_file.exists():
+            return None
+        text = self.pid_file.read_text().strip()
+        pid = int(text) if text.isdigit() else None
+        if pid is not None and _alive(pid) and _environ_has(pid, self.identity):
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        self.notes.append(f"removed stale pid file {self.pid_file} (pid {text or '?'} is not our {self.name})")
+        return None
+
+    def start(self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
+        """Start ``command`` detached (own session), output appended to the log file."""
+        if self.pid() is not None:
+            raise StackError(f"{self.name} is already running (pid file {self.pid_file})")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        child_env = {**os.environ, **(env or {})}
+        key, _, value = self.identity.partition("=")
+        child_env[key] = value
+        with open(self.log_file, "ab") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(command)}\n".encode())
+            log.flush()
+            proc = subprocess.Popen(  # noqa: S603 - the command is built by the service, not user input
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd or self.run_dir,
+                env=child_env,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(f"{proc.pid}\n")
+        self._popen = proc
+        return proc.pid
+
+    def exited(self) -> int | None:
+        """Exit code if the process started by this object has ended, else None."""
+        proc = getattr(self, "_popen", None)
+        return proc.poll() if proc is not None else None
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the process group: SIGTERM, then SIGKILL after ``timeout``. False if nothing ran."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            self._reap()
+            time.sleep(0.2)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            while _alive(pid):
+                self._reap()
+                time.sleep(0.1)
+        self._reap()
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def _reap(self) -> None:
+        proc = getattr(self, "_popen", None)
+        if proc is not None:
+            proc.poll()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_file.exists():
+            return f"(no log file at {self.log_file})"
+        with open(self.log_file, errors="replace") as f:
+            return "".join(deque(f, maxlen=lines))

@@ -1,0 +1,54 @@
+"""The stack: the ordered list of local services, started in sequence and stopped in reverse."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+
+from streamstack.errors import StackError
+from streamstack.settings import Settings
+from streamstack.stack.kafka import KafkaService
+from streamstack.stack.pinot import PinotService, PinotZookeeperService
+from streamstack.stack.service import Service, ServiceStatus
+
+#: Start order. Later services (Pinot, Airflow) depend on earlier ones (Kafka).
+SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [KafkaService, PinotZookeeperService, PinotService]
+
+
+class Stack:
+    """All local services of one state directory."""
+
+    def __init__(self, settings: Settings | None = None, names: list[str] | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.services = [factory(self.settings) for factory in SERVICE_FACTORIES]
+        known = [s.name for s in self.services]
+        if names:
+            unknown = sorted(set(names) - set(known))
+            if unknown:
+                raise StackError(f"unknown service(s) {unknown}; known: {known}")
+            self.services = [s for s in self.services if s.name in names]
+
+    def up(self, report: Callable[[str], None] = print) -> None:
+        for service in self.services:
+            report(service.up())
+
+    def down(self, report: Callable[[str], None] = print) -> None:
+        for service in reversed(self.services):
+            report(service.down())
+
+    def status(self) -> list[ServiceStatus]:
+        return [service.status() for service in self.services]
+
+    def reset(self, report: Callable[[str], None] = print) -> None:
+        """Stop and delete the state of the selected services (data, logs, pid files)."""
+        for service in reversed(self.services):
+            service.down()
+            if service.state_dir.exists():
+                shutil.rmtree(service.state_dir)
+            report(f"{service.name}: state deleted ({service.state_dir})")
+
+    def get(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise StackError(f"service {name!r} is not part of this stack")

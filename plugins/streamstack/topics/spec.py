@@ -1,0 +1,223 @@
+"""Parse and validate ``config/topics.yaml``.
+
+Topics are declared under a logical name (``purchases``) that code uses, with the real topic
+name beside it (``demo.purchases``): topic names live in this one file and are read everywhere.
+Every mistake is reported with the file, the topic and the key, because a typo in a topic
+config is otherwise silently ignored by nothing but the broker's rejection at apply time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from streamstack.errors import ConfigError
+from streamstack.settings import Settings
+
+TOPIC_KEYS = {"name", "partitions", "replication_factor", "key", "description", "configs"}
+TOP_KEYS = {"defaults", "topics"}
+DEFAULT_KEYS = {"replication_factor", "configs"}
+LEGAL_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+#: Topic-level configs of Kafka 4.x (``org.apache.kafka.common.config.TopicConfig``).
+KAFKA_TOPIC_CONFIGS = frozenset(
+    {
+        "cleanup.policy",
+        "compression.type",
+        "compression.gzip.level",
+        "compression.lz4.level",
+        "compression.zstd.level",
+        "delete.retention.ms",
+        "file.delete.delay.ms",
+        "flush.messages",
+        "flush.ms",
+        "follower.replication.throttled.replicas",
+        "index.interval.bytes",
+        "leader.replication.throttled.replicas",
+        "local.retention.bytes",
+        "local.retention.ms",
+        "max.compaction.lag.ms",
+        "max.message.bytes",
+        "message.timestamp.after.max.ms",
+        "message.timestamp.before.max.ms",
+        "message.timestamp.type",
+        "min.cleanable.dirty.ratio",
+        "min.compaction.lag.ms",
+        "min.insync.replicas",
+        "preallocate",
+        "remote.storage.enable",
+        "remote.log.copy.disable",
+        "remote.log.delete.on.disable",
+        "retention.bytes",
+        "retention.ms",
+        "segment.bytes",
+        "segment.index.bytes",
+        "segment.jitter.ms",
+        "segment.ms",
+        "unclean.leader.election.enable",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """The declared state of one topic.
+
+    :param logical: the name code refers to (``purchases``).
+    :param name: the Kafka topic name (``demo.purchases``).
+    :param key: the event field used as message key, or None for keyless topics.
+    """
+
+    logical: str
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str] = field(default_factory=dict)
+    key: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TopicSpecs:
+    """All declared topics of one file, addressable by logical name."""
+
+    file: Path
+    topics: tuple[TopicSpec, ...]
+
+    def __getitem__(self, logical: str) -> TopicSpec:
+        for spec in self.topics:
+            if spec.logical == logical:
+                return spec
+        raise ConfigError(
+            f"no topic '{logical}' declared (known: {', '.join(s.logical for s in self.topics)})",
+            file=self.file,
+            key=f"topics.{logical}",
+        )
+
+    def __iter__(self) -> Iterator[TopicSpec]:
+        return iter(self.topics)
+
+    def names(self) -> dict[str, str]:
+        return {spec.logical: spec.name for spec in self.topics}
+
+
+def _config_value(value: Any, file: Path, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str) and str(value) != "":
+        return str(value)
+    raise ConfigError(f"value {value!r} must be a non-empty string, number or boolean", file=file, key=key)
+
+
+def _configs(raw: Any, file: Path, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError("must be a mapping of Kafka topic configs", file=file, key=where)
+    out = {}
+    for name, value in raw.items():
+        if name not in KAFKA_TOPIC_CONFIGS:
+            raise ConfigError(
+                f"unknown Kafka topic config '{name}'", file=file, key=f"{where}.{name}"
+            )
+        out[name] = _config_value(value, file, f"{where}.{name}")
+    return out
+
+
+def _positive_int(value: Any, file: Path, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"must be a positive integer, got {value!r}", file=file, key=key)
+    return value
+
+
+def parse_topics(data: Any, file: Path) -> TopicSpecs:
+    """Validate the loaded YAML document ``data`` read from ``file``."""
+    if not isinstance(data, dict):
+        raise ConfigError("the document must be a mapping with a 'topics' key", file=file)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"unknown key (allowed: {sorted(TOP_KEYS)})", file=file, key=str(key))
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError("must be a mapping", file=file, key="defaults")
+    for key in defaults:
+        if key not in DEFAULT_KEYS:
+            raise ConfigError(f"unknown key (allowed: {sorted(DEFAULT_KEYS)})", file=file, key=f"defaults.{key}")
+    default_rf = _positive_int(defaults.get("replication_factor", 1), file, "defaults.replication_factor")
+    default_configs = _configs(defaults.get("configs"), file, "defaults.configs")
+
+    raw_topics = data.get("topics")
+    if not isinstance(raw_topics, dict) or not raw_topics:
+        raise ConfigError("must be a non-empty mapping of logical name -> topic", file=file, key="topics")
+    specs, seen = [], {}
+    for logical, raw in raw_topics.items():
+        where = f"topics.{logical}"
+        if not isinstance(raw, dict):
+            raise ConfigError("must be a mapping", file=file, key=where)
+        for key in raw:
+            if key not in TOPIC_KEYS:
+                raise ConfigError(
+                    f"unknown key in topic '{logical}' (allowed: {sorted(TOPIC_KEYS)})", file=file, key=f"{where}.{key}"
+                )
+        name = raw.get("name")
+        if not isinstance(name, str) or not LEGAL_TOPIC_NAME.match(name) or name in {".", ".."}:
+            raise ConfigError(f"'{name}' is not a legal Kafka topic name", file=file, key=f"{where}.name")
+        if name in seen:
+            raise ConfigError(f"topic name '{name}' is also declared by '{seen[name]}'", file=file, key=f"{where}.name")
+        seen[name] = logical
+        if "partitions" not in raw:
+            raise ConfigError("is required", file=file, key=f"{where}.partitions")
+        key = raw.get("key")
+        if key is not None and not isinstance(key, str):
+            raise ConfigError("must be an event field name", file=file, key=f"{where}.key")
+        specs.append(
+            TopicSpec(
+                logical=str(logical),
+                name=name,
+                partitions=_positive_int(raw["partitions"], file, f"{where}.partitions"),
+                replication_factor=_positive_int(
+                    raw.get("replication_factor", default_rf), file, f"{where}.replication_factor"
+                ),
+                configs={**default_configs, **_configs(raw.get("configs"), file, f"{where}.configs")},
+                key=key,
+                description=str(raw.get("description", "")),
+            )
+        )
+    for spec in specs:
+        if "compact" in spec.configs.get("cleanup.policy", "") and not spec.key:
+            raise ConfigError(
+                "a compacted topic needs a message key (compaction rejects keyless records)",
+                file=file,
+                key=f"topics.{spec.logical}.key",
+            )
+    return TopicSpecs(file=file, topics=tuple(specs))
+
+
+def load_topics(path: Path | str | None = None) -> TopicSpecs:
+    """Read and validate a topics file (default: ``config/topics.yaml`` of the settings)."""
+    file = Path(path) if path else Settings.from_env().topics_file
+    try:
+        text = file.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read topics file: {exc.strerror}", file=file) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
+    return parse_topics(data, file)
+
+
+@lru_cache(maxsize=8)
+def _cached(path: str) -> TopicSpecs:
+    return load_topics(path)
+
+
+def topic_name(logical: str, path: Path | str | None = None) -> str:
+    """The Kafka topic name of a logical topic, e.g. ``topic_name("purchases") == "demo.purchases"``."""
+    return _cached(str(path or Settings.from_env().topics_file))[logical].name
