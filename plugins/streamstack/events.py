@@ -104,6 +104,16 @@ PURCHASE_ENRICHED = _fields(
     ("total_purchase", "double"),
 )
 
+#: Sales per product in 10-minute event-time windows sliding every 5 minutes (Spark ``sales_windows``).
+SALES_WINDOW = _fields(
+    ("window_start", "timestamp"),
+    ("window_end", "timestamp"),
+    ("product_id", "string"),
+    ("transactions", "long"),
+    ("drinks", "long"),
+    ("sales", "double"),
+)
+
 #: Dead-letter records: the original payload kept as text, with why and where it was rejected.
 INVALID_PURCHASE = (
     Field("source_topic", "string"),
@@ -122,6 +132,7 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     "inventories": INVENTORY,
     "running_totals": RUNNING_TOTAL,
     "purchases_enriched": PURCHASE_ENRICHED,
+    "sales_windows": SALES_WINDOW,
     "purchases_invalid": INVALID_PURCHASE,
 }
 

@@ -34,8 +34,12 @@ def embedded_env(settings: Settings) -> dict[str, str]:
 def migrate(settings: Settings) -> None:
     """Create or upgrade the metadata DB (idempotent; ~3 s on SQLite)."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(  # noqa: S603
-        [airflow_executable(), "db", "migrate"], env=embedded_env(settings), capture_output=True, text=True, check=False
+    proc = subprocess.run(
+        [airflow_executable(), "db", "migrate"],
+        env=embedded_env(settings),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise StackError(f"`airflow db migrate` failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
@@ -47,5 +51,5 @@ def airflow(args: tuple[str, ...]) -> None:
     """Run the Airflow CLI against the embedded stack, e.g. `streamstack airflow dags test kafka_topics`."""
     settings = Settings.from_env()
     migrate(settings)
-    proc = subprocess.run([airflow_executable(), *args], env=embedded_env(settings), check=False)  # noqa: S603
+    proc = subprocess.run([airflow_executable(), *args], env=embedded_env(settings), check=False)
     raise SystemExit(proc.returncode)

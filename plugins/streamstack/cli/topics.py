@@ -13,7 +13,9 @@ def topics() -> None:
 
 
 @topics.command()
-@click.option("--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml).")
+@click.option(
+    "--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml)."
+)
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 def apply(path: str | None, dry_run: bool) -> None:
     """Create missing topics, repair drifted configs, grow partitions; refuse unsafe changes."""
@@ -27,7 +29,9 @@ def apply(path: str | None, dry_run: bool) -> None:
 
 
 @topics.command(name="list")
-@click.option("--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml).")
+@click.option(
+    "--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml)."
+)
 def list_(path: str | None) -> None:
     """List the declared topics as they are on the broker, with partitions and configs."""
     from streamstack.topics import TopicAdmin, load_topics
@@ -42,6 +46,8 @@ def list_(path: str | None) -> None:
             continue
         configs = ", ".join(f"{k}={v}" for k, v in sorted(state.overrides.items()))
         key = f"key={spec.key}" if spec.key else "keyless"
-        click.echo(f"{state.name:<28} partitions={state.partitions} rf={state.replication_factor} {key:<20} {configs}")
+        click.echo(
+            f"{state.name:<28} partitions={state.partitions} rf={state.replication_factor} {key:<20} {configs}"
+        )
     if any(state is None for state in states):
         raise SystemExit(3)

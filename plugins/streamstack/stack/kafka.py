@@ -52,7 +52,7 @@ class KafkaService(Service):
 
     def _storage_tool(self, *args: str) -> str:
         cmd = [find_java(), "-cp", self.classpath, self._log4j(), "kafka.tools.StorageTool", *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise StackError(
                 f"kafka: StorageTool {args[0]} failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-2000:]}"

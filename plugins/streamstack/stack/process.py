@@ -68,7 +68,9 @@ class ManagedProcess:
         if pid is not None and _alive(pid) and _environ_has(pid, self.identity):
             return pid
         self.pid_file.unlink(missing_ok=True)
-        self.notes.append(f"removed stale pid file {self.pid_file} (pid {text or '?'} is not our {self.name})")
+        self.notes.append(
+            f"removed stale pid file {self.pid_file} (pid {text or '?'} is not our {self.name})"
+        )
         return None
 
     def start(self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
@@ -82,7 +84,7 @@ class ManagedProcess:
         with open(self.log_file, "ab") as log:
             log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(command)}\n".encode())
             log.flush()
-            proc = subprocess.Popen(  # noqa: S603 - the command is built by the service, not user input
+            proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -10,6 +10,7 @@ Re-running it changes nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,8 +20,8 @@ from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
     ConfigEntry,
-    ConfigSource,
     ConfigResource,
+    ConfigSource,
     NewPartitions,
     NewTopic,
     ResourceType,
@@ -68,12 +69,21 @@ class ApplyResult:
 
     def lines(self) -> list[str]:
         prefix = "would " if self.dry_run else ""
-        out = [f"{c.topic:<28} {prefix if c.action != 'unchanged' else ''}{c.action}  {c.detail}".rstrip() for c in self.changes]
-        out.append(f"{len(self.changed)} change(s){' planned' if self.dry_run else ''}, {len(self.changes) - len(self.changed)} topic(s) unchanged")
+        out = [
+            f"{c.topic:<28} {prefix if c.action != 'unchanged' else ''}{c.action}  {c.detail}".rstrip()
+            for c in self.changes
+        ]
+        out.append(
+            f"{len(self.changed)} change(s){' planned' if self.dry_run else ''}, {len(self.changes) - len(self.changed)} topic(s) unchanged"
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "changes": [asdict(c) for c in self.changes], "changed": len(self.changed)}
+        return {
+            "dry_run": self.dry_run,
+            "changes": [asdict(c) for c in self.changes],
+            "changed": len(self.changed),
+        }
 
 
 def _normalise(name: str, value: str | None) -> str | None:
@@ -105,11 +115,13 @@ class TopicAdmin:
         self.admin = client if isinstance(client, AdminClient) else admin_client(dict(client))
         self.timeout = timeout
 
-    def _metadata(self):  # noqa: ANN202 - confluent's ClusterMetadata
+    def _metadata(self):
         try:
             return self.admin.list_topics(timeout=self.timeout)
         except KafkaException as exc:
-            raise StackError(f"cannot reach the Kafka cluster: {exc.args[0].str() if exc.args else exc}") from exc
+            raise StackError(
+                f"cannot reach the Kafka cluster: {exc.args[0].str() if exc.args else exc}"
+            ) from exc
 
     def describe(self, names: Iterable[str]) -> list[TopicState | None]:
         """The broker state of each topic, None where the topic does not exist."""
@@ -152,7 +164,11 @@ class TopicAdmin:
             if state is None:
                 cfg = ", ".join(f"{k}={v}" for k, v in sorted(spec.configs.items()))
                 changes.append(
-                    Change(spec.name, "create", f"partitions={spec.partitions} rf={spec.replication_factor} {cfg}".strip())
+                    Change(
+                        spec.name,
+                        "create",
+                        f"partitions={spec.partitions} rf={spec.replication_factor} {cfg}".strip(),
+                    )
                 )
                 continue
             if spec.partitions < state.partitions:
@@ -172,7 +188,11 @@ class TopicAdmin:
             }
             if drift:
                 changes.append(
-                    Change(spec.name, "alter-configs", ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in drift.items()))
+                    Change(
+                        spec.name,
+                        "alter-configs",
+                        ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in drift.items()),
+                    )
                 )
             if spec.partitions > state.partitions:
                 detail = f"{state.partitions} -> {spec.partitions}"
@@ -198,7 +218,10 @@ class TopicAdmin:
         grows = [by_name[c.topic] for c in changes if c.action == "add-partitions"]
         if creates:
             futures = self.admin.create_topics(
-                [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in creates],
+                [
+                    NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs))
+                    for s in creates
+                ],
                 operation_timeout=self.timeout,
                 request_timeout=self.timeout,
             )
@@ -209,12 +232,16 @@ class TopicAdmin:
                     ResourceType.TOPIC,
                     s.name,
                     incremental_configs=[
-                        ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in s.configs.items()
+                        ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                        for k, v in s.configs.items()
                     ],
                 )
                 for s in alters
             ]
-            _wait(self.admin.incremental_alter_configs(resources, request_timeout=self.timeout), "altering topic configs")
+            _wait(
+                self.admin.incremental_alter_configs(resources, request_timeout=self.timeout),
+                "altering topic configs",
+            )
         if grows:
             _wait(
                 self.admin.create_partitions(
@@ -224,9 +251,30 @@ class TopicAdmin:
                 ),
                 "adding partitions",
             )
+        if result.changed:
+            self._await_convergence(specs)
         for change in result.changed:
             log.info("%s: %s %s", change.topic, change.action, change.detail)
         return result
+
+    def _await_convergence(self, specs: list[TopicSpec]) -> None:
+        """Wait until the brokers show the declared state.
+
+        In KRaft mode a completed admin request means the controller committed the change;
+        brokers apply it from the metadata log a moment later. Returning only when a fresh
+        plan is empty makes ``apply`` a real barrier: the next run, or the next task, sees
+        the topics as declared.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            pending = [c for c in self.plan(specs) if c.action != "unchanged"]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TopicReconcileError(
+                    f"topics did not reach the declared state within {self.timeout:.0f}s: {pending}"
+                )
+            time.sleep(0.2)
 
     @staticmethod
     def _wait_create(futures: dict[str, Any]) -> None:

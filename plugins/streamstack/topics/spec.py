@@ -123,9 +123,7 @@ def _configs(raw: Any, file: Path, where: str) -> dict[str, str]:
     out = {}
     for name, value in raw.items():
         if name not in KAFKA_TOPIC_CONFIGS:
-            raise ConfigError(
-                f"unknown Kafka topic config '{name}'", file=file, key=f"{where}.{name}"
-            )
+            raise ConfigError(f"unknown Kafka topic config '{name}'", file=file, key=f"{where}.{name}")
         out[name] = _config_value(value, file, f"{where}.{name}")
     return out
 
@@ -148,7 +146,9 @@ def parse_topics(data: Any, file: Path) -> TopicSpecs:
         raise ConfigError("must be a mapping", file=file, key="defaults")
     for key in defaults:
         if key not in DEFAULT_KEYS:
-            raise ConfigError(f"unknown key (allowed: {sorted(DEFAULT_KEYS)})", file=file, key=f"defaults.{key}")
+            raise ConfigError(
+                f"unknown key (allowed: {sorted(DEFAULT_KEYS)})", file=file, key=f"defaults.{key}"
+            )
     default_rf = _positive_int(defaults.get("replication_factor", 1), file, "defaults.replication_factor")
     default_configs = _configs(defaults.get("configs"), file, "defaults.configs")
 
@@ -163,13 +163,17 @@ def parse_topics(data: Any, file: Path) -> TopicSpecs:
         for key in raw:
             if key not in TOPIC_KEYS:
                 raise ConfigError(
-                    f"unknown key in topic '{logical}' (allowed: {sorted(TOPIC_KEYS)})", file=file, key=f"{where}.{key}"
+                    f"unknown key in topic '{logical}' (allowed: {sorted(TOPIC_KEYS)})",
+                    file=file,
+                    key=f"{where}.{key}",
                 )
         name = raw.get("name")
         if not isinstance(name, str) or not LEGAL_TOPIC_NAME.match(name) or name in {".", ".."}:
             raise ConfigError(f"'{name}' is not a legal Kafka topic name", file=file, key=f"{where}.name")
         if name in seen:
-            raise ConfigError(f"topic name '{name}' is also declared by '{seen[name]}'", file=file, key=f"{where}.name")
+            raise ConfigError(
+                f"topic name '{name}' is also declared by '{seen[name]}'", file=file, key=f"{where}.name"
+            )
         seen[name] = logical
         if "partitions" not in raw:
             raise ConfigError("is required", file=file, key=f"{where}.partitions")

@@ -60,7 +60,9 @@ class DescribeTopicsOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("topics_file",)
 
-    def __init__(self, *, kafka_config_id: str = "kafka_default", topics_file: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, kafka_config_id: str = "kafka_default", topics_file: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.kafka_config_id = kafka_config_id
         self.topics_file = topics_file
@@ -83,9 +85,19 @@ class DescribeTopicsOperator(BaseOperator):
         out = []
         for state in states:
             assert state is not None
-            self.log.info("%s partitions=%d rf=%d %s", state.name, state.partitions, state.replication_factor, state.overrides)
+            self.log.info(
+                "%s partitions=%d rf=%d %s",
+                state.name,
+                state.partitions,
+                state.replication_factor,
+                state.overrides,
+            )
             out.append(
-                {"name": state.name, "partitions": state.partitions, "replication_factor": state.replication_factor,
-                 "configs": state.overrides}
+                {
+                    "name": state.name,
+                    "partitions": state.partitions,
+                    "replication_factor": state.replication_factor,
+                    "configs": state.overrides,
+                }
             )
         return out
