@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from streamstack.pinot.endpoints import pinot_connections
 from streamstack.settings import Settings
 
 
@@ -28,6 +29,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_home / "logs"),
         "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka_conn),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[*]"}),
+        **pinot_connections(settings),
         "STREAMSTACK_PROJECT_DIR": str(settings.project_dir),
         "STREAMSTACK_STATE_DIR": str(settings.state_dir),
     }

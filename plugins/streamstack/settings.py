@@ -53,6 +53,7 @@ class Settings:
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
+    airflow_port: int = 8080
     start_timeout: float = 90.0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -72,6 +73,10 @@ class Settings:
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 
+    @property
+    def airflow_url(self) -> str:
+        return f"http://{self.host}:{self.airflow_port}"
+
     def kafka_client_config(self) -> dict[str, str]:
         """librdkafka settings for the local broker (PLAINTEXT)."""
         return {"bootstrap.servers": self.bootstrap_servers}
@@ -87,5 +92,6 @@ class Settings:
             kafka_port=_env_int("STREAMSTACK_KAFKA_PORT", 9092),
             kafka_controller_port=_env_int("STREAMSTACK_KAFKA_CONTROLLER_PORT", 9093),
             kafka_heap=os.environ.get("STREAMSTACK_KAFKA_HEAP", "512m"),
+            airflow_port=_env_int("STREAMSTACK_AIRFLOW_PORT", 8080),
             start_timeout=float(os.environ.get("STREAMSTACK_START_TIMEOUT", "90")),
         )

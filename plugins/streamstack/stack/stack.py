@@ -7,12 +7,18 @@ from collections.abc import Callable
 
 from streamstack.errors import StackError
 from streamstack.settings import Settings
+from streamstack.stack.airflow import AirflowService
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
 
 #: Start order. Later services (Pinot, Airflow) depend on earlier ones (Kafka).
-SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [KafkaService, PinotZookeeperService, PinotService]
+SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [
+    KafkaService,
+    PinotZookeeperService,
+    PinotService,
+    AirflowService,
+]
 
 
 class Stack:

@@ -1,0 +1,228 @@
+"""A small Pinot REST client: queries through the broker, schemas and tables through the controller.
+
+Plain HTTP on purpose: the Airflow Pinot provider's admin hook shells out to a CLI and judges
+success from its output. Every non-2xx answer raises ``PinotError`` carrying Pinot's own message,
+and a query whose response lists exceptions raises too, so nothing fails silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from streamstack.errors import StreamstackError
+
+log = logging.getLogger(__name__)
+
+
+class PinotError(StreamstackError):
+    """Pinot refused a request or could not be reached.
+
+    :param status: the HTTP status, or None when Pinot was not reached.
+    :param pinot_message: Pinot's own ``error`` text, verbatim.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, pinot_message: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.pinot_message = pinot_message
+
+
+@dataclass(frozen=True)
+class Change:
+    """What ``apply`` did (or would do) to one schema or table."""
+
+    kind: str  # "schema" | "table"
+    name: str
+    action: str  # "created" | "updated" | "unchanged"
+
+    def line(self) -> str:
+        return f"{self.kind:<6} {self.name:<20} {self.action}"
+
+
+def _same(existing: Any, desired: Any) -> bool:
+    """True when ``desired`` is contained in ``existing``.
+
+    Pinot echoes a config back with defaults filled in (tenants, flags), so equality would see a
+    change on every run; containment does not. Scalars compare as text ("1" == 1, true == "true").
+    """
+    if isinstance(desired, dict):
+        return isinstance(existing, dict) and all(
+            k in existing and _same(existing[k], v) for k, v in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(existing, list)
+            and len(existing) == len(desired)
+            and all(_same(e, d) for e, d in zip(existing, desired, strict=True))
+        )
+    return str(existing).lower() == str(desired).lower()
+
+
+class PinotClient:
+    """Talks to one Pinot cluster.
+
+    :param controller_url: e.g. ``http://localhost:9000`` (schemas, tables, segments).
+    :param broker_url: e.g. ``http://localhost:8099`` (SQL queries).
+    :param timeout: seconds per HTTP request.
+    """
+
+    def __init__(self, controller_url: str, broker_url: str, timeout: float = 30.0) -> None:
+        self.controller_url = controller_url.rstrip("/")
+        self.broker_url = broker_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def _request(self, method: str, url: str, *, ok_404: bool = False, **kwargs: Any) -> Any:
+        try:
+            resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise PinotError(f"cannot reach Pinot at {url}: {exc}") from exc
+        if ok_404 and resp.status_code == 404:
+            return None
+        if not resp.ok:
+            try:
+                body = resp.json()
+                message = body.get("error") or body.get("message") or resp.text
+            except ValueError:
+                message = resp.text
+            message = str(message).strip()
+            raise PinotError(
+                f"Pinot rejected {method} {url} (HTTP {resp.status_code}): {message}",
+                status=resp.status_code,
+                pinot_message=message,
+            )
+        try:
+            return resp.json()
+        except ValueError:
+            return resp.text
+
+    def _controller(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, f"{self.controller_url}{path}", **kwargs)
+
+    # -- queries -----------------------------------------------------------------------------
+    def query_table(self, sql: str) -> tuple[list[str], list[list[Any]]]:
+        """Run SQL on the broker; return (column names, rows). Raises on any query exception."""
+        body = self._request("POST", f"{self.broker_url}/query/sql", json={"sql": sql})
+        errors = body.get("exceptions") or []
+        if errors:
+            text = "; ".join(" ".join(str(e.get("message", e)).split())[:500] for e in errors)
+            raise PinotError(f"Pinot query failed: {text}\nSQL: {sql}", pinot_message=text)
+        result = body.get("resultTable")
+        if result is None:
+            return [], []
+        return list(result["dataSchema"]["columnNames"]), result["rows"]
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """Run SQL on the broker; one dict per row, keyed by column name."""
+        columns, rows = self.query_table(sql)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def count(self, table: str) -> int:
+        return int(self.query_table(f"SELECT COUNT(*) FROM {table}")[1][0][0])
+
+    # -- cluster -----------------------------------------------------------------------------
+    def healthy(self) -> bool:
+        """Controller and broker both answer ``/health``."""
+        for url in (self.controller_url, self.broker_url):
+            try:
+                if self.session.get(f"{url}/health", timeout=5).status_code != 200:
+                    return False
+            except requests.RequestException:
+                return False
+        return True
+
+    def tables(self) -> list[str]:
+        return list(self._controller("GET", "/tables")["tables"])
+
+    def get_schema(self, name: str) -> dict[str, Any] | None:
+        return self._controller("GET", f"/schemas/{name}", ok_404=True)
+
+    def get_table(self, name: str) -> dict[str, Any] | None:
+        """The REALTIME table config, or None. (Pinot answers 200 ``{}`` for a missing table.)"""
+        body = self._controller("GET", f"/tables/{name}", ok_404=True)
+        return (body or {}).get("REALTIME")
+
+    def consuming_offsets(self, table: str) -> dict[int, int]:
+        """Partition -> next offset the server will consume, for partitions now consuming."""
+        body = self._controller("GET", f"/tables/{table}/consumingSegmentsInfo")
+        offsets: dict[int, int] = {}
+        for replicas in (body.get("_segmentToConsumingInfoMap") or {}).values():
+            for replica in replicas:
+                if replica.get("consumerState") != "CONSUMING":
+                    continue
+                for partition, offset in (replica.get("partitionToOffsetMap") or {}).items():
+                    offsets[int(partition)] = max(offsets.get(int(partition), 0), int(offset))
+        return offsets
+
+    def _external_view(self, name: str) -> dict[str, Any]:
+        body = self._controller("GET", f"/tables/{name}/externalview", ok_404=True) or {}
+        return body.get("REALTIME") or {}
+
+    def drop_table(self, name: str, timeout: float = 60.0) -> bool:
+        """Delete the REALTIME table and its schema, and wait until the server has let go of it.
+
+        Without the wait, a table re-created at once keeps the old consuming segments in its
+        external view and answers every query with zero rows (seen on Pinot 0.11).
+        """
+        found = False
+        if self.get_table(name) is not None:
+            self._controller("DELETE", f"/tables/{name}", params={"type": "realtime"})
+            found = True
+            deadline = time.monotonic() + timeout
+            while self._external_view(name):
+                if time.monotonic() > deadline:
+                    raise PinotError(f"table {name}: still served {timeout:.0f}s after deletion")
+                time.sleep(0.5)
+        if self.get_schema(name) is not None:
+            self._controller("DELETE", f"/schemas/{name}")
+            found = True
+        return found
+
+    # -- apply -------------------------------------------------------------------------------
+    def apply_schema(self, schema: dict[str, Any], *, dry_run: bool = False) -> Change:
+        """Create or update a schema; no request when Pinot already has it."""
+        name = schema["schemaName"]
+        existing = self.get_schema(name)
+        if existing is not None and _same(existing, schema):
+            return Change("schema", name, "unchanged")
+        action = "created" if existing is None else "updated"
+        if not dry_run:
+            params = {"override": "true"} if existing is not None else None
+            try:
+                self._controller("POST", "/schemas", json=schema, params=params)
+            except PinotError as exc:
+                hint = (
+                    " (an incompatible schema change needs the table re-created: "
+                    "`streamstack pinot apply --recreate " + name + "`)"
+                    if "backward-compatible" in str(exc)
+                    else ""
+                )
+                raise PinotError(
+                    f"schema {name}: {exc}{hint}", status=exc.status, pinot_message=exc.pinot_message
+                ) from exc
+        return Change("schema", name, action)
+
+    def apply_table(self, table: dict[str, Any], *, dry_run: bool = False) -> Change:
+        """Create or update a REALTIME table config; no request when Pinot already has it."""
+        name = table["tableName"]
+        existing = self.get_table(name)
+        if existing is not None and _same(existing, {**table, "tableName": f"{name}_REALTIME"}):
+            return Change("table", name, "unchanged")
+        action = "created" if existing is None else "updated"
+        if not dry_run:
+            try:
+                if existing is None:
+                    self._controller("POST", "/tables", json=table)
+                else:
+                    self._controller("PUT", f"/tables/{name}", json=table)
+            except PinotError as exc:
+                raise PinotError(
+                    f"table {name}: {exc}", status=exc.status, pinot_message=exc.pinot_message
+                ) from exc
+        return Change("table", name, action)

@@ -1,0 +1,124 @@
+"""Has Pinot caught up with Kafka? Per-table lag in offsets, row counts and freshness.
+
+Lag is measured in offsets, not rows: the Kafka end offset of each partition minus the next
+offset Pinot's consuming segment will read. Row counts cannot be compared for dedup and upsert
+tables (duplicates and older versions are dropped on purpose) nor for compacted topics.
+Freshness is now minus the newest value of the table's time column.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from confluent_kafka import TopicPartition
+
+from streamstack.clients import consumer
+from streamstack.errors import StreamstackError
+from streamstack.pinot.client import PinotClient, PinotError
+from streamstack.pinot.tables import TableSpec
+
+log = logging.getLogger(__name__)
+
+
+class IngestionTimeout(StreamstackError):
+    """A table did not catch up with its topic within the allowed time."""
+
+
+@dataclass
+class TableIngestion:
+    """One table's ingestion state at one moment."""
+
+    table: str
+    topic: str
+    end_offsets: dict[int, int]
+    consumed_offsets: dict[int, int]
+    rows: int
+    newest_ms: float | None
+    measured_at: float = field(default_factory=time.time)
+
+    @property
+    def not_consuming(self) -> list[int]:
+        """Partitions with data but no consuming segment (a failed commit stops a partition)."""
+        return sorted(p for p, end in self.end_offsets.items() if end > 0 and p not in self.consumed_offsets)
+
+    @property
+    def lag(self) -> int:
+        return sum(max(end - self.consumed_offsets.get(p, 0), 0) for p, end in self.end_offsets.items())
+
+    @property
+    def caught_up(self) -> bool:
+        return self.lag == 0 and not self.not_consuming
+
+    @property
+    def freshness_s(self) -> float | None:
+        """Seconds between now and the newest event in the table (None when empty)."""
+        return None if self.newest_ms is None else self.measured_at - self.newest_ms / 1000.0
+
+    def summary(self) -> str:
+        fresh = "n/a" if self.freshness_s is None else f"{self.freshness_s:.1f}s"
+        parts = f" not consuming partitions {self.not_consuming}" if self.not_consuming else ""
+        return f"{self.table}: rows={self.rows} lag={self.lag} offsets freshness={fresh}{parts}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "lag": self.lag, "caught_up": self.caught_up, "freshness_s": self.freshness_s}
+
+
+def end_offsets(kafka_config: Mapping[str, str], topic: str, timeout: float = 10.0) -> dict[int, int]:
+    """Partition -> high watermark (next offset to be written) of ``topic``."""
+    c = consumer({**kafka_config, "group.id": "streamstack-pinot-lag", "enable.auto.commit": False})
+    try:
+        meta = c.list_topics(topic, timeout=timeout).topics.get(topic)
+        if meta is None or meta.error is not None or not meta.partitions:
+            raise StreamstackError(
+                f"Kafka topic {topic!r} not found ({meta.error if meta else 'no metadata'})"
+            )
+        return {
+            p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout, cached=False)[1]
+            for p in sorted(meta.partitions)
+        }
+    finally:
+        c.close()
+
+
+def measure(client: PinotClient, spec: TableSpec, kafka_config: Mapping[str, str]) -> TableIngestion:
+    """Read the topic's end offsets first, then Pinot: lag can only be over-, never under-stated."""
+    ends = end_offsets(kafka_config, spec.topic)
+    consumed = client.consuming_offsets(spec.name)
+    try:
+        result = client.query_table(f"SELECT COUNT(*), MAX({spec.time_column}) FROM {spec.name}")[1]
+    except PinotError as exc:
+        # A table created seconds ago is not routed by the broker yet: not caught up, not an error.
+        if "BrokerResourceMissingError" not in str(exc):
+            raise
+        result = []
+    count, newest = (int(result[0][0]), result[0][1]) if result else (0, None)
+    newest_ms = float(newest) if isinstance(newest, int | float) and count > 0 else None
+    return TableIngestion(spec.name, spec.topic, ends, consumed, count, newest_ms)
+
+
+def wait_caught_up(
+    client: PinotClient,
+    spec: TableSpec,
+    kafka_config: Mapping[str, str],
+    *,
+    timeout: float = 120.0,
+    poll: float = 1.0,
+) -> TableIngestion:
+    """Poll until the table has consumed everything in its topic; raise ``IngestionTimeout`` if not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = measure(client, spec, kafka_config)
+        log.info("%s", state.summary())
+        if state.caught_up:
+            return state
+        if time.monotonic() >= deadline:
+            raise IngestionTimeout(
+                f"Pinot table {spec.name} did not catch up with topic {spec.topic} within {timeout:.0f}s: "
+                f"{state.summary()}; end offsets {state.end_offsets}, consumed {state.consumed_offsets}. "
+                "Check the pinot log (`streamstack stack logs pinot`)."
+            )
+        time.sleep(poll)

@@ -1,0 +1,1 @@
+"""Airflow layer for Pinot: thin hooks, operators and sensors over ``streamstack.pinot``."""

@@ -1,0 +1,55 @@
+"""Connections to Pinot: the controller over plain REST, the broker through the Pinot provider.
+
+Two connections, as the Apache Pinot provider has them: ``pinot_broker_default`` (conn type
+``pinot``, used by its ``PinotDbApiHook`` for SQL) and ``pinot_controller_default`` (conn type
+``http``) for schemas and tables. The provider's own admin hook shells out to ``pinot-admin.sh``
+and reads success from its output, so the controller is driven over REST here instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.apache.pinot.hooks.pinot import PinotDbApiHook
+from airflow.sdk.bases.hook import BaseHook
+
+from streamstack.pinot.client import PinotClient
+
+
+class PinotRestHook(BaseHook):
+    """A ``PinotClient`` built from the controller and broker connections.
+
+    :param pinot_controller_conn_id: ``http`` connection of the controller (host, port, schema).
+    :param pinot_broker_conn_id: ``pinot`` connection of the broker (host, port, extra ``schema``).
+    """
+
+    conn_name_attr = "pinot_controller_conn_id"
+    default_conn_name = "pinot_controller_default"
+    conn_type = "http"
+    hook_name = "Pinot controller (REST)"
+
+    def __init__(
+        self,
+        pinot_controller_conn_id: str = default_conn_name,
+        pinot_broker_conn_id: str = PinotDbApiHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.pinot_controller_conn_id = pinot_controller_conn_id
+        self.pinot_broker_conn_id = pinot_broker_conn_id
+
+    def controller_url(self) -> str:
+        conn = self.get_connection(self.pinot_controller_conn_id)
+        return f"{conn.schema or 'http'}://{conn.host}:{conn.port or 9000}"
+
+    def broker_url(self) -> str:
+        conn = self.get_connection(self.pinot_broker_conn_id)
+        scheme = conn.extra_dejson.get("schema", "http")
+        return f"{scheme}://{conn.host}:{conn.port or 8099}"
+
+    def get_client(self) -> PinotClient:
+        return PinotClient(self.controller_url(), self.broker_url())
+
+    def get_records(self, sql: str) -> list[Any]:
+        """Rows through the Pinot provider's DB-API hook (pinotdb)."""
+        return PinotDbApiHook(pinot_broker_conn_id=self.pinot_broker_conn_id).get_records(sql)

@@ -1,0 +1,165 @@
+"""Issue 5 §5 against the real Pinot and Kafka: exact numbers, dedup, upsert, idempotent apply."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from streamstack import events
+from streamstack.clients import producer
+from streamstack.pinot import PinotClient, PinotError
+from streamstack.pinot.ingestion import wait_caught_up
+from streamstack.pinot.tables import TableSpec, apply_specs, load_specs
+from streamstack.settings import Settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def catalogue(settings: Settings) -> list[dict[str, str]]:
+    with open(settings.config_dir / "products.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def produce(settings: Settings, topic: str, key: str, records: list[dict[str, Any]]) -> None:
+    p = producer({**settings.kafka_client_config(), "linger.ms": 20, "enable.idempotence": True})
+    for record in records:
+        p.produce(topic, key=str(record[key]), value=json.dumps(record))
+    assert p.flush(30) == 0
+
+
+def enriched(n: int, products: list[dict[str, str]], seed: int = 7) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    out = []
+    for i in range(n):
+        p = rnd.choice(products)
+        price, qty, member = float(p["Price"]), rnd.randint(1, 4), rnd.random() < 0.3
+        supplement = events.SUPPLEMENT_PRICE if rnd.random() < 0.2 else 0.0
+        discount = events.MEMBER_DISCOUNT if member else 0.0
+        moment = start + timedelta(milliseconds=i)
+        for line in (1, 2) if i % 5 == 0 else (1,):
+            out.append(
+                {
+                    "transaction_time": events.format_timestamp(moment),
+                    "transaction_timestamp": int(moment.timestamp() * 1000),
+                    "transaction_id": f"tx-{i}",
+                    "line_number": line,
+                    "product_id": p["ID"],
+                    "product_category": p["Category"],
+                    "product_name": p["Item"],
+                    "product_size": p["Size"],
+                    "product_cogs": float(p["COGS"]),
+                    "product_price": price,
+                    "contains_fruit": p["ContainsFruit"] == "TRUE",
+                    "contains_veggies": p["ContainsVeggies"] == "TRUE",
+                    "contains_nuts": p["ContainsNuts"] == "TRUE",
+                    "contains_caffeine": p["ContainsCaffeine"] == "TRUE",
+                    "purchase_price": price,
+                    "purchase_quantity": qty,
+                    "is_member": member,
+                    "member_discount": discount,
+                    "add_supplements": supplement > 0,
+                    "supplement_price": supplement,
+                    "total_purchase": events.total_purchase(price, qty, supplement, discount),
+                }
+            )
+    return out
+
+
+def test_enriched_counts_and_sums_exact_despite_duplicates(
+    kafka: Settings, pinot: PinotClient, pinot_tables: dict[str, TableSpec]
+) -> None:
+    spec = pinot_tables["purchasesEnriched"]
+    records = enriched(3000, catalogue(kafka))
+    duplicates = records[::10]  # at-least-once delivery: every 10th line arrives twice
+    produce(kafka, spec.topic, "transaction_id", records + duplicates)
+
+    state = wait_caught_up(pinot, spec, kafka.kafka_client_config(), timeout=120)
+    assert state.rows == len(records)
+    assert state.freshness_s is not None and state.freshness_s > 0
+
+    quantity: dict[str, int] = defaultdict(int)
+    sales: dict[str, float] = defaultdict(float)
+    for r in records:
+        quantity[r["product_id"]] += r["purchase_quantity"]
+        sales[r["product_id"]] += r["total_purchase"]
+    rows = pinot.query(
+        f"SELECT product_id, SUM(purchase_quantity) AS q, SUM(total_purchase) AS s FROM {spec.name} "
+        "GROUP BY product_id LIMIT 100"
+    )
+    assert {r["product_id"]: int(r["q"]) for r in rows} == dict(quantity)
+    assert {r["product_id"]: round(r["s"], 2) for r in rows} == {k: round(v, 2) for k, v in sales.items()}
+
+
+def test_republished_catalogue_leaves_27_products(
+    kafka: Settings, pinot: PinotClient, pinot_tables: dict[str, TableSpec]
+) -> None:
+    spec = pinot_tables["products"]
+    now = datetime.now(UTC)
+    versions = []
+    for version in range(3):
+        for p in catalogue(kafka):
+            versions.append(
+                {
+                    "event_time": events.format_timestamp(now + timedelta(seconds=version)),
+                    "product_id": p["ID"],
+                    "category": p["Category"],
+                    "item": p["Item"],
+                    "size": p["Size"],
+                    "cogs": float(p["COGS"]),
+                    "price": round(float(p["Price"]) + version, 2),
+                    "inventory_level": int(p["Inventory"]),
+                    "contains_fruit": p["ContainsFruit"] == "TRUE",
+                    "contains_veggies": p["ContainsVeggies"] == "TRUE",
+                    "contains_nuts": p["ContainsNuts"] == "TRUE",
+                    "contains_caffeine": p["ContainsCaffeine"] == "TRUE",
+                    "propensity_to_buy": 1,
+                }
+            )
+    produce(kafka, spec.topic, "product_id", versions)
+    wait_caught_up(pinot, spec, kafka.kafka_client_config(), timeout=120)
+    assert pinot.count(spec.name) == 27
+    latest = {p["ID"]: round(float(p["Price"]) + 2, 2) for p in catalogue(kafka)}
+    rows = pinot.query(f"SELECT product_id, price FROM {spec.name} LIMIT 100")
+    assert {r["product_id"]: r["price"] for r in rows} == latest
+
+
+def test_apply_three_times_changes_nothing_after_the_first(
+    pinot: PinotClient, make_specs: Callable[[], list[TableSpec]]
+) -> None:
+    specs = make_specs()
+    try:
+        runs = [apply_specs(pinot, specs, existing_topics={s.topic for s in specs}) for _ in range(3)]
+        assert {c.action for c in runs[0]} == {"created"}
+        assert {c.action for c in runs[1]} == {"unchanged"}
+        assert runs[2] == runs[1]
+    finally:
+        for spec in specs:
+            pinot.drop_table(spec.name)
+
+
+def test_broken_table_config_fails_with_pinots_message(
+    pinot: PinotClient, pinot_tables: dict[str, TableSpec]
+) -> None:
+    spec = pinot_tables["purchases"]
+    broken = {
+        **spec.table,
+        "segmentsConfig": {**spec.table["segmentsConfig"], "timeColumnName": "no_such_column"},
+    }
+    with pytest.raises(PinotError, match="Cannot find valid fieldSpec for timeColumn: no_such_column"):
+        pinot.apply_table(broken)
+
+
+def test_table_on_a_missing_topic_is_refused_before_pinot(pinot: PinotClient, kafka: Settings) -> None:
+    specs = load_specs(
+        kafka.config_dir / "pinot", {"purchases": "no.such.topic"}, kafka.bootstrap_servers, ["purchases"]
+    )
+    with pytest.raises(Exception, match=r"topics \['no.such.topic'\] do not exist"):
+        apply_specs(pinot, specs, existing_topics=set())

@@ -1,0 +1,26 @@
+"""Lag and freshness arithmetic of the ingestion check."""
+
+from __future__ import annotations
+
+from streamstack.pinot.ingestion import TableIngestion
+
+
+def test_lag_counts_offsets_and_missing_partitions() -> None:
+    s = TableIngestion(
+        "t", "topic", {0: 10, 1: 5, 2: 0}, {0: 10, 1: 3}, rows=13, newest_ms=1000.0, measured_at=3.0
+    )
+    assert s.lag == 2 and not s.caught_up
+    assert s.not_consuming == []
+    assert s.freshness_s == 2.0
+
+
+def test_partition_with_data_but_no_consuming_segment_is_not_caught_up() -> None:
+    s = TableIngestion("t", "topic", {0: 10, 1: 4}, {0: 10}, rows=10, newest_ms=None)
+    assert s.not_consuming == [1] and not s.caught_up
+    assert "not consuming partitions [1]" in s.summary()
+    assert s.freshness_s is None
+
+
+def test_caught_up() -> None:
+    s = TableIngestion("t", "topic", {0: 10, 1: 0}, {0: 10}, rows=9, newest_ms=0.0)
+    assert s.caught_up
