@@ -11,7 +11,7 @@ import pytest
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 PARSE_BUDGET_S = 0.5
-EXPECTED_DAGS = {"kafka_topics"}
+EXPECTED_DAGS = {"kafka_topics", "sales_generator", "pinot_ingestion", "spark_streaming"}
 
 
 @pytest.fixture(scope="module")

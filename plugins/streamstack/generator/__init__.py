@@ -1,0 +1,32 @@
+"""The sales generator: a faithful, seeded model of the smoothie shop, and the runs that publish it.
+
+``model`` (pure Python: catalogue, transactions, inventory), ``config`` (settings file and
+environment overrides), ``run`` (paced or load runs into a ``Sink``), ``replay`` (recorded
+files), ``sinks`` (JSON-lines files) and ``kafka`` (the producer). Only ``kafka`` imports
+confluent-kafka, and only when a run goes to a broker.
+"""
+
+from streamstack.generator.catalogue import Catalogue, Product, load_catalogue
+from streamstack.generator.config import GeneratorConfig, load_config
+from streamstack.generator.errors import DeliveryError, GeneratorError, RecordProblem, ReplayError
+from streamstack.generator.model import PurchaseEncoder, SalesModel, Transaction, VirtualClock
+from streamstack.generator.run import RunSummary, build_model, run_generator
+
+__all__ = [
+    "Catalogue",
+    "DeliveryError",
+    "GeneratorConfig",
+    "GeneratorError",
+    "Product",
+    "PurchaseEncoder",
+    "RecordProblem",
+    "ReplayError",
+    "RunSummary",
+    "SalesModel",
+    "Transaction",
+    "VirtualClock",
+    "build_model",
+    "load_catalogue",
+    "load_config",
+    "run_generator",
+]

@@ -1,0 +1,193 @@
+"""Producing generated events to Kafka, fast and without silent loss.
+
+One idempotent producer (``acks=all``) per run, records keyed as ``config/topics.yaml``
+declares (purchases by ``transaction_id``, products and inventories by ``product_id``). The hot
+path only hands bytes to librdkafka: delivery reports come back for errors only, are counted,
+and any failure — or a record still queued after the final flush — raises ``DeliveryError``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message
+
+from streamstack.clients import producer as make_producer
+from streamstack.errors import ConfigError
+from streamstack.generator.config import FIXED_PRODUCER
+from streamstack.generator.errors import DeliveryError, GeneratorError
+from streamstack.generator.model import dumps
+from streamstack.generator.sinks import KINDS
+from streamstack.topics import TopicSpecs
+
+log = logging.getLogger(__name__)
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_SSL")
+SASL_MECHANISM = "SCRAM-SHA-512"
+#: Consumer-only keys an Airflow ``kafka`` connection often carries; a producer warns on them.
+CONSUMER_ONLY = ("group.id", "auto.offset.reset", "enable.auto.commit", "session.timeout.ms")
+#: The key field the generator can fill, per logical topic.
+KEY_FIELDS = {"purchases": "transaction_id", "products": "product_id", "inventories": "product_id"}
+
+
+def connection_config(
+    bootstrap_servers: str,
+    *,
+    security_protocol: str = "PLAINTEXT",
+    username: str | None = None,
+    password: str | None = None,
+    ca_location: str | None = None,
+) -> dict[str, Any]:
+    """librdkafka connection settings: PLAINTEXT, or SASL_SSL with SCRAM-SHA-512 credentials."""
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, "security.protocol": security_protocol}
+    if security_protocol == "SASL_SSL":
+        config.update({"sasl.mechanism": SASL_MECHANISM, "sasl.username": username, "sasl.password": password})
+        if ca_location:
+            config["ssl.ca.location"] = ca_location
+    return check_connection(config)
+
+
+def check_connection(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a connection config (e.g. an Airflow connection's extra) and drop consumer-only keys."""
+    out = {k: v for k, v in config.items() if k not in CONSUMER_ONLY}
+    if not out.get("bootstrap.servers"):
+        raise ConfigError("bootstrap.servers is missing", key="bootstrap.servers")
+    protocol = str(out.get("security.protocol", "PLAINTEXT")).upper()
+    if protocol not in SECURITY_PROTOCOLS:
+        raise ConfigError(f"{protocol!r} is not supported (use {' or '.join(SECURITY_PROTOCOLS)})",
+                          key="security.protocol")
+    if protocol == "SASL_SSL":
+        mechanism = out.setdefault("sasl.mechanism", out.pop("sasl.mechanisms", SASL_MECHANISM))
+        if mechanism != SASL_MECHANISM:
+            raise ConfigError(f"{mechanism!r} is not supported with SASL_SSL (use {SASL_MECHANISM})",
+                              key="sasl.mechanism")
+        for key in ("sasl.username", "sasl.password"):
+            if not out.get(key):
+                raise ConfigError("is required for SASL_SSL with SCRAM-SHA-512", key=key)
+    return out
+
+
+class KafkaSink:
+    """A ``Sink`` that produces to the topics of ``topics`` through one idempotent producer.
+
+    :param connection: librdkafka connection settings (see ``connection_config``).
+    :param topics: the declared topics (logical name -> Kafka name and key field).
+    :param producer_settings: throughput tuning (``producer`` section of generator.yaml).
+    :param flush_timeout: seconds the final flush may take before undelivered records raise.
+    """
+
+    def __init__(
+        self,
+        connection: Mapping[str, Any],
+        topics: TopicSpecs,
+        producer_settings: Mapping[str, Any] | None = None,
+        *,
+        flush_timeout: float = 120.0,
+    ) -> None:
+        self.connection = check_connection(connection)
+        self.topics = {kind: topics[kind].name for kind in KINDS}
+        self._keys: dict[str, str | None] = {}
+        for kind in KINDS:
+            declared = topics[kind].key
+            if declared is not None and declared != KEY_FIELDS.get(kind):
+                raise ConfigError(f"the generator keys {kind} by {KEY_FIELDS.get(kind)}, not {declared!r}",
+                                  file=topics.file, key=f"topics.{kind}.key")
+            self._keys[kind] = declared
+        self.destination = f"kafka {self.connection['bootstrap.servers']}"
+        self.flush_timeout = flush_timeout
+        self.bytes_sent = 0
+        self.sent = 0
+        self.failed = 0
+        self.first_error: str | None = None
+        self._fatal: KafkaError | None = None
+        config = {
+            **(producer_settings or {}),
+            **self.connection,
+            **FIXED_PRODUCER,
+            # Reports for failures only: success is "sent minus failed" once flush() is done.
+            "delivery.report.only.error": True,
+            "on_delivery": self._on_delivery,
+            "error_cb": self._on_error,
+        }
+        self._producer = make_producer(config)
+        self._produce = self._producer.produce
+        self._poll = self._producer.poll
+        self._purchases = self.topics["purchases"]
+        self._check_topics()
+
+    def _check_topics(self) -> None:
+        try:
+            metadata = self._producer.list_topics(timeout=15)
+        except KafkaException as exc:
+            raise GeneratorError(f"cannot reach Kafka at {self.connection['bootstrap.servers']}: {exc}") from exc
+        missing = [name for name in self.topics.values() if name not in metadata.topics]
+        if missing:
+            raise GeneratorError(
+                f"topics {missing} do not exist on {self.connection['bootstrap.servers']}: "
+                "run `streamstack topics apply` (or the kafka_topics DAG) first"
+            )
+
+    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = f"{msg.topic()}: {err}"
+
+    def _on_error(self, err: KafkaError) -> None:
+        if err.fatal():
+            self._fatal = err
+        else:
+            log.warning("kafka: %s", err)
+
+    def _raise_if_broken(self) -> None:
+        if self._fatal is not None:
+            raise DeliveryError(f"fatal producer error, the run is incomplete: {self._fatal}")
+        if self.failed:
+            raise DeliveryError(f"{self.failed} record(s) were not delivered, first: {self.first_error}")
+
+    def _retry(self, topic: str, value: bytes, key: str | None) -> None:
+        """The local queue is full: serve delivery reports until there is room."""
+        while True:
+            self._poll(0.05)
+            self._raise_if_broken()
+            try:
+                self._produce(topic, value, key)
+                return
+            except BufferError:
+                continue
+
+    def send_purchase(self, transaction_id: str, value: bytes) -> None:
+        key = transaction_id if self._keys["purchases"] else None
+        try:
+            self._produce(self._purchases, value, key)
+        except BufferError:
+            self._retry(self._purchases, value, key)
+        self.sent += 1
+        self.bytes_sent += len(value)
+        if not self.sent & 0x3FFF:
+            self._poll(0)
+            if self.failed or self._fatal:
+                self._raise_if_broken()
+
+    def send_record(self, kind: str, record: dict[str, Any]) -> None:
+        field = self._keys[kind]
+        key = str(record[field]) if field else None
+        value = dumps(record)
+        try:
+            self._produce(self.topics[kind], value, key)
+        except BufferError:
+            self._retry(self.topics[kind], value, key)
+        self.sent += 1
+        self.bytes_sent += len(value)
+
+    def close(self) -> None:
+        """Flush; raise ``DeliveryError`` unless every record was acknowledged."""
+        remaining = self._producer.flush(self.flush_timeout)
+        self._raise_if_broken()
+        if remaining:
+            raise DeliveryError(
+                f"{remaining} record(s) still undelivered after {self.flush_timeout:.0f}s: is "
+                f"{self.connection['bootstrap.servers']} reachable?"
+            )

@@ -1,0 +1,306 @@
+"""Replay a recorded purchases file (JSON array or JSON lines) to ``demo.purchases``.
+
+Every record is checked before anything is produced, so a bad file either fails as a whole
+with each bad record's position and reason (nothing half-published), or — with
+``dead_letter`` — publishes the good records and sends each bad one, with its reason and raw
+text, to the dead-letter topic: nothing is lost either way.
+
+Older recordings lack fields the platform needs; replay fills them deterministically:
+``line_number`` by order within the transaction, and — for the oldest schema, which had no
+``transaction_id`` — consecutive lines with one ``transaction_time`` become one transaction
+whose id is the digits of that time in epoch microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from streamstack.events import PURCHASE, field_names, parse_timestamp, total_purchase
+from streamstack.generator.errors import GeneratorError, RecordProblem, ReplayError
+from streamstack.generator.model import TimestampFormatter, dumps, wall_clock
+from streamstack.generator.sinks import Sink
+
+PURCHASE_FIELDS = field_names(PURCHASE)
+REQUIRED = [f for f in PURCHASE_FIELDS if f not in ("transaction_id", "line_number")]
+REJECTED_BY = "streamstack replay"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One record of the file: 1-based position, line of its first character, raw text, parsed value."""
+
+    position: int
+    line: int
+    text: str
+    value: Any
+    error: str | None = None
+
+
+@dataclass
+class ReplaySummary:
+    """What a replay did (the CLI prints it; the Airflow task returns it)."""
+
+    file: str
+    destination: str
+    records: int = 0
+    purchases: int = 0
+    dead_letters: int = 0
+    transactions: int = 0
+    line_numbers_assigned: int = 0
+    transaction_ids_assigned: int = 0
+    restamped: bool = False
+    bytes: int = 0
+    elapsed_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "elapsed_seconds": round(self.elapsed_seconds, 3)}
+
+
+def _line_of(text: str, index: int, line: int, from_index: int) -> int:
+    return line + text.count("\n", from_index, index)
+
+
+def read_records(path: Path | str) -> Iterator[SourceRecord]:
+    """Yield the records of a JSON array or JSON-lines file, with positions.
+
+    A JSON-lines record that is not valid JSON is yielded with ``error`` set (it can go to the
+    dead-letter topic); a broken JSON array cannot be resynchronised and raises ``ReplayError``.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GeneratorError(f"{file}: cannot read: {exc}") from exc
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        yield from _read_array(text, str(file))
+        return
+    position = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        position += 1
+        try:
+            yield SourceRecord(position, number, raw, json.loads(raw))
+        except json.JSONDecodeError as exc:
+            yield SourceRecord(position, number, raw, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
+
+
+def _read_array(text: str, file: str) -> Iterator[SourceRecord]:
+    decoder = json.JSONDecoder()
+    index = text.index("[") + 1
+    line, counted = 1, 0
+    position = 0
+
+    def skip(i: int) -> int:
+        while i < len(text) and text[i] in " \t\r\n":
+            i += 1
+        return i
+
+    index = skip(index)
+    if index < len(text) and text[index] == "]":
+        return
+    while True:
+        line, counted = _line_of(text, index, line, counted), index
+        position += 1
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            problem = RecordProblem(position, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})", "")
+            raise ReplayError(file, [problem]) from None
+        yield SourceRecord(position, line, text[index:end], value)
+        index = skip(end)
+        if index < len(text) and text[index] == ",":
+            index = skip(index + 1)
+            continue
+        if index < len(text) and text[index] == "]":
+            if text[skip(index + 1):]:
+                raise ReplayError(file, [RecordProblem(position, _line_of(text, index, line, counted),
+                                                       "unexpected text after the closing ']'", "")])
+            return
+        raise ReplayError(file, [RecordProblem(position, _line_of(text, index, line, counted),
+                                               "expected ',' or ']' after the record", "")])
+
+
+def _number(record: dict[str, Any], name: str) -> float:
+    value = record[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return float(value)
+
+
+def _boolean(record: dict[str, Any], name: str) -> bool:
+    value = record[name]
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def check_purchase(value: Any, known_products: set[str] | None = None) -> dict[str, Any]:
+    """Validate one recorded purchase line; return it normalised, or raise ``ValueError(reason)``."""
+    if not isinstance(value, dict):
+        raise ValueError(f"a purchase must be a JSON object, got {type(value).__name__}")
+    unknown = sorted(set(value) - set(PURCHASE_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}")
+    missing = [f for f in REQUIRED if f not in value]
+    if missing:
+        raise ValueError(f"missing field(s) {', '.join(missing)}")
+    record = dict(value)
+    if not isinstance(record["transaction_time"], str):
+        raise ValueError(f"transaction_time must be a string, got {record['transaction_time']!r}")
+    try:
+        parse_timestamp(record["transaction_time"])
+    except ValueError:
+        raise ValueError(
+            f"transaction_time {record['transaction_time']!r} is not 'YYYY-MM-DD HH:MM:SS.ffffff'"
+        ) from None
+    tid = record.get("transaction_id")
+    if tid is not None and not (isinstance(tid, str) and tid.isascii() and tid.isdigit()):
+        raise ValueError(f"transaction_id must be a string of digits, got {tid!r}")
+    line_number = record.get("line_number")
+    if line_number is not None and (isinstance(line_number, bool) or not isinstance(line_number, int)
+                                    or line_number < 1):
+        raise ValueError(f"line_number must be a positive integer, got {line_number!r}")
+    product = record["product_id"]
+    if not isinstance(product, str) or not product:
+        raise ValueError(f"product_id must be a non-empty string, got {product!r}")
+    if known_products is not None and product not in known_products:
+        raise ValueError(f"product_id {product!r} is not in the catalogue")
+    quantity = record["quantity"]
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise ValueError(f"quantity must be a positive integer, got {quantity!r}")
+    price, discount = _number(record, "price"), _number(record, "member_discount")
+    supplement, total = _number(record, "supplement_price"), _number(record, "total_purchase")
+    is_member, supplements = _boolean(record, "is_member"), _boolean(record, "add_supplements")
+    if not is_member and discount:
+        raise ValueError(f"member_discount is {discount} for a non-member")
+    if not supplements and supplement:
+        raise ValueError(f"supplement_price is {supplement} without add_supplements")
+    expected = total_purchase(price, quantity, supplement, discount)
+    if abs(expected - total) > 0.005:
+        raise ValueError(f"total_purchase {total} differs from the formula's {expected}")
+    return record
+
+
+def _derived_id(transaction_time: str) -> str:
+    moment = parse_timestamp(transaction_time)
+    return str(int(moment.timestamp()) * 1_000_000 + moment.microsecond)
+
+
+def prepare(
+    records: Iterator[SourceRecord], known_products: set[str] | None = None
+) -> tuple[list[tuple[SourceRecord, dict[str, Any]]], list[RecordProblem], dict[str, int]]:
+    """Check every record and complete the good ones (ids, line numbers, field order).
+
+    :return: (good records with their completed purchase, problems, counters).
+    """
+    good: list[tuple[SourceRecord, dict[str, Any]]] = []
+    problems: list[RecordProblem] = []
+    counters = {"line_numbers_assigned": 0, "transaction_ids_assigned": 0}
+    lines_seen: dict[str, set[int]] = {}
+    header: dict[str, tuple[str, bool, int]] = {}  # tid -> (time, is_member, position of its first line)
+    previous: tuple[str, str] | None = None  # (time, derived id) of the last id-less record
+    for source in records:
+        try:
+            if source.error:
+                raise ValueError(source.error)
+            record = check_purchase(source.value, known_products)
+            tid = record.get("transaction_id")
+            if tid is None:
+                if previous is None or previous[0] != record["transaction_time"]:
+                    previous = (record["transaction_time"], _derived_id(record["transaction_time"]))
+                tid = previous[1]
+                counters["transaction_ids_assigned"] += 1
+            first = header.setdefault(tid, (record["transaction_time"], record["is_member"], source.position))
+            if first[:2] != (record["transaction_time"], record["is_member"]):
+                raise ValueError(
+                    f"transaction {tid} has another transaction_time or is_member than its line at record {first[2]}"
+                )
+            seen = lines_seen.setdefault(tid, set())
+            number = record.get("line_number")
+            if number is None:
+                number = max(seen, default=0) + 1
+                counters["line_numbers_assigned"] += 1
+            if number in seen:
+                raise ValueError(f"duplicate line_number {number} in transaction {tid}")
+        except ValueError as exc:
+            problems.append(RecordProblem(source.position, source.line, str(exc), source.text))
+            continue
+        seen.add(number)
+        record["transaction_id"], record["line_number"] = tid, number
+        good.append((source, {name: record[name] for name in PURCHASE_FIELDS}))
+    return good, problems, counters
+
+
+def dead_letter(file: Path, problem: RecordProblem, rejected_at: str) -> dict[str, Any]:
+    """The ``purchases_invalid`` record of a rejected line (schema ``events.INVALID_PURCHASE``)."""
+    return {
+        "source_topic": f"file:{file}",
+        "source_partition": None,
+        "source_offset": problem.position,
+        "rejected_at": rejected_at,
+        "rejected_by": REJECTED_BY,
+        "reason": str(problem),
+        "payload": problem.payload,
+    }
+
+
+def replay(
+    path: Path | str,
+    sink: Sink,
+    *,
+    restamp: bool = False,
+    send_dead_letters: bool = False,
+    known_products: set[str] | None = None,
+    clock: Callable[[], int] = wall_clock,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReplaySummary:
+    """Publish a recorded file to the sink's purchases topic; see the module docstring.
+
+    :param restamp: replace each transaction's time with the time it is published (lines of a
+        transaction keep sharing one time); otherwise times are kept as recorded.
+    :param send_dead_letters: send bad records to the dead-letter topic instead of failing.
+    :param known_products: reject product ids outside this set (the catalogue).
+    :param progress: called with (records done, records total).
+    """
+    file = Path(path)
+    good, problems, counters = prepare(read_records(file), known_products)
+    if problems and not send_dead_letters:
+        raise ReplayError(str(file), problems)
+    summary = ReplaySummary(file=str(file), destination=sink.destination, restamped=restamp, **counters)
+    summary.records = len(good) + len(problems)
+    total = summary.records
+    start = time.monotonic()
+    fmt = TimestampFormatter()
+    stamps: dict[str, str] = {}
+    for done, (_source, record) in enumerate(good, start=1):
+        tid = record["transaction_id"]
+        if restamp:
+            stamp = stamps.get(tid)
+            if stamp is None:
+                stamp = stamps[tid] = fmt(clock())
+            record["transaction_time"] = stamp
+        sink.send_purchase(tid, dumps(record))
+        if progress is not None and not done % 1000:
+            progress(done, total)
+    if problems:
+        rejected_at = fmt(clock())
+        for problem in problems:
+            sink.send_record("purchases_invalid", dead_letter(file, problem, rejected_at))
+    sink.close()
+    summary.elapsed_seconds = time.monotonic() - start
+    summary.purchases, summary.dead_letters = len(good), len(problems)
+    summary.transactions = len({record["transaction_id"] for _, record in good})
+    summary.bytes = sink.bytes_sent
+    if progress is not None:
+        progress(total, total)
+    return summary

@@ -1,0 +1,127 @@
+"""Run the sales generator from Airflow, through the ``kafka_default`` connection.
+
+Thin over ``streamstack.generator``: the connection's extra is the librdkafka config (read by
+the project's ``KafkaConfigHook``, so the provider's callback and cloud-auth handling apply),
+the run's summary is the task's return value (XCom), and any undelivered record fails the task.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+
+from streamstack.topics import TopicSpecs
+
+log = logging.getLogger(__name__)
+#: Seconds between progress lines in the task log.
+LOG_EVERY = 10.0
+
+
+def _optional(value: Any, kind: type) -> Any:
+    """Templated fields arrive as strings ("None", "", "200"): back to ``kind`` or None."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None", "null")):
+        return None
+    return kind(value)
+
+
+def generate_sales(
+    *,
+    kafka_config_id: str = "kafka_default",
+    transactions: int | None = None,
+    mode: str = "realistic",
+    seed: int | None = None,
+    speed: float = 1.0,
+    duration: float | None = None,
+    config_file: str | None = None,
+    topics_file: str | None = None,
+    topics: TopicSpecs | None = None,
+) -> dict[str, Any]:
+    """Publish the catalogue and a bounded batch of sales; return the run summary.
+
+    Callable from a ``@task`` (import it inside the task to keep DAG parsing light).
+
+    :param kafka_config_id: Airflow connection (conn_type ``kafka``, extra = librdkafka config).
+    :param transactions: stop after this many transactions (default: ``number_of_sales``).
+    :param mode: ``realistic`` (paced like the original) or ``load`` (as fast as possible).
+    :param seed: makes the run reproducible; a random one is chosen and returned otherwise.
+    :param speed: divides the realistic pauses.
+    :param duration: stop after this many seconds.
+    :param config_file: generator settings (default ``config/generator.yaml``).
+    :param topics_file: topic declarations (default ``config/topics.yaml``).
+    :param topics: already-loaded topic declarations (overrides ``topics_file``).
+    :return: the summary: transactions, purchases, inventories, bytes, events/s, seed...
+    """
+    from streamstack.generator import build_model, load_catalogue, load_config, run_generator
+    from streamstack.generator.kafka import KafkaSink
+    from streamstack.providers.kafka.hooks import KafkaConfigHook
+    from streamstack.topics import load_topics
+
+    config = load_config(config_file)
+    model = build_model(config, load_catalogue(config.catalogue_file), seed)
+    connection = KafkaConfigHook(kafka_config_id=kafka_config_id).client_config()
+    sink = KafkaSink(connection, topics or load_topics(topics_file), config.producer)
+    log.info("generating sales: mode=%s transactions=%s duration=%s speed=%s seed=%s -> %s",
+             mode, transactions, duration, speed, model.seed, sink.destination)
+    last = [time.monotonic()]
+
+    def progress(done: int) -> None:
+        if time.monotonic() - last[0] >= LOG_EVERY:
+            last[0] = time.monotonic()
+            log.info("%d transactions so far", done)
+
+    summary = run_generator(model, sink, mode=mode, transactions=transactions, duration=duration, speed=speed,
+                            progress=progress).to_dict()
+    log.info("done: %s", summary)
+    return summary
+
+
+class SalesGeneratorOperator(BaseOperator):
+    """Generate a bounded batch of smoothie sales into Kafka (see ``generate_sales``).
+
+    :param kafka_config_id: Airflow connection of the cluster (``kafka_default``).
+    :param transactions: templated; stop after this many transactions.
+    :param mode: templated; ``realistic`` or ``load``.
+    :param seed: templated; reproducible run.
+    :param speed: templated; realistic pacing factor.
+    :param duration: templated; stop after this many seconds.
+    :param config_file: generator settings file.
+    :return: (XCom) the run summary.
+    """
+
+    template_fields: Sequence[str] = ("transactions", "mode", "seed", "speed", "duration")
+
+    def __init__(
+        self,
+        *,
+        kafka_config_id: str = "kafka_default",
+        transactions: int | str | None = None,
+        mode: str = "realistic",
+        seed: int | str | None = None,
+        speed: float | str = 1.0,
+        duration: float | str | None = None,
+        config_file: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kafka_config_id = kafka_config_id
+        self.transactions = transactions
+        self.mode = mode
+        self.seed = seed
+        self.speed = speed
+        self.duration = duration
+        self.config_file = config_file
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        return generate_sales(
+            kafka_config_id=self.kafka_config_id,
+            transactions=_optional(self.transactions, int),
+            mode=str(self.mode),
+            seed=_optional(self.seed, int),
+            speed=_optional(self.speed, float) or 1.0,
+            duration=_optional(self.duration, float),
+            config_file=self.config_file,
+        )

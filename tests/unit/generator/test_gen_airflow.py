@@ -1,0 +1,72 @@
+"""The Airflow layer: the DAG's form, schedule and Asset; the operator and task function wiring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DAG_FILE = Path(__file__).resolve().parents[3] / "dags" / "sales_generator.py"
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.models import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags["sales_generator"]
+
+
+def test_dag_shape(dag) -> None:
+    from streamstack.providers.assets import PURCHASES
+
+    assert dag.schedule == "@hourly" or str(dag.timetable.summary) == "@hourly"
+    assert dag.max_active_runs == 1 and "generator" in dag.tags and dag.doc_md
+    (task,) = dag.tasks
+    assert task.outlets == [PURCHASES]
+    assert PURCHASES.name == "demo.purchases"
+    assert task.retries == 2 and task.owner == "streamstack"
+
+
+def test_params_render_as_a_typed_form(dag) -> None:
+    from airflow.sdk.definitions.param import ParamsDict
+
+    schemas = {name: param.schema for name, param in dag.params.items()}
+    assert schemas["transactions"]["type"] == "integer"
+    assert schemas["mode"]["enum"] == ["realistic", "load"]
+    assert schemas["seed"]["type"] == ["null", "integer"]
+    assert schemas["speed"]["type"] == "number"
+    assert dag.params.validate() == {"transactions": 200, "mode": "realistic", "seed": None, "speed": 10.0}
+    from airflow.sdk.exceptions import ParamValidationError
+
+    for name, value in (("mode", "fast"), ("transactions", 0), ("speed", 0), ("seed", "abc")):
+        params = ParamsDict(dict(dag.params.items()))
+        with pytest.raises(ParamValidationError, match=f"Invalid input for param {name}"):
+            params[name] = value
+
+
+def test_operator_turns_templated_strings_back_into_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamstack.providers.generator import operators
+
+    calls = []
+    monkeypatch.setattr(operators, "generate_sales", lambda **kw: calls.append(kw) or {"transactions": 1})
+    op = operators.SalesGeneratorOperator(task_id="gen", transactions="250", mode="load", seed="None", speed="2.5",
+                                          duration="")
+    assert op.execute({}) == {"transactions": 1}
+    assert calls == [{"kafka_config_id": "kafka_default", "transactions": 250, "mode": "load", "seed": None,
+                      "speed": 2.5, "duration": None, "config_file": None}]
+    assert set(op.template_fields) == {"transactions", "mode", "seed", "speed", "duration"}
+
+
+def test_task_function_reads_the_airflow_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SASL_SSL connection without a password fails with the key named, before any network I/O."""
+    from streamstack.errors import ConfigError
+    from streamstack.providers.generator.operators import generate_sales
+
+    extra = {"bootstrap.servers": "broker.invalid:9096", "security.protocol": "SASL_SSL", "sasl.username": "u"}
+    monkeypatch.setenv("AIRFLOW_CONN_KAFKA_GEN_TEST", json.dumps({"conn_type": "kafka", "extra": extra}))
+    with pytest.raises(ConfigError) as err:
+        generate_sales(kafka_config_id="kafka_gen_test", transactions=1, mode="load")
+    assert err.value.key == "sasl.password"
