@@ -8,7 +8,7 @@ the CLI use it too.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from streamstack.errors import ConfigError
@@ -55,11 +55,12 @@ class Settings:
     kafka_heap: str = "512m"
     airflow_port: int = 8080
     start_timeout: float = 90.0
-    extra: dict[str, str] = field(default_factory=dict)
+    #: ``STREAMSTACK_BOOTSTRAP_SERVERS``: a cluster other than the local broker (compose, remote).
+    bootstrap_override: str | None = None
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{self.host}:{self.kafka_port}"
+        return self.bootstrap_override or f"{self.host}:{self.kafka_port}"
 
     @property
     def config_dir(self) -> Path:
@@ -94,4 +95,5 @@ class Settings:
             kafka_heap=os.environ.get("STREAMSTACK_KAFKA_HEAP", "512m"),
             airflow_port=_env_int("STREAMSTACK_AIRFLOW_PORT", 8080),
             start_timeout=float(os.environ.get("STREAMSTACK_START_TIMEOUT", "90")),
+            bootstrap_override=os.environ.get("STREAMSTACK_BOOTSTRAP_SERVERS") or None,
         )

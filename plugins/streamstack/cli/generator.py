@@ -23,7 +23,7 @@ PASSWORD_ENV = "STREAMSTACK_KAFKA_SASL_PASSWORD"
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--bootstrap-servers", envvar="STREAMSTACK_KAFKA_BOOTSTRAP_SERVERS",
+        click.option("--bootstrap-servers", envvar="STREAMSTACK_BOOTSTRAP_SERVERS",
                      help="Kafka brokers (default: the local stack)."),
         click.option("--security-protocol", type=click.Choice(["PLAINTEXT", "SASL_SSL"]), default="PLAINTEXT",
                      envvar="STREAMSTACK_KAFKA_SECURITY_PROTOCOL", show_default=True,
