@@ -1,0 +1,1 @@
+"""Airflow glue for the data quality gate (``streamstack.quality``)."""

@@ -1,0 +1,265 @@
+"""Load ``expectations/purchases_enriched.json`` into a GX suite, refusing anything GX would drop.
+
+The file holds the business rules; the per-column schema expectations (exists, type, not null)
+are generated here from ``streamstack.events.PURCHASE_ENRICHED`` so the column list is written
+once. Every expectation carries ``meta.severity`` (critical fails the run, warning is reported),
+copied into GX's own ``severity`` field for the Data Docs.
+
+GX's ``ExpectationSuite`` catches an invalid expectation, logs it and carries on without it, so a
+typo would silently weaken the gate. Each expectation is therefore built on its own first (the
+error names its index and type), and the built suite is counted against the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from streamstack.errors import ConfigError
+from streamstack.events import PURCHASE_ENRICHED, Field
+from streamstack.quality.derive import DERIVED_COLUMNS
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+SEVERITIES = ("critical", "warning")
+#: Parameters the runner supplies for ``{"$PARAMETER": name}`` values.
+RUNTIME_PARAMETERS = frozenset({"catalogue_product_ids", "min_transaction_time", "max_transaction_time"})
+DEFAULT_PARAMETERS = {"max_age_hours": 168.0, "max_future_minutes": 5.0}
+
+#: Logical type of ``events.py`` -> pandas dtype name for ``expect_column_type_to_be``.
+#: ``str`` is pandas 3's default string dtype; timestamps travel as strings.
+PANDAS_TYPES = {
+    "string": "str",
+    "timestamp": "str",
+    "int": "int64",
+    "long": "int64",
+    "double": "float64",
+    "boolean": "bool",
+}
+_COLUMN_KEYS = ("column", "column_A", "column_B", "column_list")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite: GX expectation configurations plus what the runner needs around them.
+
+    :param name: the GX suite name.
+    :param path: the file it came from.
+    :param expectations: GX expectation configs (``type``, ``kwargs``, ``meta``, ``severity``),
+        generated schema checks first, each with a unique ``meta.name``.
+    :param parameters: defaults of the run-time bounds (``max_age_hours``, ``max_future_minutes``).
+    """
+
+    name: str
+    path: Path
+    expectations: tuple[dict[str, Any], ...]
+    parameters: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [e["meta"]["name"] for e in self.expectations]
+
+    def severity(self, name: str) -> str:
+        for e in self.expectations:
+            if e["meta"]["name"] == name:
+                return e["meta"]["severity"]
+        raise KeyError(name)
+
+    def expectation_parameters(
+        self,
+        *,
+        product_ids: list[str],
+        reference_time: datetime,
+        max_age_hours: float | None = None,
+        max_future_minutes: float | None = None,
+    ) -> dict[str, Any]:
+        """Values for the suite's ``$PARAMETER`` placeholders, for a window ending at ``reference_time``."""
+        import pandas as pd
+
+        age = self.parameters["max_age_hours"] if max_age_hours is None else max_age_hours
+        future = self.parameters["max_future_minutes"] if max_future_minutes is None else max_future_minutes
+        if reference_time.tzinfo is None:
+            reference_time = reference_time.replace(tzinfo=UTC)
+        ref = pd.Timestamp(reference_time).tz_convert("UTC")
+        return {
+            "catalogue_product_ids": sorted(product_ids),
+            "min_transaction_time": ref - timedelta(hours=age),
+            "max_transaction_time": ref + timedelta(minutes=future),
+        }
+
+    def to_gx(self) -> gx.ExpectationSuite:
+        """A fresh GX suite; raises ``ConfigError`` if GX dropped any expectation."""
+        import great_expectations as gx
+
+        suite = gx.ExpectationSuite(
+            name=self.name, expectations=copy.deepcopy(list(self.expectations)), meta=dict(self.meta)
+        )
+        if len(suite.expectations) != len(self.expectations):
+            raise ConfigError(
+                f"GX kept {len(suite.expectations)} of {len(self.expectations)} expectations", file=self.path
+            )
+        return suite
+
+
+def expectation_name(config: dict[str, Any]) -> str:
+    """``meta.name`` if set, else ``<type>(<columns>)``: how failures are named in summaries."""
+    meta = config.get("meta") or {}
+    if meta.get("name"):
+        return str(meta["name"])
+    kwargs = config.get("kwargs") or {}
+    columns: list[str] = []
+    for key in _COLUMN_KEYS:
+        value = kwargs.get(key)
+        if isinstance(value, list):
+            columns.extend(str(v) for v in value)
+        elif value is not None:
+            columns.append(str(value))
+    return f"{config.get('type')}({', '.join(columns)})"
+
+
+def schema_expectations(fields: tuple[Field, ...], severity: str) -> list[dict[str, Any]]:
+    """Exists, dtype and (unless nullable) not-null for every field of an event schema."""
+    out: list[dict[str, Any]] = []
+    for f in fields:
+        meta = {"severity": severity, "generated_from": "streamstack.events.PURCHASE_ENRICHED"}
+        out.append({"type": "expect_column_to_exist", "kwargs": {"column": f.name}, "meta": dict(meta)})
+        out.append(
+            {
+                "type": "expect_column_type_to_be",
+                "kwargs": {"column": f.name, "type_": PANDAS_TYPES[f.type]},
+                "meta": dict(meta),
+            }
+        )
+        if not f.nullable:
+            out.append(
+                {
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": f.name},
+                    "meta": dict(meta),
+                }
+            )
+    return out
+
+
+def _parameters_in(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if set(value) == {"$PARAMETER"}:
+            return {str(value["$PARAMETER"])}
+        return set().union(*(_parameters_in(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_parameters_in(v) for v in value)) if value else set()
+    return set()
+
+
+def _check_one(key: str, raw: Any, known_columns: set[str], path: Path) -> dict[str, Any]:
+    from great_expectations.exceptions import ExpectationNotFoundError, InvalidExpectationConfigurationError
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("type"), str)
+        or not isinstance(raw.get("kwargs"), dict)
+    ):
+        raise ConfigError("needs a string 'type' and an object 'kwargs'", file=path, key=key)
+    config = copy.deepcopy(raw)
+    meta = config.setdefault("meta", {})
+    severity = meta.get("severity")
+    if severity not in SEVERITIES:
+        raise ConfigError(
+            f"meta.severity must be one of {SEVERITIES}, got {severity!r}",
+            file=path,
+            key=f"{key}.meta.severity",
+        )
+    config["severity"] = severity
+    kwargs = config["kwargs"]
+    for column_key in _COLUMN_KEYS:
+        value = kwargs.get(column_key)
+        for column in value if isinstance(value, list) else [value] if value is not None else []:
+            if column not in known_columns:
+                raise ConfigError(
+                    f"{config['type']} names unknown column {column!r} (neither in events.PURCHASE_ENRICHED nor derived)",
+                    file=path,
+                    key=f"{key}.kwargs.{column_key}",
+                )
+    unknown = _parameters_in(kwargs) - RUNTIME_PARAMETERS
+    if unknown:
+        raise ConfigError(
+            f"unknown $PARAMETER {sorted(unknown)}; known: {sorted(RUNTIME_PARAMETERS)}", file=path, key=key
+        )
+    try:
+        ExpectationConfiguration(**config).to_domain_obj()
+    except (InvalidExpectationConfigurationError, ExpectationNotFoundError, TypeError, ValueError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise ConfigError(f"{config['type']}: GX rejects it: {message}", file=path, key=key) from None
+    meta["name"] = expectation_name(config)
+    return config
+
+
+def load_suite(path: Path | str) -> Suite:
+    """Read and validate a suite file; raises ``ConfigError`` naming the file and the bad entry."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the suite: {exc}", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON: {exc}", file=path) from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("name"), str)
+        or not isinstance(data.get("expectations"), list)
+    ):
+        raise ConfigError("a suite is an object with a string 'name' and a list 'expectations'", file=path)
+    meta = data.get("meta") or {}
+    ours = meta.get("streamstack") or {}
+    schema = ours.get("schema") or {}
+    schema_severity = schema.get("severity", "critical")
+    if schema_severity not in SEVERITIES:
+        raise ConfigError(f"must be one of {SEVERITIES}", file=path, key="meta.streamstack.schema.severity")
+    parameters = {**DEFAULT_PARAMETERS, **(ours.get("parameters") or {})}
+    for name, value in parameters.items():
+        if name not in DEFAULT_PARAMETERS or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(
+                f"unknown or negative parameter {name}={value!r}",
+                file=path,
+                key=f"meta.streamstack.parameters.{name}",
+            )
+
+    known_columns = {f.name for f in PURCHASE_ENRICHED} | DERIVED_COLUMNS
+    configs = [
+        _check_one(f"generated schema expectation {i}", entry, known_columns, path)
+        for i, entry in enumerate(schema_expectations(PURCHASE_ENRICHED, schema_severity))
+    ]
+    configs += [
+        _check_one(f"expectations[{i}]", entry, known_columns, path)
+        for i, entry in enumerate(data["expectations"])
+    ]
+    names = [c["meta"]["name"] for c in configs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(
+            f"expectations share a name {duplicates}; set meta.name to tell them apart", file=path
+        )
+    suite = Suite(
+        name=data["name"],
+        path=path,
+        expectations=tuple(configs),
+        parameters={k: float(v) for k, v in parameters.items()},
+        meta=meta,
+    )
+    suite.to_gx()  # proves GX keeps every one of them
+    return suite
+
+
+def default_suite_path(project_dir: Path) -> Path:
+    return project_dir / "expectations" / "purchases_enriched.json"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
