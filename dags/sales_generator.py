@@ -49,9 +49,12 @@ in `config/generator.yaml`. The hourly run makes 200 transactions at speed 10 (a
     },
 )
 def sales_generator() -> None:
-    @task(outlets=[PURCHASES], execution_timeout=timedelta(hours=2))
+    @task(outlets=[PURCHASES], execution_timeout=timedelta(hours=2), retries=0)
     def generate_sales(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run the generator; the summary becomes the XCom."""
+        """Run the generator; the summary becomes the XCom.
+
+        No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+        """
         from streamstack.providers.generator.operators import generate_sales as run
 
         p = params or {}

@@ -8,12 +8,16 @@ and reads success from its output, so the controller is driven over REST here in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.providers.apache.pinot.hooks.pinot import PinotDbApiHook
 from airflow.sdk.bases.hook import BaseHook
 
-from streamstack.pinot.client import PinotClient
+if TYPE_CHECKING:
+    from streamstack.pinot.client import PinotClient
+
+#: ``PinotDbApiHook.default_conn_name``; the provider module pulls in SQLAlchemy (~0.3 s), so it
+#: is imported only when a query runs, never while a DAG file is parsed.
+PINOT_BROKER_DEFAULT = "pinot_broker_default"
 
 
 class PinotRestHook(BaseHook):
@@ -31,7 +35,7 @@ class PinotRestHook(BaseHook):
     def __init__(
         self,
         pinot_controller_conn_id: str = default_conn_name,
-        pinot_broker_conn_id: str = PinotDbApiHook.default_conn_name,
+        pinot_broker_conn_id: str = PINOT_BROKER_DEFAULT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -48,8 +52,12 @@ class PinotRestHook(BaseHook):
         return f"{scheme}://{conn.host}:{conn.port or 8099}"
 
     def get_client(self) -> PinotClient:
+        from streamstack.pinot.client import PinotClient
+
         return PinotClient(self.controller_url(), self.broker_url())
 
     def get_records(self, sql: str) -> list[Any]:
         """Rows through the Pinot provider's DB-API hook (pinotdb)."""
+        from airflow.providers.apache.pinot.hooks.pinot import PinotDbApiHook
+
         return PinotDbApiHook(pinot_broker_conn_id=self.pinot_broker_conn_id).get_records(sql)
