@@ -8,6 +8,11 @@ import sys
 import click
 
 from streamstack.cli.airflow import airflow
+from streamstack.cli.demo import demo
+from streamstack.cli.generator import generate, replay
+from streamstack.cli.pinot import pinot, query
+from streamstack.cli.quality import quality
+from streamstack.cli.spark import spark
 from streamstack.cli.stack import stack
 from streamstack.cli.topics import topics
 from streamstack.errors import StreamstackError
@@ -21,6 +26,13 @@ def cli(verbose: bool) -> None:
 
 
 cli.add_command(airflow)
+cli.add_command(demo)
+cli.add_command(generate)
+cli.add_command(replay)
+cli.add_command(pinot)
+cli.add_command(query)
+cli.add_command(quality)
+cli.add_command(spark)
 cli.add_command(stack)
 cli.add_command(topics)
 

@@ -125,6 +125,9 @@ class PinotService(_PinotJvm):
     """Controller, broker and server of Pinot in one JVM (``StartServiceManager``)."""
 
     name = "pinot"
+    #: Pinot's server waits 30 s for queries to drain before it exits; nothing is lost by not
+    #: waiting (consuming segments resume from their last committed Kafka offset on start).
+    stop_timeout = 10.0
 
     @property
     def start_timeout(self) -> float:

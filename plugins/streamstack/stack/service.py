@@ -37,6 +37,8 @@ class Service(ABC):
 
     #: Short name: state sub-directory, pid and log file names, CLI argument.
     name: str = ""
+    #: Seconds between SIGTERM and SIGKILL on ``down``.
+    stop_timeout: float = 30.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -115,7 +117,7 @@ class Service(ABC):
         )
 
     def down(self) -> str:
-        stopped = self.process.stop()
+        stopped = self.process.stop(timeout=self.stop_timeout)
         return f"{self.name}: {'stopped' if stopped else 'not running'}"
 
     def status(self) -> ServiceStatus:

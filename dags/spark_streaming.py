@@ -1,0 +1,88 @@
+"""
+### Spark Structured Streaming jobs
+
+Runs the three jobs of `jobs/spark/` against Kafka through the Spark provider's
+`SparkSubmitOperator` (connection `spark_default`: `local[*]` embedded, `spark://spark-master:7077`
+in compose):
+
+* `purchases_enrichment`: purchases + the latest product version -> `demo.purchases.enriched`;
+  malformed purchases and unknown products -> `demo.purchases.invalid` with the reason;
+* `running_totals`: unwindowed totals per product -> `demo.running.totals`;
+* `sales_windows`: 10-minute windows sliding 5 minutes, watermark 10 minutes -> `demo.sales.windows`.
+
+Param `mode`:
+
+* `available-now` (default, and what a new `demo.purchases` Asset event triggers): each job
+  processes what the topics hold from its checkpoint on and finishes, one job at a time. Skipped
+  for a job that runs in continuous mode.
+* `continuous`: starts the jobs long-running in the background (replacing running copies), then
+  waits until each has committed a micro-batch and reports progress and lag.
+* `status`: reports progress and lag of each job.
+* `stop`: stops the long-running jobs between micro-batches.
+
+Checkpoints live under `<state>/spark/checkpoints`; a restart resumes where the last committed
+batch ended. A retry never leaves two copies writing one topic (checkpoint lock per job).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Param, dag, task
+
+from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
+from streamstack.providers.spark.operators import (
+    SparkStreamingHealthOperator,
+    SparkStreamingJobOperator,
+    SparkStreamingStartOperator,
+    SparkStreamingStopOperator,
+)
+
+JOBS = ["purchases_enrichment", "running_totals", "sales_windows"]
+MODES = ["available-now", "continuous", "status", "stop"]
+
+
+@dag(
+    dag_id="spark_streaming",
+    schedule=[PURCHASES],
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    tags=["streamstack", "spark", "streaming"],
+    params={
+        "mode": Param("available-now", enum=MODES, description="what to do with the Spark jobs"),
+        "interval": Param("1 second", type="string", description="processing-time trigger (continuous)"),
+    },
+    doc_md=__doc__,
+)
+def spark_streaming() -> None:
+    @task.branch
+    def choose_mode(params: dict | None = None) -> list[str]:
+        """Route the run to the tasks of its mode."""
+        mode = (params or {}).get("mode", "available-now")
+        return {
+            "available-now": ["purchases_enrichment"],
+            "continuous": ["start_continuous", "health"],
+            "status": ["health"],
+            "stop": ["stop_continuous"],
+        }[mode]
+
+    enrichment = SparkStreamingJobOperator(
+        task_id="purchases_enrichment", job="purchases_enrichment", outlets=[PURCHASES_ENRICHED]
+    )
+    totals = SparkStreamingJobOperator(task_id="running_totals", job="running_totals")
+    windows = SparkStreamingJobOperator(task_id="sales_windows", job="sales_windows")
+    start = SparkStreamingStartOperator(task_id="start_continuous", jobs=JOBS, interval="{{ params.interval }}")
+    health = SparkStreamingHealthOperator(
+        task_id="health", jobs=JOBS, mode="{{ params.mode }}", trigger_rule="none_failed_min_one_success"
+    )
+    stop = SparkStreamingStopOperator(task_id="stop_continuous", jobs=JOBS)
+
+    # One Spark job at a time: the embedded stack has two cores.
+    choose_mode() >> [enrichment, start, health, stop]
+    enrichment >> totals >> windows
+    start >> health
+
+
+spark_streaming()

@@ -1,0 +1,37 @@
+"""Copy a topic record for record: the no-logic baseline of the enrichment benchmark.
+
+Same read (Kafka source) and same write (one Kafka batch write inside ``foreachBatch``) as
+``purchases_enrichment``, no parsing, no join: the ratio of the two isolates the cost of the logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import jobkit
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import DataStreamWriter
+
+JOB = "copy_topic"
+
+
+def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
+    kafka = jobkit.kafka_options(args)
+
+    def process(batch: DataFrame, batch_id: int) -> None:
+        batch.select("key", "value").write.format("kafka").options(**kafka).option("topic", args.output_topic).save()
+
+    return jobkit.read_stream(spark, args, args.purchases_topic).writeStream.foreachBatch(process)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = jobkit.parser(JOB, __doc__.splitlines()[0])
+    jobkit.topic_arg(p, "purchases-topic", "purchases")
+    p.add_argument("--output-topic", required=True)
+    args = p.parse_args(argv)
+    jobkit.check_args(p, args, "purchases_topic", "output_topic")
+    jobkit.run(JOB, args, build)
+
+
+if __name__ == "__main__":
+    main()

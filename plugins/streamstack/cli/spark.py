@@ -1,0 +1,98 @@
+"""``streamstack spark jars|run|start|stop|status``: the Spark jobs from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import click
+
+from streamstack.settings import Settings
+
+JOB_NAMES = ("purchases_enrichment", "running_totals", "sales_windows")
+
+
+def _jobs(names: tuple[str, ...]) -> list[str]:
+    return list(names) or list(JOB_NAMES)
+
+
+@click.group()
+def spark() -> None:
+    """Spark Structured Streaming jobs (jobs/spark): available-now runs and continuous mode."""
+
+
+@spark.command()
+def jars() -> None:
+    """Resolve the Kafka connector jars (version-matched to pyspark) and print their paths."""
+    from streamstack.spark.jars import connector_jars
+
+    for jar in connector_jars(Settings.from_env()):
+        click.echo(str(jar))
+
+
+@spark.command()
+@click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
+@click.option("--master", default="local[2]", show_default=True)
+def run(jobs: tuple[str, ...], master: str) -> None:
+    """Run JOBS (default all) available-now, one after the other: process what is there, then stop."""
+    from streamstack.spark.control import SparkJobControl
+    from streamstack.spark.jobs import submission
+
+    settings = Settings.from_env()
+    control = SparkJobControl(settings)
+    for job in _jobs(jobs):
+        holder = control.holder(job)
+        if holder is not None:
+            raise click.ClickException(f"{job} is already running (pid {holder.pid}, {holder.mode}); stop it first")
+        sub = submission(job, settings, trigger="available-now")
+        click.echo(f"running {job} ...")
+        proc = subprocess.run(sub.command(master), env={**os.environ, **sub.env}, check=False)
+        if proc.returncode != 0:
+            raise click.ClickException(f"{job} failed (exit {proc.returncode})")
+
+
+@spark.command()
+@click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
+@click.option("--interval", default="1 second", show_default=True, help="processing-time trigger")
+def start(jobs: tuple[str, ...], interval: str) -> None:
+    """Start JOBS (default all) long-running in the background, replacing any running copy."""
+    from streamstack.spark.control import SparkJobControl
+
+    control = SparkJobControl(Settings.from_env())
+    for job in _jobs(jobs):
+        pid = control.start(job, interval=interval)
+        click.echo(f"{job}: running (driver pid {pid}, log {control.log_file(job)})")
+
+
+@spark.command()
+@click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
+@click.option("--timeout", default=60.0, show_default=True, help="seconds to wait for a clean stop")
+def stop(jobs: tuple[str, ...], timeout: float) -> None:
+    """Stop JOBS (default all) between micro-batches; kill them after --timeout."""
+    from streamstack.spark.control import SparkJobControl
+
+    control = SparkJobControl(Settings.from_env())
+    for job in _jobs(jobs):
+        click.echo(f"{job}: {'stopped' if control.stop(job, timeout=timeout) else 'was not running'}")
+
+
+@spark.command()
+@click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(jobs: tuple[str, ...], as_json: bool) -> None:
+    """Health of JOBS: running, last progress, committed batch, lag behind the purchases topic."""
+    from streamstack.spark.control import SparkJobControl
+
+    reports = SparkJobControl(Settings.from_env()).health_all(_jobs(jobs))
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
+        return
+    for r in reports:
+        state = f"running pid {r.pid} ({r.mode})" if r.running else f"not running ({r.state or 'never run'})"
+        click.echo(
+            f"{r.job:<22} {state:<38} batch={r.committed_batch} lag={r.total_lag} "
+            f"rate={r.processed_rows_per_second} rows/s last={r.last_progress_at}"
+        )
+        if r.error:
+            click.echo(f"  error: {r.error.splitlines()[0]}")

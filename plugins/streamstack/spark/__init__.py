@@ -1,0 +1,1 @@
+"""Spark Structured Streaming jobs: connector jars, submissions, checkpoints, lifecycle control."""

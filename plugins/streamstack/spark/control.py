@@ -1,0 +1,250 @@
+"""Continuous-mode lifecycle of the Spark jobs: start, health (progress and lag), clean stop.
+
+Why a lock as well as a pid file: the lock (``<checkpoint-dir>/<job>.lock``, held by the job's
+driver with ``flock``) is the truth about whether a copy is writing: it cannot go stale, survives
+a lost pid file, and a second copy refuses to start on it. Starting a job therefore first stops
+any holder, so an Airflow retry or a second ``start`` never leaves two copies writing one topic.
+A stop is SIGTERM to the driver, which stops the query between micro-batches (checkpoint
+committed); only after ``timeout`` are the driver and its spark-submit JVM killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import TopicPartition
+
+from streamstack.clients import consumer
+from streamstack.errors import StackError
+from streamstack.settings import Settings
+from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
+from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
+from streamstack.stack.process import ManagedProcess
+from streamstack.topics import TopicSpecs, load_topics
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The live process holding a job's lock."""
+
+    pid: int
+    ppid: int | None
+    mode: str
+    started: str
+
+
+@dataclass
+class JobHealth:
+    """One job's state as seen from outside: lock, progress file, checkpoint and broker offsets."""
+
+    job: str
+    running: bool
+    pid: int | None = None
+    mode: str | None = None
+    state: str | None = None
+    committed_batch: int | None = None
+    last_progress_at: str | None = None
+    input_rows_per_second: float | None = None
+    processed_rows_per_second: float | None = None
+    lag: dict[str, int] = field(default_factory=dict)
+    total_lag: int | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def job_paths(checkpoint_dir: Path, job: str) -> dict[str, Path]:
+    """The files of the job contract (mirrors ``jobs/spark/jobkit.paths``)."""
+    return {
+        "checkpoint": checkpoint_dir / job,
+        "lock": checkpoint_dir / f"{job}.lock",
+        "progress": checkpoint_dir / f"{job}.progress.json",
+        "stop": checkpoint_dir / f"{job}.stop",
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SparkJobControl:
+    """Start, stop and inspect the jobs of ``jobs/spark`` on one checkpoint directory.
+
+    :param settings: the stack settings (broker, state dir).
+    :param topics: topic declarations (default ``config/topics.yaml``).
+    :param checkpoint_dir: base checkpoint directory (default ``<state>/spark/checkpoints``).
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, *, topics: TopicSpecs | None = None, checkpoint_dir: Path | None = None
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.topics = topics or load_topics(self.settings.topics_file)
+        self.checkpoint_dir = checkpoint_dir or checkpoint_root(self.settings)
+        self.run_dir = self.settings.state_dir / "spark" / "run"
+
+    def _process(self, job: str) -> ManagedProcess:
+        return ManagedProcess(f"spark-{job}", self.run_dir)
+
+    def log_file(self, job: str) -> Path:
+        return self._process(job).log_file
+
+    def holder(self, job: str) -> Holder | None:
+        """The process holding ``job``'s lock, or None when no copy runs."""
+        job_spec(job)
+        lock = job_paths(self.checkpoint_dir, job)["lock"]
+        if not lock.exists():
+            return None
+        with open(lock, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                text = handle.read().strip()
+            else:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return None
+        try:
+            info = json.loads(text)
+        except json.JSONDecodeError:
+            raise StackError(f"{lock} is held but holds no job info ({text!r}); is it a streamstack job?") from None
+        return Holder(pid=int(info["pid"]), ppid=info.get("ppid"), mode=str(info.get("mode")), started=str(info.get("started")))
+
+    def start(
+        self,
+        job: str,
+        *,
+        interval: str = "1 second",
+        master: str = "local[2]",
+        conf: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
+        wait: float = 120.0,
+    ) -> int:
+        """Start ``job`` long-running (processing-time trigger), replacing any running copy; return its pid."""
+        self.stop(job)
+        sub = submission(
+            job,
+            self.settings,
+            trigger="processing-time",
+            interval=interval,
+            topics=self.topics,
+            checkpoint_dir=self.checkpoint_dir,
+            conf=conf,
+            extra_args=extra_args,
+        )
+        proc = self._process(job)
+        proc.start(sub.command(master), env=sub.env, cwd=self.settings.project_dir)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            holder = self.holder(job)
+            if holder is not None:
+                return holder.pid
+            if proc.exited() is not None:
+                raise StackError(f"spark job {job} exited {proc.exited()} at start:\n{proc.log_tail(40)}")
+            time.sleep(0.5)
+        proc.stop()
+        raise StackError(f"spark job {job} did not take its lock within {wait:.0f}s:\n{proc.log_tail(40)}")
+
+    def stop(self, job: str, *, timeout: float = 60.0) -> bool:
+        """Stop every copy of ``job`` (graceful first); True if something was running."""
+        stopped = False
+        holder = self.holder(job)
+        if holder is not None:
+            stopped = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(holder.pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.holder(job) is not None:
+                time.sleep(0.25)
+            if self.holder(job) is not None:
+                self._kill(holder)
+        proc = self._process(job)
+        if proc.pid() is not None:
+            stopped = proc.stop(timeout=15) or stopped
+        return stopped
+
+    def kill(self, job: str) -> bool:
+        """Kill ``job`` at once (SIGKILL, no clean stop): for tests of crash recovery."""
+        holder = self.holder(job)
+        if holder is not None:
+            self._kill(holder)
+        proc = self._process(job)
+        if proc.pid() is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid() or 0, signal.SIGKILL)
+            proc.stop(timeout=5)
+        return holder is not None
+
+    def _kill(self, holder: Holder) -> None:
+        """SIGKILL the driver and, if it is spark-submit's JVM, its parent; wait until gone."""
+        victims = [holder.pid]
+        if holder.ppid and _is_spark_submit(holder.ppid):
+            victims.append(holder.ppid)
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(p) for p in victims):
+            time.sleep(0.1)
+
+    def health(self, job: str) -> JobHealth:
+        """Progress (from the job's progress file) and lag (broker end offsets - committed offsets)."""
+        spec = job_spec(job)
+        paths = job_paths(self.checkpoint_dir, job)
+        holder = self.holder(job)
+        report = JobHealth(job=job, running=holder is not None)
+        if holder is not None:
+            report.pid, report.mode = holder.pid, holder.mode
+        if paths["progress"].exists():
+            progress = json.loads(paths["progress"].read_text())
+            report.state, report.error = progress.get("state"), progress.get("error")
+            report.last_progress_at = progress.get("updated_at")
+            last = progress.get("last_progress") or {}
+            report.input_rows_per_second = last.get("inputRowsPerSecond")
+            report.processed_rows_per_second = last.get("processedRowsPerSecond")
+        report.committed_batch = last_committed_batch(paths["checkpoint"])
+        committed = committed_offsets(paths["checkpoint"])
+        source = self.topics[spec.topics["purchases-topic"]].name
+        report.lag = self._lag(source, committed.get(source, {}))
+        report.total_lag = sum(report.lag.values())
+        return report
+
+    def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
+        c = consumer({**self.settings.kafka_client_config(), "group.id": "streamstack-spark-health"})
+        try:
+            meta = c.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is None or meta.error is not None:
+                raise StackError(f"topic {topic} is not on the broker {self.settings.bootstrap_servers}")
+            lag = {}
+            for partition in sorted(meta.partitions):
+                low, high = c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                lag[f"{topic}/{partition}"] = max(0, high - max(committed.get(partition, low), low))
+            return lag
+        finally:
+            c.close()
+
+    def health_all(self, jobs: list[str] | None = None) -> list[JobHealth]:
+        return [self.health(job) for job in (jobs or list(JOBS))]
+
+
+def _is_spark_submit(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"org.apache.spark.deploy.SparkSubmit" in cmdline

@@ -1,0 +1,180 @@
+"""The Spark jobs of ``jobs/spark/`` and how to submit them: one place builds every spark-submit.
+
+The CLI, the DAG (through ``SparkSubmitOperator``), the continuous-mode controller and the
+tests all submit through :func:`submission`, so topics, checkpoints, jars and Spark settings
+never drift between them. Topic names come from ``config/topics.yaml`` (or given specs, e.g. the
+tests' suffixed topics); nothing here runs Spark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamstack import events
+from streamstack.errors import ConfigError, StackError
+from streamstack.settings import Settings
+from streamstack.topics import TopicSpecs, load_topics
+
+TRIGGERS = ("available-now", "processing-time")
+
+#: Light defaults for the 2-core embedded stack; callers may override any of them.
+DEFAULT_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "1g",
+    "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job: its script and which logical topic each ``--<flag>`` argument names."""
+
+    name: str
+    script: str
+    topics: dict[str, str]
+    description: str = ""
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "purchases_enrichment",
+            "purchases_enrichment.py",
+            {
+                "purchases-topic": "purchases",
+                "products-topic": "products",
+                "output-topic": "purchases_enriched",
+                "invalid-topic": "purchases_invalid",
+            },
+            "purchases + latest product version -> enriched purchases; bad input -> dead letters",
+        ),
+        JobSpec(
+            "running_totals",
+            "running_totals.py",
+            {"purchases-topic": "purchases", "output-topic": "running_totals"},
+            "unwindowed totals per product",
+        ),
+        JobSpec(
+            "sales_windows",
+            "sales_windows.py",
+            {"purchases-topic": "purchases", "output-topic": "sales_windows"},
+            "10-minute windows sliding 5 minutes, watermark 10 minutes",
+        ),
+    )
+}
+
+
+def job_spec(name: str) -> JobSpec:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise ConfigError(f"unknown Spark job '{name}' (known: {', '.join(JOBS)})") from None
+
+
+def jobs_dir(settings: Settings) -> Path:
+    return settings.project_dir / "jobs" / "spark"
+
+
+def checkpoint_root(settings: Settings) -> Path:
+    return settings.state_dir / "spark" / "checkpoints"
+
+
+def events_zip(settings: Settings) -> Path:
+    """``streamstack/events.py`` as a zip for ``--py-files``: what a cluster driver needs of us."""
+    source = Path(events.__file__).read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:12]
+    target = settings.state_dir / "spark" / "pyfiles" / f"streamstack-events-{digest}.zip"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        with zipfile.ZipFile(tmp, "w") as zf:
+            zf.writestr("streamstack/__init__.py", '"""The event schemas of streamstack, shipped to Spark."""\n')
+            zf.writestr("streamstack/events.py", source)
+        tmp.replace(target)
+    return target
+
+
+def spark_submit_binary() -> str:
+    """``spark-submit`` beside this Python (the venv's), else on PATH."""
+    beside = Path(sys.executable).parent / "spark-submit"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("spark-submit")
+    if not found:
+        raise StackError("spark-submit not found beside the Python interpreter nor on PATH (pip install pyspark)")
+    return found
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything spark-submit needs for one job run (maps 1:1 onto ``SparkSubmitOperator``)."""
+
+    job: str
+    application: str
+    application_args: list[str]
+    jars: list[str]
+    py_files: list[str]
+    conf: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+    checkpoint_dir: str = ""
+
+    def command(self, master: str = "local[2]", binary: str | None = None) -> list[str]:
+        cmd = [binary or spark_submit_binary(), "--master", master, "--name", f"streamstack-{self.job}"]
+        for key, value in self.conf.items():
+            cmd += ["--conf", f"{key}={value}"]
+        if self.jars:
+            cmd += ["--jars", ",".join(self.jars)]
+        if self.py_files:
+            cmd += ["--py-files", ",".join(self.py_files)]
+        return [*cmd, self.application, *self.application_args]
+
+
+def submission(
+    job: str,
+    settings: Settings | None = None,
+    *,
+    trigger: str = "available-now",
+    interval: str = "1 second",
+    topics: TopicSpecs | None = None,
+    checkpoint_dir: Path | None = None,
+    jars: list[Path] | None = None,
+    conf: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
+    bootstrap_servers: str | None = None,
+) -> Submission:
+    """Build the submission of ``job``; resolves the connector jars unless ``jars`` is given."""
+    from streamstack.spark.jars import connector_jars
+
+    spec = job_spec(job)
+    if trigger not in TRIGGERS:
+        raise ConfigError(f"trigger must be one of {TRIGGERS}, got {trigger!r}")
+    settings = settings or Settings.from_env()
+    topics = topics or load_topics(settings.topics_file)
+    checkpoint_dir = checkpoint_dir or checkpoint_root(settings)
+    args = [
+        "--bootstrap-servers", bootstrap_servers or settings.bootstrap_servers,
+        "--checkpoint-dir", str(checkpoint_dir),
+        "--trigger", trigger,
+        "--interval", interval,
+    ]
+    for flag, logical in spec.topics.items():
+        args += [f"--{flag}", topics[logical].name]
+    directory = jobs_dir(settings)
+    return Submission(
+        job=job,
+        application=str(directory / spec.script),
+        application_args=[*args, *(extra_args or [])],
+        jars=[str(j) for j in (jars if jars is not None else connector_jars(settings))],
+        py_files=[str(events_zip(settings)), str(directory / "jobkit.py")],
+        conf={**DEFAULT_CONF, **(conf or {})},
+        env={"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable},
+        checkpoint_dir=str(checkpoint_dir),
+    )

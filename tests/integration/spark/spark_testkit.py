@@ -1,0 +1,171 @@
+"""Test input and output for the Spark jobs, made with confluent-kafka, independent of Spark.
+
+Products come from config/products.csv, purchases from the recorded sample (line_number added),
+both with the field names of streamstack.events. Expected results are computed here in plain
+Python/pandas, never by the code under test.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import json
+import os
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import TopicPartition
+
+from streamstack import events
+from streamstack.clients import consumer, producer
+from streamstack.settings import Settings
+from streamstack.spark.jobs import submission
+from streamstack.topics import TopicSpecs
+
+PROJECT = Path(__file__).resolve().parents[3]
+SAMPLE = PROJECT / "tests" / "data" / "sample_date_new.json"
+PRODUCTS_CSV = PROJECT / "config" / "products.csv"
+LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
+
+
+def catalogue(event_time: str = "2022-09-14 00:00:00.000000", price_bump: dict[str, float] | None = None) -> list[dict]:
+    bump = price_bump or {}
+    out = []
+    with open(PRODUCTS_CSV, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out.append(
+                {
+                    "event_time": event_time,
+                    "product_id": row["ID"],
+                    "category": row["Category"],
+                    "item": row["Item"],
+                    "size": row["Size"],
+                    "cogs": float(row["COGS"]),
+                    "price": round(float(row["Price"]) + bump.get(row["ID"], 0.0), 2),
+                    "inventory_level": int(row["Inventory"]),
+                    "contains_fruit": row["ContainsFruit"] == "TRUE",
+                    "contains_veggies": row["ContainsVeggies"] == "TRUE",
+                    "contains_nuts": row["ContainsNuts"] == "TRUE",
+                    "contains_caffeine": row["ContainsCaffeine"] == "TRUE",
+                    "propensity_to_buy": int(row["_RangeWeight"]),
+                }
+            )
+    assert [list(p) for p in out[:1]] == [events.field_names(events.PRODUCT)]
+    return out
+
+
+def sample_purchases() -> list[dict]:
+    """The 307 recorded lines, in the PURCHASE field order, with line_number 1..n per transaction."""
+    seen: dict[str, int] = defaultdict(int)
+    out = []
+    for rec in json.loads(SAMPLE.read_text()):
+        seen[rec["transaction_id"]] += 1
+        rec = {**rec, "line_number": seen[rec["transaction_id"]]}
+        out.append({name: rec[name] for name in events.field_names(events.PURCHASE)})
+    return out
+
+
+def produce(config: dict[str, str], topic: str, records: list[tuple[str | None, Any]]) -> None:
+    """Produce ``(key, value)``; dict values are JSON, bytes/str are sent as they are."""
+    p = producer({**config, "linger.ms": 20})
+    for key, value in records:
+        payload = json.dumps(value).encode() if isinstance(value, dict) else value
+        p.produce(topic, key=key, value=payload)
+        p.poll(0)
+    left = p.flush(30)
+    assert left == 0, f"{left} records not delivered to {topic}"
+
+
+def produce_purchases(config: dict[str, str], topic: str, purchases: list[dict]) -> None:
+    produce(config, topic, [(p["transaction_id"], p) for p in purchases])
+
+
+def produce_catalogue(config: dict[str, str], topic: str, products: list[dict]) -> None:
+    produce(config, topic, [(p["product_id"], p) for p in products])
+
+
+def consume_all(config: dict[str, str], topic: str, *, settle: float = 2.0) -> list[dict]:
+    """Every record of ``topic`` up to its current end: ``key, value (str), partition, offset, timestamp``."""
+    c = consumer({**config, "group.id": f"spark-test-{time.time_ns()}", "enable.auto.commit": False})
+    try:
+        meta = c.list_topics(topic, timeout=10).topics[topic]
+        parts = [TopicPartition(topic, p, 0) for p in meta.partitions]
+        ends = {tp.partition: c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}
+        c.assign(parts)
+        out: list[dict] = []
+        done = {p for p, end in ends.items() if end == 0}
+        deadline = time.monotonic() + 30 + settle
+        while len(done) < len(ends) and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                continue
+            assert msg.error() is None, msg.error()
+            out.append(
+                {
+                    "key": msg.key().decode() if msg.key() is not None else None,
+                    "value": msg.value().decode() if msg.value() is not None else None,
+                    "partition": msg.partition(),
+                    "offset": msg.offset(),
+                    "timestamp": msg.timestamp()[1],
+                }
+            )
+            if msg.offset() + 1 >= ends[msg.partition()]:
+                done.add(msg.partition())
+        assert len(done) == len(ends), f"could not read {topic} to its end {ends}"
+        return out
+    finally:
+        c.close()
+
+
+def run_job(
+    job: str,
+    settings: Settings,
+    topics: TopicSpecs,
+    checkpoint_dir: Path,
+    *,
+    extra_args: list[str] | None = None,
+    timeout: float = 240,
+) -> subprocess.CompletedProcess:
+    """Run a job available-now through the project's submission; fail with its log on error."""
+    sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF, extra_args=extra_args)
+    proc = subprocess.run(
+        sub.command("local[2]"),
+        env={**os.environ, **sub.env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert proc.returncode == 0, f"{job} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def expected_enriched(purchase: dict, product: dict) -> dict:
+    """An enriched record computed independently (PRODUCT.md section 2), field by field."""
+    moment = events.parse_timestamp(purchase["transaction_time"])
+    return {
+        "transaction_time": purchase["transaction_time"],
+        "transaction_timestamp": calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000,
+        "transaction_id": purchase["transaction_id"],
+        "line_number": purchase["line_number"],
+        "product_id": purchase["product_id"],
+        "product_category": product["category"],
+        "product_name": product["item"],
+        "product_size": product["size"],
+        "product_cogs": round(product["cogs"], 2),
+        "product_price": round(product["price"], 2),
+        "contains_fruit": product["contains_fruit"],
+        "contains_veggies": product["contains_veggies"],
+        "contains_nuts": product["contains_nuts"],
+        "contains_caffeine": product["contains_caffeine"],
+        "purchase_price": round(purchase["price"], 2),
+        "purchase_quantity": purchase["quantity"],
+        "is_member": purchase["is_member"],
+        "member_discount": round(purchase["member_discount"], 2),
+        "add_supplements": purchase["add_supplements"],
+        "supplement_price": round(purchase["supplement_price"], 2),
+        "total_purchase": round(purchase["total_purchase"], 2),
+    }
