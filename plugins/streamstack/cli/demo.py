@@ -1,47 +1,97 @@
-"""``streamstack demo``: the main job on the embedded stack, step by step, loud on failure."""
+"""``streamstack demo``: the whole pipeline through a running Airflow, the way a user would.
+
+Starts the embedded stack (Kafka, Pinot, Airflow), triggers the ``streaming_platform`` DAG
+through Airflow's REST API (the API the UI uses), follows it task by task, and ends with a
+summary read from the run's XCom. On failure it prints which task failed and its log tail.
+The stack stays up so the Airflow UI can be explored; ``streamstack stack down`` stops it.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import Any
 
 import click
 
 from streamstack.settings import Settings
 
+DAG_ID = "streaming_platform"
+STATE_STYLE = {"success": "green", "failed": "red", "upstream_failed": "red", "running": "yellow"}
 
-def _step(title: str, action: Callable[[], None]) -> None:
-    click.secho(f"\n==> {title}", bold=True)
-    started = time.monotonic()
-    action()
-    click.echo(f"    ({time.monotonic() - started:.1f}s)")
+
+def _show_tasks(states: list, seen: dict[str, str | None]) -> None:
+    for ti in states:
+        if seen.get(ti.task_id) != ti.state and ti.state not in (None, "scheduled", "queued"):
+            click.secho(f"    {time.strftime('%H:%M:%S')}  {ti.task_id:<24} {ti.state}", fg=STATE_STYLE.get(ti.state))
+        seen[ti.task_id] = ti.state
+
+
+def _print_summary(summary: dict[str, Any], settings: Settings, password_file: str) -> None:
+    gen = summary["generated"]
+    topics = summary["topics"]
+    click.secho("\n==> Summary", bold=True)
+    click.echo(
+        f"    generated   {gen.get('transactions')} transactions, {gen.get('purchases')} purchase lines "
+        f"(seed {gen.get('seed')}, {gen.get('events_per_second', 0):,.0f} events/s)"
+    )
+    for name, count in topics.items():
+        click.echo(f"    {name:<28} {count:>8} records")
+    for table, state in summary["pinot"].items():
+        fresh = state.get("freshness_s")
+        click.echo(
+            f"    pinot {table:<22} {state.get('rows'):>8} rows"
+            + (f", newest event {fresh:.1f}s old" if isinstance(fresh, int | float) else "")
+        )
+    click.secho("\n    Top products (Pinot, purchasesEnriched)", bold=True)
+    click.echo(f"    {'product':<8} {'name':<28} {'category':<24} {'drinks':>7} {'sales':>10}")
+    for row in summary["top_products"]:
+        pid, name, category, qty, sales = (list(row) + [None] * 5)[:5]
+        click.echo(f"    {pid!s:<8} {name!s:<28} {category!s:<24} {int(qty or 0):>7} {float(sales or 0):>10.2f}")
+    quality = summary["quality"]
+    colour = {"passed": "green", "failed": "red"}.get(quality.get("status"), "yellow")
+    click.secho(
+        f"\n    quality gate: {str(quality.get('status')).upper()} on {quality.get('rows_checked')} rows"
+        + (f"; failed: {', '.join(quality['failed'])}" if quality.get("failed") else ""),
+        fg=colour,
+    )
+    click.echo(f"    Data Docs: {quality.get('data_docs')}")
+    click.secho(f"\n    Airflow UI: {settings.airflow_url}  (user admin, password in {password_file})", bold=True)
+    click.echo("    Stop everything with `make down`.")
 
 
 @click.command()
-def demo() -> None:
-    """Start the local stack and run the pipeline on it."""
+@click.option("--transactions", default=500, show_default=True, help="Sales transactions to generate.")
+@click.option("--mode", type=click.Choice(["load", "realistic"]), default="load", show_default=True)
+@click.option("--timeout", default=1200, show_default=True, help="Seconds to wait for the pipeline.")
+def demo(transactions: int, mode: str, timeout: int) -> None:
+    """Start the local stack and run the whole pipeline through Airflow."""
+    from streamstack.airflow_client import AirflowClient
+    from streamstack.errors import StreamstackError
     from streamstack.stack import Stack
-    from streamstack.topics import TopicAdmin, load_topics
 
     settings = Settings.from_env()
+    stack = Stack(settings)
+    click.secho("==> Starting the embedded stack (Kafka, Pinot, Airflow)", bold=True)
+    started = time.monotonic()
+    stack.up(lambda line: click.echo(f"    {line}"))
+    click.echo(f"    ({time.monotonic() - started:.0f}s)")
 
-    def stack_up() -> None:
-        Stack(settings).up(lambda line: click.echo(f"    {line}"))
-
-    def apply_topics() -> None:
-        result = TopicAdmin(settings.kafka_client_config()).apply(load_topics(settings.topics_file))
-        for line in result.lines():
-            click.echo(f"    {line}")
-
-    _step("Starting the embedded stack", stack_up)
-    _step("Applying config/topics.yaml", apply_topics)
-    _step("Topics on the broker", lambda: click.get_current_context().invoke(_list_topics))
-    click.secho(
-        "\nDone. Stop the stack with `make down` (or `.venv/bin/streamstack stack down`).", fg="green"
-    )
-
-
-def _list_topics() -> None:
-    from streamstack.cli.topics import list_
-
-    click.get_current_context().invoke(list_, path=None)
+    airflow = stack.get("airflow")
+    client = AirflowClient(settings.airflow_url, "admin", airflow.password())  # type: ignore[attr-defined]
+    click.secho(f"\n==> Waiting for Airflow to parse {DAG_ID}", bold=True)
+    client.wait_for_dag(DAG_ID)
+    errors = client.import_errors()
+    if errors:
+        raise StreamstackError(
+            "DAG import errors:\n" + "\n".join(f"{e['filename']}: {e['stack_trace'][-800:]}" for e in errors)
+        )
+    client.set_paused(DAG_ID, False)
+    run_id = client.trigger(DAG_ID, {"transactions": transactions, "mode": mode, "seed": None, "speed": 20.0})
+    click.secho(f"\n==> Running {DAG_ID} ({run_id})", bold=True)
+    seen: dict[str, str | None] = {}
+    run = client.wait_for_run(DAG_ID, run_id, timeout=timeout, on_change=lambda s: _show_tasks(s, seen))
+    if run["state"] != "success":
+        click.secho(client.failure_report(DAG_ID, run_id), fg="red", err=True)
+        raise StreamstackError(f"{DAG_ID} run {run_id} ended {run['state']}; Airflow UI: {settings.airflow_url}")
+    summary = client.xcom(DAG_ID, run_id, "summary")
+    _print_summary(summary, settings, str(airflow.password_file))  # type: ignore[attr-defined]
