@@ -32,8 +32,8 @@ from streamstack.generator import build_model, load_catalogue, load_config, run_
 from streamstack.generator.kafka import KafkaSink
 from streamstack.generator.model import PurchaseEncoder
 from streamstack.generator.sinks import KINDS
+from streamstack.runtime.java import find_java
 from streamstack.settings import Settings
-from streamstack.stack.java import find_java
 from streamstack.stack.kafka import KafkaService
 from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
 

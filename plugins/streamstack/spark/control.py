@@ -24,10 +24,10 @@ from confluent_kafka import TopicPartition
 
 from streamstack.clients import consumer
 from streamstack.errors import StackError
+from streamstack.runtime.process import ManagedProcess, pid_alive
 from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
 from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
-from streamstack.stack.process import ManagedProcess
 from streamstack.topics import TopicSpecs, load_topics
 
 
@@ -70,16 +70,6 @@ def job_paths(checkpoint_dir: Path, job: str) -> dict[str, Path]:
         "progress": checkpoint_dir / f"{job}.progress.json",
         "stop": checkpoint_dir / f"{job}.stop",
     }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SparkJobControl:
@@ -199,7 +189,7 @@ class SparkJobControl:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(_alive(p) for p in victims):
+        while time.monotonic() < deadline and any(pid_alive(p) for p in victims):
             time.sleep(0.1)
 
     def health(self, job: str) -> JobHealth:

@@ -13,8 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from streamstack.errors import StackError
+from streamstack.runtime.maven import copy_dependencies
 from streamstack.settings import Settings
-from streamstack.stack.maven import copy_dependencies
 
 #: Jars pyspark already has (Hadoop client, logging, compression codecs, Scala library).
 EXCLUDED_GROUPS = (

@@ -17,7 +17,7 @@ import requests
 
 from streamstack.airflow_env import airflow_environment
 from streamstack.errors import StackError
-from streamstack.stack.ports import port_open
+from streamstack.runtime.ports import port_open
 from streamstack.stack.service import Service
 
 ADMIN_USER = "admin"

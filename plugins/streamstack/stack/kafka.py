@@ -8,9 +8,9 @@ from pathlib import Path
 from string import Template
 
 from streamstack.errors import StackError
-from streamstack.stack.java import find_java
-from streamstack.stack.maven import copy_dependencies
-from streamstack.stack.ports import port_open
+from streamstack.runtime.java import find_java
+from streamstack.runtime.maven import copy_dependencies
+from streamstack.runtime.ports import port_open
 from streamstack.stack.service import Service
 
 KAFKA_VERSION = "4.4.0"  # keep equal to tools/kafka/pom.xml

@@ -17,10 +17,10 @@ import requests
 
 from streamstack.errors import StackError
 from streamstack.pinot.endpoints import PinotEndpoints
+from streamstack.runtime.java import find_java
+from streamstack.runtime.maven import copy_artifact
+from streamstack.runtime.ports import port_open
 from streamstack.settings import Settings
-from streamstack.stack.java import find_java
-from streamstack.stack.maven import copy_artifact
-from streamstack.stack.ports import port_open
 from streamstack.stack.service import Service
 
 PINOT_VERSION = "0.11.0"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamstack.errors import StackError
+from streamstack.runtime.ports import port_open
+from streamstack.runtime.process import ManagedProcess
 from streamstack.settings import Settings
-from streamstack.stack.ports import port_open
-from streamstack.stack.process import ManagedProcess
 
 
 @dataclass

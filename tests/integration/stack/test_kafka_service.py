@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from streamstack.errors import StackError
+from streamstack.runtime.ports import port_open
 from streamstack.settings import Settings
 from streamstack.stack import Stack
 from streamstack.stack.kafka import KafkaService
-from streamstack.stack.ports import port_open
 
 pytestmark = pytest.mark.integration
 

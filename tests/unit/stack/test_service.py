@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from streamstack.errors import StackError
+from streamstack.runtime.ports import port_open
 from streamstack.settings import Settings
-from streamstack.stack.ports import port_open
 from streamstack.stack.service import Service
 
 
@@ -60,7 +60,7 @@ class NeverReadyService(HttpService):
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return replace(Settings.from_env(), state_dir=tmp_path, start_timeout=5.0)
+    return replace(Settings.from_env(), state_dir=tmp_path, start_timeout=60.0)
 
 
 def test_up_is_idempotent_and_down_stops(settings: Settings) -> None:
@@ -93,7 +93,7 @@ def test_crash_during_start_shows_the_log_tail(settings: Settings) -> None:
 
 
 def test_start_timeout_is_bounded_and_explained(settings: Settings) -> None:
-    service = NeverReadyService(settings, free_port())
+    service = NeverReadyService(replace(settings, start_timeout=5.0), free_port())
     try:
         with pytest.raises(StackError, match="did not become ready within 5s"):
             service.up()

@@ -21,7 +21,8 @@ from streamstack.errors import StackError
 ID_VARIABLE = "STREAMSTACK_SERVICE_ID"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, exited but not reaped, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -65,7 +66,7 @@ class ManagedProcess:
             return None
         text = self.pid_file.read_text().strip()
         pid = int(text) if text.isdigit() else None
-        if pid is not None and _alive(pid) and _environ_has(pid, self.identity):
+        if pid is not None and pid_alive(pid) and _environ_has(pid, self.identity):
             return pid
         self.pid_file.unlink(missing_ok=True)
         self.notes.append(
@@ -110,13 +111,13 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and pid_alive(pid):
             self._reap()
             time.sleep(0.2)
-        if _alive(pid):
+        if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            while _alive(pid):
+            while pid_alive(pid):
                 self._reap()
                 time.sleep(0.1)
         self._reap()

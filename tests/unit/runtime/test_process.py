@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streamstack.errors import StackError
-from streamstack.stack.process import ManagedProcess
+from streamstack.runtime.process import ManagedProcess
 
 SLEEPER = [sys.executable, "-c", "import time; print('sleeping', flush=True); time.sleep(60)"]
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from streamstack.errors import StackError
-from streamstack.stack.java import find_maven
+from streamstack.runtime.java import find_maven
 
 log = logging.getLogger(__name__)
 MARKER = ".resolved"
