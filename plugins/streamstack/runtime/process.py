@@ -66,12 +66,22 @@ class ManagedProcess:
             return None
         text = self.pid_file.read_text().strip()
         pid = int(text) if text.isdigit() else None
+        own = getattr(self, "_popen", None)
+        if pid is not None and own is not None and own.pid == pid:
+            # Our own child: trust the Popen handle. Between fork and exec its environ is still
+            # ours (without the identity), so the /proc check below would call it a stranger.
+            return pid if own.poll() is None else self._forget(pid)
         if pid is not None and pid_alive(pid) and _environ_has(pid, self.identity):
             return pid
         self.pid_file.unlink(missing_ok=True)
         self.notes.append(
             f"removed stale pid file {self.pid_file} (pid {text or '?'} is not our {self.name})"
         )
+        return None
+
+    def _forget(self, pid: int) -> None:
+        self.pid_file.unlink(missing_ok=True)
+        self.notes.append(f"{self.name} (pid {pid}) has exited")
         return None
 
     def start(self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:

@@ -70,3 +70,19 @@ def test_log_tail(proc: ManagedProcess) -> None:
             break
         time.sleep(0.1)
     assert "sleeping" in proc.log_tail()
+
+
+def test_own_child_is_trusted_before_exec(proc: ManagedProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between fork and exec a child's environ is still the parent's (no identity yet).
+
+    The process that started it must not mistake it for a stranger and delete its pid file
+    (this raced under load: "exited during start-up (exit code None)").
+    """
+    from streamstack.runtime import process as module
+
+    pid = proc.start(SLEEPER)
+    monkeypatch.setattr(module, "_environ_has", lambda _pid, _entry: False)
+    assert proc.pid() == pid
+    assert proc.pid_file.exists()
+    # Another CLI call has no Popen handle: it relies on the identity check.
+    assert ManagedProcess("sleeper", proc.run_dir).pid() is None
