@@ -9,6 +9,7 @@ keeps them, while errors still surface as exceptions.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
@@ -22,8 +23,15 @@ def _with_logger(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def admin_client(config: dict[str, Any]) -> AdminClient:
-    """An ``AdminClient`` for ``config`` (librdkafka settings such as ``bootstrap.servers``)."""
-    return AdminClient(_with_logger(config))
+    """An ``AdminClient`` for ``config`` (librdkafka settings such as ``bootstrap.servers``).
+
+    Its ``last_errors`` keep the client's recent error events (e.g. a failed SASL
+    authentication), which a request failing with a bare "transport failure" does not say.
+    """
+    errors: deque[str] = deque(maxlen=5)
+    client = AdminClient({"error_cb": lambda err: errors.append(err.str()), **_with_logger(config)})
+    client.last_errors = errors  # type: ignore[attr-defined]
+    return client
 
 
 def producer(config: dict[str, Any]) -> Producer:

@@ -119,8 +119,11 @@ class TopicAdmin:
         try:
             return self.admin.list_topics(timeout=self.timeout)
         except KafkaException as exc:
+            self.admin.poll(0)  # serve error callbacks (e.g. a failed SASL authentication)
+            recent = list(getattr(self.admin, "last_errors", []))
+            detail = f" (client errors: {'; '.join(dict.fromkeys(recent))})" if recent else ""
             raise StackError(
-                f"cannot reach the Kafka cluster: {exc.args[0].str() if exc.args else exc}"
+                f"cannot reach the Kafka cluster: {exc.args[0].str() if exc.args else exc}{detail}"
             ) from exc
 
     def describe(self, names: Iterable[str]) -> list[TopicState | None]:
