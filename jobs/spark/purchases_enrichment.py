@@ -32,15 +32,23 @@ PRODUCT_COLUMNS = [f.name for f in events.PRODUCT if f.name != "product_id"]
 
 
 class Catalogue:
-    """The latest version of each product, re-read from the products topic when stale."""
+    """The latest version of each product, re-read from the products topic when stale.
+
+    ``changed()`` tells, from the topic's end offsets (one driver-side metadata request, no Spark
+    job), whether a record was added since the snapshot was read. While nothing was, a re-read
+    would give the same snapshot, so a batch needs no unknown-product check.
+    """
 
     def __init__(self, spark: SparkSession, args: argparse.Namespace) -> None:
         self.spark, self.args = spark, args
         self.refresh_seconds = args.catalogue_refresh
         self.frame: DataFrame | None = None
         self.loaded_at = float("-inf")
+        self.loaded_ends: dict[int, int] | None = None
+        self._offsets = _EndOffsets(spark, args, args.products_topic)
 
     def load(self) -> DataFrame:
+        ends = self._offsets.get()  # before the read: a record added meanwhile counts as a change
         raw = jobkit.read_batch(self.spark, self.args, self.args.products_topic)
         parsed = raw.select(
             F.col("key").cast("string").alias("key"),
@@ -59,17 +67,76 @@ class Catalogue:
         )
         # Collected once to the driver (one row per product): later batches join a local relation
         # instead of reading the topic again.
-        self.frame = self.spark.createDataFrame(projected.collect(), projected.schema)
+        # Cached: a frame made from Python rows would otherwise run a Python task every batch.
+        if self.frame is not None:
+            self.frame.unpersist()
+        self.frame = self.spark.createDataFrame(projected.collect(), projected.schema).cache()
+        self.frame.count()
         self.loaded_at = time.monotonic()
+        self.loaded_ends = ends
         return self.frame
 
     def get(self) -> DataFrame:
-        if self.frame is None or time.monotonic() - self.loaded_at >= self.refresh_seconds:
+        if self.frame is None:
             return self.load()
+        if time.monotonic() - self.loaded_at >= self.refresh_seconds:
+            if self.changed():
+                return self.load()
+            self.loaded_at = time.monotonic()  # nothing new on the topic: the snapshot is current
         return self.frame
 
     def fresh(self) -> bool:
         return time.monotonic() - self.loaded_at < 0.5
+
+    def changed(self) -> bool:
+        """Whether the products topic may hold a record the snapshot lacks (True when unsure)."""
+        if self.loaded_ends is None:
+            return True
+        ends = self._offsets.get()
+        return ends is None or ends != self.loaded_ends
+
+
+class _EndOffsets:
+    """End offsets of a topic, read on the driver with the Kafka client Spark's connector ships.
+
+    Goes through the driver JVM (``kafka-clients`` is on its class path for the Kafka source), so
+    the job still imports only pyspark. One consumer, reused; ``get()`` is None if unavailable,
+    which callers treat as "may have changed" (the exact, slower path).
+    """
+
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, topic: str) -> None:
+        self.spark, self.args, self.topic = spark, args, topic
+        self._consumer = None
+        self._broken = False
+
+    def _client(self):  # a py4j proxy of KafkaConsumer
+        if self._consumer is None:
+            jvm = self.spark.sparkContext._jvm
+            props = jvm.java.util.Properties()
+            for key, value in jobkit.kafka_options(self.args).items():
+                props.setProperty(key.removeprefix("kafka."), value)
+            deser = "org.apache.kafka.common.serialization.ByteArrayDeserializer"
+            props.setProperty("key.deserializer", deser)
+            props.setProperty("value.deserializer", deser)
+            props.setProperty("enable.auto.commit", "false")
+            self._consumer = jvm.org.apache.kafka.clients.consumer.KafkaConsumer(props)
+        return self._consumer
+
+    def get(self) -> dict[int, int] | None:
+        if self._broken:
+            return None
+        try:
+            consumer = self._client()
+            jvm = self.spark.sparkContext._jvm
+            partitions = jvm.java.util.ArrayList()
+            for info in consumer.partitionsFor(self.topic):
+                partitions.add(jvm.org.apache.kafka.common.TopicPartition(self.topic, info.partition()))
+            ends = consumer.endOffsets(partitions)
+            return {tp.partition(): int(ends.get(tp)) for tp in partitions}
+        except Exception as exc:  # noqa: BLE001 - any failure means "unsure": fall back to the exact check
+            print(f"warning: {JOB}: end offsets of {self.topic} unavailable ({exc}); checking each batch", flush=True)
+            self._broken = True
+            return None
 
 
 def enriched_columns() -> dict:
@@ -109,14 +176,18 @@ def enrich(checked: DataFrame, catalogue: DataFrame) -> DataFrame:
 
 
 def outputs(joined: DataFrame, args: argparse.Namespace) -> DataFrame:
-    """Enriched records and dead letters as one ``key, value, topic`` frame for the Kafka sink."""
-    good = jobkit.to_kafka_value(
-        joined.where(F.col("reason").isNull()), enriched_columns(), events.PURCHASE_ENRICHED, "transaction_id"
-    ).withColumn("topic", F.lit(args.output_topic))
-    bad = jobkit.dead_letters(joined.where(F.col("reason").isNotNull()), f"spark.{JOB}").withColumn(
-        "topic", F.lit(args.invalid_topic)
+    """Enriched records and dead letters as one ``key, value, topic`` frame for the Kafka sink.
+
+    One projection with a per-row choice, not a union of two filtered frames: a union reads and
+    parses the micro-batch twice unless it is persisted.
+    """
+    good = F.col("reason").isNull()
+    enriched = jobkit.json_value(enriched_columns(), events.PURCHASE_ENRICHED)
+    return joined.select(
+        F.when(good, F.col("transaction_id").cast("string")).alias("key"),
+        F.when(good, enriched).otherwise(jobkit.dead_letter_value(f"spark.{JOB}")).alias("value"),
+        F.when(good, F.lit(args.output_topic)).otherwise(F.lit(args.invalid_topic)).alias("topic"),
     )
-    return good.unionByName(bad)
 
 
 def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
@@ -125,7 +196,13 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
 
     def process(batch: DataFrame, batch_id: int) -> None:
         checked = jobkit.validate_purchases(batch)
-        joined = enrich(checked, catalogue.get()).persist()
+        current = catalogue.get()
+        if catalogue.fresh() or not catalogue.changed():
+            # The snapshot was just read, or is what the topic holds now: a re-read would give the
+            # same, so an unknown product is unknown. One pass: no persist, no extra action.
+            outputs(enrich(checked, current), args).write.format("kafka").options(**kafka).save()
+            return
+        joined = enrich(checked, current).persist()
         try:
             unknown = joined.where(F.col("reason").startswith(jobkit.UNKNOWN_PRODUCT)).limit(1).count()
             if unknown and not catalogue.fresh():

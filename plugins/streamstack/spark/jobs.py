@@ -29,6 +29,10 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.memory": "1g",
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+    # The validation's generated method is over the 8 kB the JVM JIT-compiles by default; left
+    # interpreted it cost ~15% of the enrichment's batch time (bench/RESULTS.md).
+    "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
+    "spark.executor.extraJavaOptions": "-XX:-DontCompileHugeMethods",
 }
 
 
