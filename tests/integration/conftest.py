@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 
 from streamstack.clients import admin_client
+from streamstack.pinot import PinotClient, local_client
 from streamstack.settings import Settings
 from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs, load_topics
@@ -33,6 +34,17 @@ def kafka(settings: Settings) -> Iterator[Settings]:
     service.up()
     yield settings
     if started_here:
+        service.down()
+
+
+@pytest.fixture(scope="session")
+def pinot(kafka: Settings) -> Iterator[PinotClient]:
+    """A running real Pinot (ZooKeeper + controller/broker/server), reused if already up."""
+    stack = Stack(kafka, names=["pinot-zk", "pinot"])
+    started = [s for s in stack.services if not s.is_running()]
+    stack.up(print)
+    yield local_client(kafka)
+    for service in reversed(started):
         service.down()
 
 

@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from confluent_kafka import TopicPartition
-
-from streamstack.clients import consumer
 from streamstack.errors import StreamstackError
 from streamstack.pinot.client import PinotClient, PinotError
 from streamstack.pinot.tables import TableSpec
+from streamstack.topics.offsets import watermarks
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +67,7 @@ class TableIngestion:
 
 def end_offsets(kafka_config: Mapping[str, str], topic: str, timeout: float = 10.0) -> dict[int, int]:
     """Partition -> high watermark (next offset to be written) of ``topic``."""
-    c = consumer({**kafka_config, "group.id": "streamstack-pinot-lag", "enable.auto.commit": False})
-    try:
-        meta = c.list_topics(topic, timeout=timeout).topics.get(topic)
-        if meta is None or meta.error is not None or not meta.partitions:
-            raise StreamstackError(
-                f"Kafka topic {topic!r} not found ({meta.error if meta else 'no metadata'})"
-            )
-        return {
-            p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout, cached=False)[1]
-            for p in sorted(meta.partitions)
-        }
-    finally:
-        c.close()
+    return {p: high for p, (_low, high) in watermarks(kafka_config, topic, timeout).items()}
 
 
 def measure(client: PinotClient, spec: TableSpec, kafka_config: Mapping[str, str]) -> TableIngestion:

@@ -12,21 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from streamstack.pinot import PinotClient, local_client
+from streamstack.pinot import PinotClient
 from streamstack.pinot.tables import TableSpec, apply_specs, load_specs
 from streamstack.settings import Settings
-from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs
-
-
-@pytest.fixture(scope="session")
-def pinot(kafka: Settings) -> Iterator[PinotClient]:
-    stack = Stack(kafka, names=["pinot-zk", "pinot"])
-    started = [s for s in stack.services if not s.is_running()]
-    stack.up(print)
-    yield local_client(kafka)
-    for service in reversed(started):
-        service.down()
 
 
 @pytest.fixture
