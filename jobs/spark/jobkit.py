@@ -283,6 +283,16 @@ def kafka_options(args: argparse.Namespace) -> dict[str, str]:
     return opts
 
 
+def write_stream(out: DataFrame, args: argparse.Namespace, output_mode: str) -> DataStreamWriter:
+    """The Kafka sink of the aggregating jobs: ``key``/``value`` rows to ``--output-topic``."""
+    return (
+        out.writeStream.format("kafka")
+        .options(**kafka_options(args))
+        .option("topic", args.output_topic)
+        .outputMode(output_mode)
+    )
+
+
 def read_stream(spark: SparkSession, args: argparse.Namespace, topic: str) -> DataFrame:
     reader = spark.readStream.format("kafka").options(**kafka_options(args))
     reader = reader.option("subscribe", topic).option("startingOffsets", args.starting_offsets)

@@ -48,12 +48,7 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
         events.RUNNING_TOTAL,
         "product_id",
     )
-    return (
-        out.writeStream.format("kafka")
-        .options(**jobkit.kafka_options(args))
-        .option("topic", args.output_topic)
-        .outputMode("update")
-    )
+    return jobkit.write_stream(out, args, "update")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,12 +48,7 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
         events.SALES_WINDOW,
         "product_id",
     )
-    return (
-        out.writeStream.format("kafka")
-        .options(**jobkit.kafka_options(args))
-        .option("topic", args.output_topic)
-        .outputMode(args.output_mode)
-    )
+    return jobkit.write_stream(out, args, args.output_mode)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,15 +20,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import TopicPartition
-
-from streamstack.clients import consumer
 from streamstack.errors import StackError
 from streamstack.runtime.process import ManagedProcess, pid_alive
 from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
 from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
 from streamstack.topics import TopicSpecs, load_topics
+from streamstack.topics.offsets import watermarks
 
 
 @dataclass(frozen=True)
@@ -215,18 +213,11 @@ class SparkJobControl:
         return report
 
     def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
-        c = consumer({**self.settings.kafka_client_config(), "group.id": "streamstack-spark-health"})
-        try:
-            meta = c.list_topics(topic, timeout=10).topics.get(topic)
-            if meta is None or meta.error is not None:
-                raise StackError(f"topic {topic} is not on the broker {self.settings.bootstrap_servers}")
-            lag = {}
-            for partition in sorted(meta.partitions):
-                low, high = c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-                lag[f"{topic}/{partition}"] = max(0, high - max(committed.get(partition, low), low))
-            return lag
-        finally:
-            c.close()
+        marks = watermarks(self.settings.kafka_client_config(), topic)
+        return {
+            f"{topic}/{partition}": max(0, high - max(committed.get(partition, low), low))
+            for partition, (low, high) in marks.items()
+        }
 
     def health_all(self, jobs: list[str] | None = None) -> list[JobHealth]:
         return [self.health(job) for job in (jobs or list(JOBS))]
