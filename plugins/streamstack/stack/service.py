@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamstack.errors import StackError
-from streamstack.runtime.ports import port_open
+from streamstack.runtime.ports import describe_listeners, port_open
 from streamstack.runtime.process import ManagedProcess
 from streamstack.settings import Settings
 
@@ -86,7 +86,10 @@ class Service(ABC):
             return f"{self.name}: already running (pid {self.process.pid()})"
         taken = {n: p for n, p in self.ports().items() if port_open(self.settings.host, p)}
         if taken:
-            desc = ", ".join(f"{n} {self.settings.host}:{p}" for n, p in taken.items())
+            desc = ", ".join(
+                f"{n} {self.settings.host}:{p}" + (f" held by {who}" if (who := describe_listeners(p)) else "")
+                for n, p in taken.items()
+            )
             raise StackError(
                 f"{self.name}: port already in use by a process streamstack did not start ({desc}). "
                 f"Stop it, or choose other ports with the STREAMSTACK_* settings."

@@ -22,7 +22,7 @@ from streamstack.errors import StreamstackError
 from streamstack.generator import build_model, load_catalogue, load_config, run_generator
 from streamstack.generator.kafka import KafkaSink, connection_config
 from streamstack.runtime.java import find_java
-from streamstack.runtime.ports import port_open
+from streamstack.runtime.ports import listener_pids
 from streamstack.runtime.process import ManagedProcess
 from streamstack.settings import Settings
 from streamstack.stack.kafka import KafkaService
@@ -118,7 +118,7 @@ def sasl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SaslBroker
     proc.start([java, "-Xms256m", "-Xmx512m", log4j, "-cp", kafka.classpath, "kafka.Kafka", str(props)])
     try:
         deadline = time.monotonic() + 90
-        while not port_open("localhost", sasl):
+        while proc.pid() not in listener_pids(sasl):  # ours, not whoever may hold the port
             assert proc.exited() is None, proc.log_tail()
             assert time.monotonic() < deadline, proc.log_tail()
             time.sleep(0.5)

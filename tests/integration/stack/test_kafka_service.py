@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from streamstack.errors import StackError
-from streamstack.runtime.ports import port_open
+from streamstack.runtime.ports import listener_pids
+from streamstack.runtime.process import pid_alive
 from streamstack.settings import Settings
 from streamstack.stack import Stack
 from streamstack.stack.kafka import KafkaService
@@ -47,9 +48,12 @@ def test_up_status_reuse_down(private: Settings) -> None:
     # A second `up` (a later CLI call) reuses the running broker.
     Stack(private, names=["kafka"]).up(lines.append)
     assert "already running" in lines[-1]
+    pid = status.pid
+    assert pid in listener_pids(private.kafka_port)
     stack.down(lines.append)
     assert lines[-1] == "kafka: stopped"
-    assert not port_open("localhost", private.kafka_port)
+    # Ours is gone (the port itself may be taken by anyone on a shared machine).
+    assert not pid_alive(pid) and pid not in listener_pids(private.kafka_port)
     # State survives a restart: same cluster id, formatting is skipped.
     cluster_id = (private.state_dir / "kafka" / "cluster.id").read_text()
     stack.up(lines.append)
@@ -79,9 +83,10 @@ def test_data_of_another_cluster_is_reported(private: Settings) -> None:
 def test_reset_deletes_state(private: Settings) -> None:
     stack = Stack(private, names=["kafka"])
     stack.up(lambda _: None)
+    pid = stack.status()[0].pid
     stack.reset(lambda _: None)
     assert not (private.state_dir / "kafka").exists()
-    assert not port_open("localhost", private.kafka_port)
+    assert not pid_alive(pid)
 
 
 def test_unknown_service_name() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from dataclasses import replace
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from streamstack.errors import StackError
-from streamstack.runtime.ports import port_open
+from streamstack.runtime.ports import listener_pids, port_open
+from streamstack.runtime.process import pid_alive
 from streamstack.settings import Settings
 from streamstack.stack.service import Service
 
@@ -68,10 +70,15 @@ def test_up_is_idempotent_and_down_stops(settings: Settings) -> None:
     try:
         assert "started" in service.up()
         assert service.status().ready
+        pid = service.process.pid()
+        assert pid is not None and pid in listener_pids(service.port)
         assert "already running" in service.up()
     finally:
         assert service.down() == "http: stopped"
-    assert not port_open("localhost", service.port)
+    # Our process is gone and no longer holds the port. (Not "the port is closed": on a shared
+    # machine another process may take the port the moment ours frees it.)
+    assert not pid_alive(pid)
+    assert pid not in listener_pids(service.port)
     assert service.down() == "http: not running"
     status = service.status()
     assert not status.running and not status.ready
@@ -82,7 +89,7 @@ def test_port_taken_by_a_stranger_is_a_clear_error(settings: Settings) -> None:
         squatter.bind(("localhost", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        with pytest.raises(StackError, match=f"port already in use .*localhost:{port}"):
+        with pytest.raises(StackError, match=f"port already in use .*localhost:{port} held by pid {os.getpid()}"):
             HttpService(settings, port).up()
 
 
