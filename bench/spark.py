@@ -2,6 +2,8 @@
 
 1. Available-now throughput: ``purchases_enrichment`` vs ``copy_topic`` (same Kafka read, same
    Kafka write, no logic) over the same N purchases, in the same run; prints both and the ratio.
+   A third run, ``copy_topic --json-roundtrip`` (parse and re-serialise, nothing else), shows how
+   much of the gap any JSON-in/JSON-out job pays.
 2. Continuous latency: the enrichment job running with a processing-time trigger while purchases
    are produced at a steady rate; latency = enriched record's timestamp (set when Spark's producer
    sends it) - the purchase's produce timestamp, p50/p95.
@@ -92,7 +94,15 @@ def run_available_now(job: str, settings: Settings, topics: TopicSpecs, ck: Path
     return {"wall_s": wall, "batch_s": progress["batchDuration"] / 1000, "rows": progress["numInputRows"]}
 
 
-def latency(settings: Settings, topics: TopicSpecs, ck: Path, rate: int, seconds: int, interval: str) -> dict:
+def latency(
+    settings: Settings, topics: TopicSpecs, ck: Path, rate: int, seconds: int, interval: str, warmup: int
+) -> dict:
+    """Produce at ``rate`` for ``warmup + seconds``; the first ``warmup`` seconds are reported apart.
+
+    The first micro-batches after a start run the validation's generated code before the JIT
+    has compiled it (1-1.5 s each instead of ~0.5 s) and build a backlog; steady state is what
+    "latency at 1,000 events/s" means, the warm-up is shown next to it.
+    """
     config = settings.kafka_client_config()
     control = SparkJobControl(settings, topics=topics, checkpoint_dir=ck)
     control.start("purchases_enrichment", interval=interval, conf=CONF, extra_args=["--starting-offsets", "latest"])
@@ -109,7 +119,9 @@ def latency(settings: Settings, topics: TopicSpecs, ck: Path, rate: int, seconds
                 sent[msg.key().decode()] = msg.timestamp()[1]
 
         p = producer({**config, "linger.ms": 5})
-        records = purchases(rate * seconds, start_id=2 * 10**12)
+        start_id = 2 * 10**12
+        records = purchases(rate * (warmup + seconds), start_id=start_id)
+        first_measured = str(start_id + rate * warmup)
         step, t0 = rate // 10, time.monotonic()
         for i in range(0, len(records), step):
             for value in records[i : i + step]:
@@ -129,19 +141,22 @@ def latency(settings: Settings, topics: TopicSpecs, ck: Path, rate: int, seconds
     out_topic = topics["purchases_enriched"].name
     parts = c.list_topics(out_topic, timeout=10).topics[out_topic].partitions
     c.assign([TopicPartition(out_topic, p, 0) for p in parts])
-    lat, idle = [], time.monotonic()
-    while len(lat) < len(sent) and time.monotonic() - idle < 15:
+    lat, warm, idle = [], [], time.monotonic()
+    while len(lat) + len(warm) < len(sent) and time.monotonic() - idle < 15:
         msg = c.poll(0.5)
         if msg is None or msg.error():
             continue
         idle = time.monotonic()
         key = msg.key().decode()
         if key in sent:
-            lat.append(msg.timestamp()[1] - sent[key])
+            # Same-length decimal ids: text order is numeric order.
+            (lat if key >= first_measured else warm).append(msg.timestamp()[1] - sent[key])
     c.close()
     lat.sort()
+    warm.sort()
     return {
-        "sent": len(sent), "received": len(lat), "interval": interval, "rate": rate, "seconds": seconds,
+        "sent": len(sent), "received": len(lat) + len(warm), "interval": interval, "rate": rate, "seconds": seconds,
+        "warmup": warmup, "warm_p95_ms": warm[int(0.95 * (len(warm) - 1))] if warm else None,
         "p50_ms": statistics.median(lat), "p95_ms": lat[int(0.95 * (len(lat) - 1))], "max_ms": lat[-1],
         "rows_per_s": health.processed_rows_per_second,
     }
@@ -167,6 +182,7 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--interval", default="200 milliseconds")
+    ap.add_argument("--warmup", type=int, default=20, help="seconds produced before latency is measured")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     settings = Settings.from_env()
@@ -196,13 +212,18 @@ def main() -> None:
             jobs_module.JOBS["copy_topic"] = JobSpec("copy_topic", "copy_topic.py", {"purchases-topic": "purchases"})
             copy = run_available_now("copy_topic", settings, specs, Path(tmp) / "ck2", ["--output-topic", copy_topic])
             print("copy", copy)
-            lat = latency(settings, specs, Path(tmp) / "ck3", a.rate, a.seconds, a.interval)
+            roundtrip = run_available_now(
+                "copy_topic", settings, specs, Path(tmp) / "ck4", ["--output-topic", copy_topic, "--json-roundtrip"]
+            )
+            print("json roundtrip", roundtrip)
+            lat = latency(settings, specs, Path(tmp) / "ck3", a.rate, a.seconds, a.interval, a.warmup)
             print("latency", lat)
         finally:
             deleting = admin.delete_topics([t.name for t in specs.topics] + [copy_topic], operation_timeout=30)
             for future in deleting.values():
                 future.result()
-    ratio = (a.count / enrich["batch_s"]) / (a.count / copy["batch_s"])
+    ratio = copy["batch_s"] / enrich["batch_s"]
+    json_ratio = copy["batch_s"] / roundtrip["batch_s"]
     cpu = platform.processor() or platform.machine()
     text = f"""
 Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()},
@@ -213,12 +234,16 @@ other work on the machine). {a.count:,} purchases.
 |---|---|---|---|---|
 | purchases_enrichment | {enrich['rows']:,} | {enrich['batch_s']:.1f} s | {enrich['rows'] / enrich['batch_s']:,.0f} | {enrich['wall_s']:.1f} s |
 | copy_topic (no logic) | {copy['rows']:,} | {copy['batch_s']:.1f} s | {copy['rows'] / copy['batch_s']:,.0f} | {copy['wall_s']:.1f} s |
+| copy_topic --json-roundtrip (parse + serialise only) | {roundtrip['rows']:,} | {roundtrip['batch_s']:.1f} s | {roundtrip['rows'] / roundtrip['batch_s']:,.0f} | {roundtrip['wall_s']:.1f} s |
 
-Throughput ratio enrichment / copy: **{ratio:.2f}** (aim >= 0.7).
+Throughput ratio enrichment / copy: **{ratio:.2f}** (aim >= 0.7). For scale, a job that only parses
+each purchase and writes it back as JSON reaches {json_ratio:.2f} of the copy: that is the ceiling
+of any job that reads and writes these events as JSON with Spark's JSON functions.
 
-Continuous mode, trigger `{lat['interval']}`, {lat['rate']} purchases/s for {lat['seconds']} s
-({lat['sent']:,} sent, {lat['received']:,} enriched): latency produce -> enriched append
-p50 **{lat['p50_ms']:.0f} ms**, p95 **{lat['p95_ms']:.0f} ms**, max {lat['max_ms']:.0f} ms (aim p95 <= 1 s).
+Continuous mode, trigger `{lat['interval']}`, {lat['rate']} purchases/s for {lat['warmup']} s of warm-up then
+{lat['seconds']} s measured ({lat['sent']:,} sent, {lat['received']:,} enriched): latency produce -> enriched
+append, steady state: p50 **{lat['p50_ms']:.0f} ms**, p95 **{lat['p95_ms']:.0f} ms**, max {lat['max_ms']:.0f} ms
+(aim p95 <= 1 s). During the warm-up right after the job started: p95 {lat['warm_p95_ms']:.0f} ms.
 """
     print(text)
     if not a.no_write:

@@ -1,7 +1,9 @@
-"""Copy a topic record for record: the no-logic baseline of the enrichment benchmark.
+"""Copy a topic record for record: the no-logic baselines of the enrichment benchmark.
 
 Same read (Kafka source) and same write (one Kafka batch write inside ``foreachBatch``) as
 ``purchases_enrichment``, no parsing, no join: the ratio of the two isolates the cost of the logic.
+With ``--json-roundtrip`` each value is parsed with the purchase schema and serialised again, no
+checks, no join: the least any job must do that reads and writes these events as JSON.
 """
 
 from __future__ import annotations
@@ -10,16 +12,23 @@ import argparse
 
 import jobkit
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.streaming import DataStreamWriter
+
+from streamstack import events
 
 JOB = "copy_topic"
 
 
 def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
     kafka = jobkit.kafka_options(args)
+    value = F.col("value")
+    if args.json_roundtrip:
+        value = F.to_json(F.from_json(value.cast("string"), jobkit.struct_type(events.PURCHASE)))
+    columns = [F.col("key"), value.alias("value")]
 
     def process(batch: DataFrame, batch_id: int) -> None:
-        batch.select("key", "value").write.format("kafka").options(**kafka).option("topic", args.output_topic).save()
+        batch.select(*columns).write.format("kafka").options(**kafka).option("topic", args.output_topic).save()
 
     return jobkit.read_stream(spark, args, args.purchases_topic).writeStream.foreachBatch(process)
 
@@ -28,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     p = jobkit.parser(JOB, __doc__.splitlines()[0])
     jobkit.topic_arg(p, "purchases-topic", "purchases")
     p.add_argument("--output-topic", required=True)
+    p.add_argument("--json-roundtrip", action="store_true", help="parse and re-serialise each value")
     args = p.parse_args(argv)
     jobkit.check_args(p, args, "purchases_topic", "output_topic")
     jobkit.run(JOB, args, build)

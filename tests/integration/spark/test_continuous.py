@@ -77,3 +77,48 @@ def test_killed_job_restarts_from_checkpoint_and_accounts_for_every_input(
     # At-least-once sink: only a batch cut off by the kill may be written twice (at most 40 rows).
     assert len(seen) - len(expected) <= 40
     assert kit.consume_all(kafka_config, t["purchases_invalid"].name) == []
+
+
+def _enriched(kafka_config: dict, topic: str) -> dict[tuple[str, int], dict]:
+    values = [json.loads(r["value"]) for r in kit.consume_all(kafka_config, topic)]
+    return {(v["transaction_id"], v["line_number"]): v for v in values}
+
+
+def test_product_published_while_running_is_joined_at_once(
+    kafka: Settings, kafka_config: dict, fresh_topics: TopicSpecs, tmp_path: Path, spark_jars: list
+) -> None:
+    """A product first published after the job read its catalogue is joined at its first purchase.
+
+    The snapshot refresh is set to 10 minutes, so only the re-read on an unknown product can
+    find it; a product that is still unknown after that re-read is a dead letter.
+    """
+    t = fresh_topics
+    settings = replace(kafka, state_dir=tmp_path / "state")
+    control = SparkJobControl(settings, topics=t, checkpoint_dir=tmp_path / "checkpoints")
+    products = kit.catalogue()
+    kit.produce_catalogue(kafka_config, t["products"].name, products)
+    purchases = kit.sample_purchases()
+    kit.produce_purchases(kafka_config, t["purchases"].name, purchases[:10])
+    new_product = {**products[0], "product_id": "ZZ42", "item": "Late Addition", "price": 9.99}
+    late = {**purchases[0], "transaction_id": "4242424242", "product_id": "ZZ42"}
+    unknown = {**purchases[1], "transaction_id": "4343434343", "product_id": "QQ00"}
+    enriched_topic = t["purchases_enriched"].name
+    try:
+        control.start(JOB, interval="1 second", conf=kit.LIGHT_CONF, extra_args=["--catalogue-refresh", "600"])
+        wait_for(lambda: len(_enriched(kafka_config, enriched_topic)) >= 10, 120, "the first purchases")
+
+        kit.produce_catalogue(kafka_config, t["products"].name, [new_product])
+        kit.produce_purchases(kafka_config, t["purchases"].name, [late])
+        late_key = (late["transaction_id"], late["line_number"])
+        got = wait_for(lambda: _enriched(kafka_config, enriched_topic).get(late_key), 60, "ZZ42")
+        assert got == kit.expected_enriched(late, new_product)
+
+        kit.produce_catalogue(kafka_config, t["products"].name, [{**new_product, "price": 10.99}])
+        kit.produce_purchases(kafka_config, t["purchases"].name, [unknown])
+        letters = wait_for(lambda: kit.consume_all(kafka_config, t["purchases_invalid"].name), 60, "a dead letter")
+    finally:
+        control.stop(JOB, timeout=30)
+    (letter,) = [json.loads(r["value"]) for r in letters]
+    assert letter["reason"] == "unknown_product: QQ00 is not in the catalogue"
+    assert json.loads(letter["payload"])["transaction_id"] == unknown["transaction_id"]
+    assert len(_enriched(kafka_config, enriched_topic)) == 11
