@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 PROJECT = Path(__file__).resolve().parents[3]
 
 
@@ -29,3 +31,35 @@ def test_dag_wiring() -> None:
     for task in dag.tasks:
         assert task.owner == "streamstack" and task.retries == 2
     assert dag.tags and dag.doc_md
+
+
+@pytest.mark.parametrize(
+    ("conn", "master"),
+    [
+        ({"conn_type": "spark", "host": "local[*]"}, "local[*]"),
+        ({"conn_type": "spark", "host": "spark://spark-master", "port": 7077}, "spark://spark-master:7077"),
+    ],
+)
+def test_continuous_jobs_run_on_the_connections_master(monkeypatch, conn: dict, master: str) -> None:
+    """Continuous jobs go where ``SparkSubmitOperator`` sends the available-now ones (compose: the cluster)."""
+    import json
+
+    from streamstack.providers.spark.operators import SparkStreamingStartOperator, spark_master
+
+    monkeypatch.setenv("AIRFLOW_CONN_SPARK_UNDER_TEST", json.dumps(conn))
+    assert spark_master("spark_under_test") == master
+
+    started: dict[str, str] = {}
+
+    class FakeControl:
+        def start(self, job: str, *, interval: str, master: str) -> int:
+            started[job] = master
+            return 4242
+
+        def log_file(self, job: str) -> str:
+            return f"/tmp/{job}.log"
+
+    monkeypatch.setattr("streamstack.spark.control.SparkJobControl", FakeControl)
+    op = SparkStreamingStartOperator(task_id="start", jobs=["running_totals"], conn_id="spark_under_test")
+    assert op.execute({}) == {"running_totals": 4242}
+    assert started == {"running_totals": master}

@@ -71,30 +71,52 @@ class SparkStreamingJobOperator(SparkSubmitOperator):
         super().execute(context)
 
 
+def spark_master(conn_id: str) -> str:
+    """The master URL of a Spark connection, read the way ``SparkSubmitHook`` reads it.
+
+    Its resolution (``spark://host:port``, ``local[*]``, ``k8s://...``, URI vs UI connections) is
+    the provider's; reusing it keeps continuous jobs on the same cluster as submitted ones.
+    """
+    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+
+    return SparkSubmitHook(conn_id=conn_id)._connection["master"]
+
+
 class SparkStreamingStartOperator(BaseOperator):
     """Start jobs long-running (processing-time trigger), replacing running copies; returns their pids.
 
     :param jobs: job names.
     :param interval: processing-time trigger interval, e.g. ``"1 second"``.
-    :param master: Spark master for the background jobs.
+    :param conn_id: Spark connection whose master runs the jobs (as for ``SparkSubmitOperator``).
+    :param master: explicit Spark master; overrides the connection.
     """
 
     template_fields: Sequence[str] = ("interval", "master")
 
-    def __init__(self, *, jobs: Sequence[str], interval: str = "1 second", master: str = "local[2]", **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        jobs: Sequence[str],
+        interval: str = "1 second",
+        conn_id: str = "spark_default",
+        master: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.jobs = list(jobs)
         self.interval = interval
+        self.conn_id = conn_id
         self.master = master
 
     def execute(self, context: Context) -> dict[str, int]:
         from streamstack.spark.control import SparkJobControl
 
         _ensure_spark_submit_on_path()
+        master = self.master or spark_master(self.conn_id)
         control = SparkJobControl()
         pids = {}
         for job in self.jobs:
-            pids[job] = control.start(job, interval=self.interval, master=self.master)
+            pids[job] = control.start(job, interval=self.interval, master=master)
             self.log.info("%s running: driver pid %s, log %s", job, pids[job], control.log_file(job))
         return pids
 
