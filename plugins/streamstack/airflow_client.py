@@ -162,17 +162,20 @@ class AirflowClient:
             if run["state"] in FINISHED:
                 return run
             if time.monotonic() > deadline:
-                raise AirflowApiError(f"{dag_id} run {run_id} still {run['state']} after {timeout:.0f}s")
+                raise AirflowApiError(
+                    f"{dag_id} run {run_id} still {run['state']} after {timeout:.0f}s\n"
+                    + self.failure_report(dag_id, run_id)
+                )
             time.sleep(poll)
 
     def failure_report(self, dag_id: str, run_id: str, lines: int = 40) -> str:
-        """Task states and the log tail of every failed task, for a readable failure."""
+        """Task states and the log tail of every failed, retrying or still running task."""
         out = [f"DAG {dag_id} run {run_id}:"]
         states = self.task_states(dag_id, run_id)
         for ti in states:
             out.append(f"  {ti.task_id:<32} {ti.state}")
         for ti in states:
-            if ti.state in ("failed", "upstream_failed") and ti.try_number:
+            if ti.state in ("failed", "upstream_failed", "up_for_retry", "running") and ti.try_number:
                 out.append(f"--- log tail of {ti.task_id} (try {ti.try_number}) ---")
                 out.append(self.task_log(dag_id, run_id, ti.task_id, ti.try_number, lines))
         return "\n".join(out)

@@ -26,7 +26,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def platform() -> Iterator[Stack]:
     stack = Stack(Settings.from_env())
     started = [s for s in stack.services if not s.is_running()]
-    stack.up(print)
+    lines: list[str] = []
+    stack.up(lines.append)
+    print("\n".join(lines))
+    settings = stack.settings
+    (airflow_line,) = [line for line in lines if line.startswith("airflow:")]
+    assert f"UI {settings.airflow_url}, user admin, password in " in airflow_line, airflow_line
     yield stack
     for service in reversed(started):
         service.down()

@@ -54,7 +54,9 @@ def wait_for_new_run(
             if run["state"] == "failed":
                 pytest.fail(client.failure_report(dag_id, run["dag_run_id"]))
         time.sleep(3)
-    pytest.fail(f"no {run_type} run of {dag_id} finished within {timeout:.0f}s")
+    pending = [r["dag_run_id"] for r in client.runs(dag_id) if r["dag_run_id"] not in known]
+    reports = "\n".join(client.failure_report(dag_id, run_id) for run_id in pending)
+    pytest.fail(f"no {run_type} run of {dag_id} finished within {timeout:.0f}s; new runs: {pending}\n{reports}")
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,7 @@ def test_scheduled_run_and_asset_triggered_chain(quiet: AirflowClient) -> None:
     known = {dag_id: {r["dag_run_id"] for r in quiet.runs(dag_id)} for dag_id in SCHEDULED}
     # Downstream first, so the Asset events find them unpaused; then the generator, whose
     # hourly schedule makes the scheduler start the run of the last tick right away.
-    for dag_id in ["spark_streaming", "pinot_ingestion", "sales_generator"]:
+    for dag_id in ["spark_streaming", "pinot_ingestion", "purchases_quality", "sales_generator"]:
         quiet.set_paused(dag_id, False)
     generator_run = wait_for_new_run(quiet, "sales_generator", "scheduled", known["sales_generator"])
     quiet.set_paused("sales_generator", True)
@@ -113,3 +115,8 @@ def test_scheduled_run_and_asset_triggered_chain(quiet: AirflowClient) -> None:
     wait_for_new_run(quiet, "spark_streaming", "asset_triggered", known["spark_streaming"])
     wait_for_new_run(quiet, "pinot_ingestion", "asset_triggered", known["pinot_ingestion"])
     assert pinot_count("purchasesEnriched") == before + generated
+    # The quality gate is scheduled on the same Asset (and hourly): its Asset-triggered run passes.
+    checked = wait_for_new_run(quiet, "purchases_quality", "asset_triggered", known["purchases_quality"])
+    verdict = quiet.xcom("purchases_quality", checked["dag_run_id"], "check_purchases_enriched")
+    assert verdict["status"] == "passed", verdict
+    assert verdict["rows_checked"] > 0 and verdict["data_docs"], verdict

@@ -32,10 +32,10 @@ def _print_summary(summary: dict[str, Any], settings: Settings, password_file: s
     click.secho("\n==> Summary", bold=True)
     click.echo(
         f"    generated   {gen.get('transactions')} transactions, {gen.get('purchases')} purchase lines "
-        f"(seed {gen.get('seed')}, {gen.get('events_per_second', 0):,.0f} events/s)"
+        f"({gen.get('mode')} mode, seed {gen.get('seed')}, {gen.get('events_per_second', 0):,.0f} events/s)"
     )
     for name, count in topics.items():
-        click.echo(f"    {name:<28} {count:>8} records")
+        click.echo(f"    {name:<28} {count:>8} records on the topic (all runs so far)")
     for table, state in summary["pinot"].items():
         fresh = state.get("freshness_s")
         click.echo(
@@ -61,9 +61,16 @@ def _print_summary(summary: dict[str, Any], settings: Settings, password_file: s
 
 @click.command()
 @click.option("--transactions", default=500, show_default=True, help="Sales transactions to generate.")
-@click.option("--mode", type=click.Choice(["load", "realistic"]), default="load", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["load", "realistic"]),
+    default="realistic",
+    show_default=True,
+    help="realistic: the shop's pauses between sales (divided by --speed); load: as fast as possible.",
+)
+@click.option("--speed", default=100.0, show_default=True, help="Speed-up of realistic mode's pauses.")
 @click.option("--timeout", default=1200, show_default=True, help="Seconds to wait for the pipeline.")
-def demo(transactions: int, mode: str, timeout: int) -> None:
+def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
     """Start the local stack and run the whole pipeline through Airflow."""
     from streamstack.airflow_client import AirflowClient
     from streamstack.errors import StreamstackError
@@ -86,7 +93,7 @@ def demo(transactions: int, mode: str, timeout: int) -> None:
             "DAG import errors:\n" + "\n".join(f"{e['filename']}: {e['stack_trace'][-800:]}" for e in errors)
         )
     client.set_paused(DAG_ID, False)
-    run_id = client.trigger(DAG_ID, {"transactions": transactions, "mode": mode, "seed": None, "speed": 20.0})
+    run_id = client.trigger(DAG_ID, {"transactions": transactions, "mode": mode, "seed": None, "speed": speed})
     click.secho(f"\n==> Running {DAG_ID} ({run_id})", bold=True)
     seen: dict[str, str | None] = {}
     run = client.wait_for_run(DAG_ID, run_id, timeout=timeout, on_change=lambda s: _show_tasks(s, seen))

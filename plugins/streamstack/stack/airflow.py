@@ -46,6 +46,14 @@ class AirflowService(Service):
     def endpoints(self) -> dict[str, str]:
         return {"ui": self.settings.airflow_url, "user": ADMIN_USER, "password file": str(self.password_file)}
 
+    def up(self) -> str:
+        """Start (or find) Airflow and say where the UI is and how to log in."""
+        report = super().up()
+        return (
+            f"{report}; UI {self.settings.airflow_url}, user {ADMIN_USER}, "
+            f"password in {self.password_file}"
+        )
+
     @property
     def password_file(self) -> Path:
         return self.settings.airflow_home / "simple_auth_manager_passwords.json.generated"
