@@ -21,6 +21,7 @@ import pandas as pd
 
 from streamstack.errors import StreamstackError
 from streamstack.events import PURCHASE_ENRICHED, field_names, format_timestamp
+from streamstack.topics.offsets import partition_watermarks
 
 if TYPE_CHECKING:
     from streamstack.pinot.client import PinotClient
@@ -155,7 +156,7 @@ def kafka_offsets_for_window(
                 raise SourceError(
                     f"cannot look up offsets of {topic}[{partition}] by time: {first_tp.error or last_tp.error}"
                 )
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+            low, high = partition_watermarks(consumer, topic, partition, timeout)
             # -1: no message at or after that time -> the range runs to the end of the partition.
             first = max(first_tp.offset if first_tp.offset >= 0 else high, low)
             last = max(last_tp.offset if last_tp.offset >= 0 else high, first)

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from streamstack.clients import consumer
 from streamstack.errors import StreamstackError
+
+
+#: Broker answers that go away by themselves while a new partition settles. The exception of a
+#: failed watermark request does not carry librdkafka's ``retriable`` flag, so they are named.
+TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError.REQUEST_TIMED_OUT,
+}
+
+
+def partition_watermarks(client: Any, topic: str, partition: int, timeout: float = 10.0) -> tuple[int, int]:
+    """(low, high) watermark of one partition, retrying the broker's transient refusals.
+
+    A partition created a moment ago can answer NOT_LEADER_FOR_PARTITION while its leadership
+    settles on the broker (seen in CI right after ``topics apply``); librdkafka retries that for
+    produce and fetch, but not for a watermark request. Transient errors are retried until
+    ``timeout``; anything else, or the last transient error, is raised.
+
+    :param client: a confluent-kafka ``Consumer``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            low, high = client.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=max(0.1, deadline - time.monotonic()), cached=False
+            )
+            return low, high
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            transient = isinstance(error, KafkaError) and (error.retriable() or error.code() in TRANSIENT)
+            if not transient or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.0) -> dict[int, tuple[int, int]]:
@@ -18,10 +54,7 @@ def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.
         meta = c.list_topics(topic, timeout=timeout).topics.get(topic)
         if meta is None or meta.error is not None or not meta.partitions:
             raise StreamstackError(f"Kafka topic {topic!r} not found ({meta.error if meta else 'no metadata'})")
-        return {
-            p: tuple(c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout, cached=False))
-            for p in sorted(meta.partitions)
-        }
+        return {p: partition_watermarks(c, topic, p, timeout) for p in sorted(meta.partitions)}
     finally:
         c.close()
 

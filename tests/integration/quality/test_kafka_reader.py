@@ -60,14 +60,9 @@ def test_offset_range_reads_exactly_the_range(
 ) -> None:
     topic = _enriched_topic(fresh_topics)
     _produce(kafka_config, topic, [*_payloads(frame), ("bad", b"{not json")])
-    from confluent_kafka import TopicPartition
+    from streamstack.topics.offsets import watermarks
 
-    from streamstack.clients import consumer
-
-    c = consumer({**kafka_config, "group.id": "quality-test"})
-    partitions = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
-    highs = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-    c.close()
+    highs = {p: high for p, (_, high) in watermarks(kafka_config, topic).items()}
     assert sum(highs.values()) == len(frame) + 1
 
     full = read_kafka_range(kafka_config, topic, [OffsetRange(p, 0, h) for p, h in highs.items()], timeout=60)

@@ -24,6 +24,7 @@ from streamstack.clients import consumer, producer
 from streamstack.settings import Settings
 from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
+from streamstack.topics.offsets import watermarks
 
 PROJECT = Path(__file__).resolve().parents[3]
 SAMPLE = PROJECT / "tests" / "data" / "sample_date_new.json"
@@ -91,9 +92,8 @@ def consume_all(config: dict[str, str], topic: str, *, settle: float = 2.0) -> l
     """Every record of ``topic`` up to its current end: ``key, value (str), partition, offset, timestamp``."""
     c = consumer({**config, "group.id": f"spark-test-{time.time_ns()}", "enable.auto.commit": False})
     try:
-        meta = c.list_topics(topic, timeout=10).topics[topic]
-        parts = [TopicPartition(topic, p, 0) for p in meta.partitions]
-        ends = {tp.partition: c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}
+        ends = {p: high for p, (_, high) in watermarks(config, topic).items()}
+        parts = [TopicPartition(topic, p, 0) for p in ends]
         c.assign(parts)
         out: list[dict] = []
         done = {p for p, end in ends.items() if end == 0}
