@@ -1,13 +1,15 @@
 """Pinot benchmark: freshness (produce -> queryable) at a steady rate, and the demo queries' latency.
 
-Runs against the stack's Kafka and Pinot (`streamstack stack up`), on a topic and a
-purchasesEnriched-shaped table of its own (dropped at the end), so the demo data is untouched:
+Runs against the stack's Kafka and Pinot (`streamstack stack up`), on copies of the three demo
+tables (purchasesEnriched, purchases, products) with topics of their own, dropped at the end, so
+the demo data is untouched:
 
     python bench/pinot.py --rate 200 --duration 30 --rows 1000000
 
 Freshness: every ``--probe-every`` seconds a marker line is produced and the broker is polled
 until a query finds it. Query latency: the three named queries of ``streamstack.pinot.queries``
-(pointed at the bench tables) after ``--rows`` enriched rows are loaded, ``--repeat`` times each.
+(pointed at the bench tables) after ``--rows`` sales are loaded into both sales tables and the
+catalogue into products, ``--repeat`` times each.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import platform
 import random
+import re
 import statistics
 import time
 import uuid
@@ -28,6 +31,7 @@ from streamstack.pinot import QUERIES, PinotError, local_client
 from streamstack.pinot.ingestion import wait_caught_up
 from streamstack.pinot.tables import apply_specs, load_specs
 from streamstack.settings import Settings
+from streamstack.topics import load_topics
 
 
 def pct(values: list[float], p: float) -> float:
@@ -70,6 +74,53 @@ def record(i: int, tx: str, rnd: random.Random) -> dict[str, Any]:
     }
 
 
+def bench_table(client: Any, admin: Any, settings: Settings, logical: str, suffix: str, partitions: int) -> tuple:
+    """A copy of demo table ``logical`` on a topic of its own: ``(topic, table name, spec)``."""
+    from confluent_kafka.admin import NewTopic
+
+    names = load_topics(settings.topics_file).names()
+    spec = load_specs(settings.config_dir / "pinot", names, settings.bootstrap_servers, [logical])[0]
+    topic = f"bench.{spec.logical_topic}.{suffix}"
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result()
+    spec = load_specs(
+        settings.config_dir / "pinot", {**names, spec.logical_topic: topic}, settings.bootstrap_servers, [logical]
+    )[0]
+    name = f"{logical}_bench_{suffix}"
+    table = {
+        **spec.table,
+        "tableName": name,
+        "segmentsConfig": {**spec.table["segmentsConfig"], "schemaName": name},
+    }
+    spec = type(spec)(name, {**spec.schema, "schemaName": name}, table, spec.logical_topic, topic)
+    apply_specs(client, [spec])
+    deadline = time.monotonic() + 60
+    while True:  # a new table is routed by the broker a few seconds after creation
+        try:
+            client.query_table(f"SELECT COUNT(*) FROM {name}")
+            break
+        except PinotError as exc:
+            if "BrokerResourceMissingError" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise SystemExit(f"table {name} not queryable 60 s after creation")
+        time.sleep(0.5)
+    return topic, name, spec
+
+
+def purchase(enriched: dict[str, Any]) -> dict[str, Any]:
+    """The raw purchase an enriched record was made from (the ``purchases`` table's input)."""
+    renamed = {"price": "purchase_price", "quantity": "purchase_quantity"}
+    return {f.name: enriched[renamed.get(f.name, f.name)] for f in events.PURCHASE}
+
+
+def product(i: int) -> dict[str, Any]:
+    now = events.format_timestamp(datetime.now(UTC))
+    values = {"event_time": now, "product_id": f"P{i:02d}", "category": f"cat{i % 4}", "item": f"name P{i:02d}",
+              "size": "24 oz.", "cogs": 1.5, "price": 4.99, "inventory_level": 100, "contains_fruit": True,
+              "contains_veggies": False, "contains_nuts": False, "contains_caffeine": False, "propensity_to_buy": i}
+    return {f.name: values[f.name] for f in events.PRODUCT}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rate", type=float, default=200.0, help="steady events/s during the freshness run")
@@ -83,36 +134,15 @@ def main() -> None:
     settings = Settings.from_env()
     client = local_client(settings)
     suffix = uuid.uuid4().hex[:6]
-    topic = f"bench.purchases.enriched.{suffix}"
-    from confluent_kafka.admin import NewTopic
-
     admin = admin_client(settings.kafka_client_config())
-    admin.create_topics([NewTopic(topic, args.partitions, 1)])[topic].result()
-    spec = load_specs(
-        settings.config_dir / "pinot",
-        {"purchases_enriched": topic},
-        settings.bootstrap_servers,
-        ["purchasesEnriched"],
-    )[0]
-    name = f"purchasesEnriched_bench_{suffix}"
-    table = {
-        **spec.table,
-        "tableName": name,
-        "segmentsConfig": {**spec.table["segmentsConfig"], "schemaName": name},
+    tables = {
+        logical: bench_table(client, admin, settings, logical, suffix, partitions)
+        for logical, partitions in (
+            ("purchasesEnriched", args.partitions), ("purchases", args.partitions), ("products", 1)
+        )
     }
-    spec = type(spec)(name, {**spec.schema, "schemaName": name}, table, spec.logical_topic, topic)
-    apply_specs(client, [spec])
-    deadline = time.monotonic() + 60
-    while True:  # a new table is routed by the broker a few seconds after creation
-        try:
-            if client.query_table(f"SELECT COUNT(*) FROM {name}")[1]:
-                break
-        except PinotError as exc:
-            if "BrokerResourceMissingError" not in str(exc):
-                raise
-        if time.monotonic() > deadline:
-            raise SystemExit(f"table {name} not queryable 60 s after creation")
-        time.sleep(0.5)
+    topic, name, _ = tables["purchasesEnriched"]
+    purchases_topic, products_topic = tables["purchases"][0], tables["products"][0]
     p = producer({**settings.kafka_client_config(), "linger.ms": 5})
     rnd = random.Random(1)
     result: dict[str, Any] = {
@@ -132,9 +162,9 @@ def main() -> None:
             p.poll(0)
             if time.monotonic() >= next_probe:
                 tx = f"probe-{len(fresh)}-{suffix}"
+                t0 = time.monotonic()  # produce time: the send and the broker's ack count too
                 p.produce(topic, key=tx, value=json.dumps(record(0, tx, rnd)))
                 p.flush(10)
-                t0 = time.monotonic()
                 while not count(client, f"SELECT COUNT(*) FROM {name} WHERE transaction_id = '{tx}'"):
                     if time.monotonic() - t0 > 30:
                         raise SystemExit(f"probe {tx} not queryable after 30 s")
@@ -152,25 +182,34 @@ def main() -> None:
         print(json.dumps(result["freshness_s"]))
 
         # -- load, then query latency ----------------------------------------------------------
+        # The same sales in the purchases table (raw purchases) and the catalogue in products.
         t0 = time.monotonic()
         for i in range(args.rows - sent):
-            p.produce(topic, key=f"r{i}", value=json.dumps(record(i, f"r{i}", rnd)))
+            enriched = record(i, f"r{i}", rnd)
+            p.produce(topic, key=f"r{i}", value=json.dumps(enriched))
+            p.produce(purchases_topic, key=f"r{i}", value=json.dumps(purchase(enriched)))
             if i % 10000 == 0:
                 p.poll(0)
+        for i in range(1, 28):
+            p.produce(products_topic, key=f"P{i:02d}", value=json.dumps(product(i)))
         p.flush(120)
         produced_s = time.monotonic() - t0
-        state = wait_caught_up(client, spec, settings.kafka_client_config(), timeout=1800, poll=5)
+        rows = {}
+        for logical, (_, _, table_spec) in tables.items():
+            rows[logical] = wait_caught_up(client, table_spec, settings.kafka_client_config(), timeout=1800, poll=5).rows
         result["load"] = {
-            "rows": state.rows,
+            "rows": rows,
             "produce_s": round(produced_s, 1),
             "until_caught_up_s": round(time.monotonic() - t0, 1),
         }
         print(json.dumps(result["load"]))
         latency: dict[str, Any] = {}
         for q in QUERIES.values():
-            sql = q.sql.format(limit=100).replace("FROM purchasesEnriched", f"FROM {name}")
-            if f"FROM {name}" not in sql:
-                continue  # the products/purchases queries need their own tables; see docs
+            sql = re.sub(
+                r"\bFROM (purchasesEnriched|purchases|products)\b",
+                lambda m: f"FROM {tables[m.group(1)][1]}",
+                q.sql.format(limit=100),
+            )
             times = []
             for _ in range(args.repeat):
                 t = time.perf_counter()
@@ -192,8 +231,9 @@ def main() -> None:
         result["query_latency"] = latency
         print(json.dumps(result, indent=2))
     finally:
-        client.drop_table(name)
-        admin.delete_topics([topic])[topic].result()
+        for bench_topic, table_name, _ in tables.values():
+            client.drop_table(table_name)
+            admin.delete_topics([bench_topic])[bench_topic].result()
 
 
 if __name__ == "__main__":
