@@ -11,7 +11,6 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from streamstack.clients import consumer
 from streamstack.errors import StreamstackError
 
-
 #: Broker answers that go away by themselves while a new partition settles. The exception of a
 #: failed watermark request does not carry librdkafka's ``retriable`` flag, so they are named.
 TRANSIENT = {

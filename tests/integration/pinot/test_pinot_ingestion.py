@@ -34,6 +34,25 @@ def produce(settings: Settings, topic: str, key: str, records: list[dict[str, An
     assert p.flush(30) == 0
 
 
+def product_record(p: dict[str, str], moment: datetime, price: float, cogs: float) -> dict[str, Any]:
+    """The product event of catalogue row ``p`` at ``moment``, with the given price and COGS."""
+    return {
+        "event_time": events.format_timestamp(moment),
+        "product_id": p["ID"],
+        "category": p["Category"],
+        "item": p["Item"],
+        "size": p["Size"],
+        "cogs": cogs,
+        "price": price,
+        "inventory_level": int(p["Inventory"]),
+        "contains_fruit": p["ContainsFruit"] == "TRUE",
+        "contains_veggies": p["ContainsVeggies"] == "TRUE",
+        "contains_nuts": p["ContainsNuts"] == "TRUE",
+        "contains_caffeine": p["ContainsCaffeine"] == "TRUE",
+        "propensity_to_buy": 1,
+    }
+
+
 def enriched(n: int, products: list[dict[str, str]], seed: int = 7) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     start = datetime.now(UTC) - timedelta(minutes=10)
@@ -106,23 +125,8 @@ def test_republished_catalogue_leaves_27_products(
     versions = []
     for version in range(3):
         for p in catalogue(kafka):
-            versions.append(
-                {
-                    "event_time": events.format_timestamp(now + timedelta(seconds=version)),
-                    "product_id": p["ID"],
-                    "category": p["Category"],
-                    "item": p["Item"],
-                    "size": p["Size"],
-                    "cogs": float(p["COGS"]),
-                    "price": round(float(p["Price"]) + version, 2),
-                    "inventory_level": int(p["Inventory"]),
-                    "contains_fruit": p["ContainsFruit"] == "TRUE",
-                    "contains_veggies": p["ContainsVeggies"] == "TRUE",
-                    "contains_nuts": p["ContainsNuts"] == "TRUE",
-                    "contains_caffeine": p["ContainsCaffeine"] == "TRUE",
-                    "propensity_to_buy": 1,
-                }
-            )
+            moment = now + timedelta(seconds=version)
+            versions.append(product_record(p, moment, round(float(p["Price"]) + version, 2), float(p["COGS"])))
     produce(kafka, spec.topic, "product_id", versions)
     wait_caught_up(pinot, spec, kafka.kafka_client_config(), timeout=120)
     assert pinot.count(spec.name) == 27

@@ -8,7 +8,6 @@ computed in plain Python over the records produced.
 from __future__ import annotations
 
 import json
-import random
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from test_pinot_ingestion import catalogue, enriched, produce
+from test_pinot_ingestion import catalogue, enriched, produce, product_record
 
 from streamstack import events
 from streamstack.cli import cli
@@ -45,52 +44,10 @@ def products_of(kafka: Settings) -> list[dict[str, str]]:
     return catalogue(kafka)[::3]
 
 
-def product_record(p: dict[str, str], moment: datetime, price: float, cogs: float) -> dict[str, Any]:
-    return {
-        "event_time": events.format_timestamp(moment),
-        "product_id": p["ID"],
-        "category": p["Category"],
-        "item": p["Item"],
-        "size": p["Size"],
-        "cogs": cogs,
-        "price": price,
-        "inventory_level": int(p["Inventory"]),
-        "contains_fruit": p["ContainsFruit"] == "TRUE",
-        "contains_veggies": p["ContainsVeggies"] == "TRUE",
-        "contains_nuts": p["ContainsNuts"] == "TRUE",
-        "contains_caffeine": p["ContainsCaffeine"] == "TRUE",
-        "propensity_to_buy": 1,
-    }
-
-
 def purchases(n: int, products: list[dict[str, str]], seed: int) -> list[dict[str, Any]]:
-    """``n`` transactions of 1 to 3 lines each, as the generator writes them to the purchases topic."""
-    rnd = random.Random(seed)
-    start = datetime.now(UTC) - timedelta(minutes=5)
-    out = []
-    for i in range(n):
-        moment = start + timedelta(milliseconds=10 * i)
-        for line in range(1, rnd.randint(1, 3) + 1):
-            p = rnd.choice(products)
-            price, qty, member = float(p["Price"]), rnd.randint(1, 5), rnd.random() < 0.3
-            supplement = events.SUPPLEMENT_PRICE if rnd.random() < 0.2 else 0.0
-            discount = events.MEMBER_DISCOUNT if member else 0.0
-            out.append(
-                {
-                    "transaction_time": events.format_timestamp(moment),
-                    "transaction_id": f"tx-{i}",
-                    "line_number": line,
-                    "product_id": p["ID"],
-                    "price": price,
-                    "quantity": qty,
-                    "is_member": member,
-                    "member_discount": discount,
-                    "add_supplements": supplement > 0,
-                    "supplement_price": supplement,
-                    "total_purchase": events.total_purchase(price, qty, supplement, discount),
-                }
-            )
-    return out
+    """``n`` transactions as the generator writes them to the purchases topic: the raw side of ``enriched``."""
+    renamed = {"price": "purchase_price", "quantity": "purchase_quantity"}
+    return [{f.name: r[renamed.get(f.name, f.name)] for f in events.PURCHASE} for r in enriched(n, products, seed)]
 
 
 def per_product(records: list[dict[str, Any]], quantity: str) -> dict[str, tuple[int, float, int]]:
