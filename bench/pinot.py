@@ -107,12 +107,6 @@ def bench_table(client: Any, admin: Any, settings: Settings, logical: str, suffi
     return topic, name, spec
 
 
-def purchase(enriched: dict[str, Any]) -> dict[str, Any]:
-    """The raw purchase an enriched record was made from (the ``purchases`` table's input)."""
-    renamed = {"price": "purchase_price", "quantity": "purchase_quantity"}
-    return {f.name: enriched[renamed.get(f.name, f.name)] for f in events.PURCHASE}
-
-
 def product(i: int) -> dict[str, Any]:
     now = events.format_timestamp(datetime.now(UTC))
     values = {"event_time": now, "product_id": f"P{i:02d}", "category": f"cat{i % 4}", "item": f"name P{i:02d}",
@@ -187,7 +181,7 @@ def main() -> None:
         for i in range(args.rows - sent):
             enriched = record(i, f"r{i}", rnd)
             p.produce(topic, key=f"r{i}", value=json.dumps(enriched))
-            p.produce(purchases_topic, key=f"r{i}", value=json.dumps(purchase(enriched)))
+            p.produce(purchases_topic, key=f"r{i}", value=json.dumps(events.purchase_from_enriched(enriched)))
             if i % 10000 == 0:
                 p.poll(0)
         for i in range(1, 28):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 #: The same format for Pinot's ``SIMPLE_DATE_FORMAT`` and Java's ``DateTimeFormatter``.
@@ -135,6 +136,15 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     "sales_windows": SALES_WINDOW,
     "purchases_invalid": INVALID_PURCHASE,
 }
+
+
+#: Purchase fields renamed in the enriched record (the others keep their names).
+ENRICHED_NAMES = {"price": "purchase_price", "quantity": "purchase_quantity"}
+
+
+def purchase_from_enriched(record: dict[str, Any]) -> dict[str, Any]:
+    """The purchase an enriched record was made from, in ``PURCHASE`` field order."""
+    return {f.name: record[ENRICHED_NAMES.get(f.name, f.name)] for f in PURCHASE}
 
 
 def field_names(fields: tuple[Field, ...]) -> list[str]:

@@ -58,6 +58,11 @@ def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.
         c.close()
 
 
+def end_offsets(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.0) -> dict[int, int]:
+    """Partition -> high watermark (the offset the next record will get) of ``topic``."""
+    return {p: high for p, (_, high) in watermarks(kafka_config, topic, timeout).items()}
+
+
 def record_counts(kafka_config: Mapping[str, Any], topics: Iterable[str]) -> dict[str, int]:
     """Records currently held per topic (high - low, summed over partitions)."""
     return {t: sum(high - low for low, high in watermarks(kafka_config, t).values()) for t in topics}

@@ -12,7 +12,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from streamstack.clients import consumer
 from streamstack.events import Field, parse_timestamp
-from streamstack.topics.offsets import watermarks
+from streamstack.topics.offsets import end_offsets
 
 PYTHON_TYPES = {"string": str, "int": int, "long": int, "double": (float, int), "boolean": bool, "timestamp": str}
 
@@ -45,7 +45,7 @@ def read_topic(kafka_config: dict[str, str]) -> Callable[..., list[tuple[str | N
     def read(topic: str, *, timeout: float = 120.0) -> list[tuple[str | None, bytes]]:
         c = consumer({**kafka_config, "group.id": f"gen-test-{uuid.uuid4().hex}", "enable.auto.commit": False})
         try:
-            ends = {p: high for p, (_, high) in watermarks(kafka_config, topic).items()}
+            ends = end_offsets(kafka_config, topic)
             partitions = sorted(ends)
             c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
             out: list[tuple[str | None, bytes]] = []

@@ -46,8 +46,7 @@ def products_of(kafka: Settings) -> list[dict[str, str]]:
 
 def purchases(n: int, products: list[dict[str, str]], seed: int) -> list[dict[str, Any]]:
     """``n`` transactions as the generator writes them to the purchases topic: the raw side of ``enriched``."""
-    renamed = {"price": "purchase_price", "quantity": "purchase_quantity"}
-    return [{f.name: r[renamed.get(f.name, f.name)] for f in events.PURCHASE} for r in enriched(n, products, seed)]
+    return [events.purchase_from_enriched(r) for r in enriched(n, products, seed)]
 
 
 def per_product(records: list[dict[str, Any]], quantity: str) -> dict[str, tuple[int, float, int]]:

@@ -60,9 +60,9 @@ def test_offset_range_reads_exactly_the_range(
 ) -> None:
     topic = _enriched_topic(fresh_topics)
     _produce(kafka_config, topic, [*_payloads(frame), ("bad", b"{not json")])
-    from streamstack.topics.offsets import watermarks
+    from streamstack.topics.offsets import end_offsets
 
-    highs = {p: high for p, (_, high) in watermarks(kafka_config, topic).items()}
+    highs = end_offsets(kafka_config, topic)
     assert sum(highs.values()) == len(frame) + 1
 
     full = read_kafka_range(kafka_config, topic, [OffsetRange(p, 0, h) for p, h in highs.items()], timeout=60)

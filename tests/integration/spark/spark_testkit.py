@@ -24,7 +24,7 @@ from streamstack.clients import consumer, producer
 from streamstack.settings import Settings
 from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
-from streamstack.topics.offsets import watermarks
+from streamstack.topics.offsets import end_offsets
 
 PROJECT = Path(__file__).resolve().parents[3]
 SAMPLE = PROJECT / "tests" / "data" / "sample_date_new.json"
@@ -92,7 +92,7 @@ def consume_all(config: dict[str, str], topic: str, *, settle: float = 2.0) -> l
     """Every record of ``topic`` up to its current end: ``key, value (str), partition, offset, timestamp``."""
     c = consumer({**config, "group.id": f"spark-test-{time.time_ns()}", "enable.auto.commit": False})
     try:
-        ends = {p: high for p, (_, high) in watermarks(config, topic).items()}
+        ends = end_offsets(config, topic)
         parts = [TopicPartition(topic, p, 0) for p in ends]
         c.assign(parts)
         out: list[dict] = []
@@ -118,6 +118,17 @@ def consume_all(config: dict[str, str], topic: str, *, settle: float = 2.0) -> l
         return out
     finally:
         c.close()
+
+
+def by_line(records: list[dict]) -> dict[tuple[str, int], dict]:
+    """Enriched records (as from ``consume_all``) by (transaction_id, line_number); a repeat fails."""
+    out: dict[tuple[str, int], dict] = {}
+    for r in records:
+        value = json.loads(r["value"])
+        key = (value["transaction_id"], value["line_number"])
+        assert key not in out, f"duplicate enriched row {key}"
+        out[key] = value
+    return out
 
 
 def run_job(

@@ -80,8 +80,7 @@ def test_killed_job_restarts_from_checkpoint_and_accounts_for_every_input(
 
 
 def _enriched(kafka_config: dict, topic: str) -> dict[tuple[str, int], dict]:
-    values = [json.loads(r["value"]) for r in kit.consume_all(kafka_config, topic)]
-    return {(v["transaction_id"], v["line_number"]): v for v in values}
+    return kit.by_line(kit.consume_all(kafka_config, topic))
 
 
 def test_product_published_while_running_is_joined_at_once(

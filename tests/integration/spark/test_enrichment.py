@@ -41,16 +41,6 @@ def malformed(base: dict) -> list[tuple[str, bytes | dict, str]]:
 DROP = object()
 
 
-def by_line(records: list[dict]) -> dict[tuple[str, int], dict]:
-    out: dict[tuple[str, int], dict] = {}
-    for r in records:
-        value = json.loads(r["value"])
-        key = (value["transaction_id"], value["line_number"])
-        assert key not in out, f"duplicate enriched row {key}"
-        out[key] = value
-    return out
-
-
 def test_enrichment_is_exact_uses_latest_product_and_dead_letters_bad_input(
     kafka: Settings, kafka_config: dict, fresh_topics: TopicSpecs, checkpoint_dir: Path, spark_jars: list
 ) -> None:
@@ -70,7 +60,7 @@ def test_enrichment_is_exact_uses_latest_product_and_dead_letters_bad_input(
 
     latest = {p["product_id"]: p for p in v3}
     enriched_records = kit.consume_all(kafka_config, t["purchases_enriched"].name)
-    enriched = by_line(enriched_records)
+    enriched = kit.by_line(enriched_records)
     assert len(enriched) == len(purchases)  # exactly one row per purchase despite 3 catalogue versions
     for p in purchases:
         got = enriched[(p["transaction_id"], p["line_number"])]
@@ -103,7 +93,7 @@ def test_enrichment_is_exact_uses_latest_product_and_dead_letters_bad_input(
 
     kit.run_job("purchases_enrichment", kafka, t, checkpoint_dir)
 
-    after = by_line(kit.consume_all(kafka_config, t["purchases_enriched"].name))
+    after = kit.by_line(kit.consume_all(kafka_config, t["purchases_enriched"].name))
     assert len(after) == len(purchases) + len(more)
     newest = {p["product_id"]: p for p in v4}
     for p in more:
