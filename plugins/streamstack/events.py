@@ -103,6 +103,9 @@ PURCHASE_ENRICHED = _fields(
     ("add_supplements", "boolean"),
     ("supplement_price", "double"),
     ("total_purchase", "double"),
+    # True when transaction_id/line_number were derived (a purchase in the original demo's schema,
+    # see config/contract.yaml `legacy`); false for every purchase that carried its own identity.
+    ("identity_derived", "boolean"),
 )
 
 #: Sales per product in 10-minute event-time windows sliding every 5 minutes (Spark ``sales_windows``).

@@ -8,6 +8,7 @@ import sys
 import click
 
 from streamstack.cli.airflow import airflow
+from streamstack.cli.contract import contract
 from streamstack.cli.demo import demo
 from streamstack.cli.generator import generate, replay
 from streamstack.cli.pinot import pinot, query
@@ -26,6 +27,7 @@ def cli(verbose: bool) -> None:
 
 
 cli.add_command(airflow)
+cli.add_command(contract)
 cli.add_command(demo)
 cli.add_command(generate)
 cli.add_command(replay)

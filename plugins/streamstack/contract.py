@@ -1,0 +1,291 @@
+"""The event contract: ``config/contract.yaml`` resolved against the generator's settings.
+
+The rules of a valid purchase are declared once, as data, and every validator reads the resolved
+document: replay and the quality suite through this module, the Spark, Flink and Kafka Streams
+jobs through the JSON file that :func:`write_contract` writes (``--contract FILE``). Nothing
+here imports a third-party package besides PyYAML, so the Spark job can import it on a worker.
+
+:func:`check_purchase` is the plain-Python validator of that document; the conformance kit and
+replay use it, and each engine must give the same reason for the same record.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from streamstack import events
+from streamstack.errors import ConfigError
+
+ENV_CONTRACT_FILE = "STREAMSTACK_CONTRACT_FILE"
+CHECK_KINDS = {"pattern", "range", "allowed", "total", "catalogue"}
+STRUCTURAL_CODES = ("not_json", "missing_field", "mistyped_field")
+_RANGE_KEYS = {"min", "max", "min_exclusive", "max_exclusive"}
+
+
+def default_contract_file() -> Path:
+    from streamstack.settings import Settings
+
+    return Path(os.environ.get(ENV_CONTRACT_FILE) or Settings.from_env().config_dir / "contract.yaml")
+
+
+# ------------------------------------------------------------------------------------ resolve
+def _resolve_value(value: Any, generator: Any, product_ids: list[str], file: Path, key: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve_value(v, generator, product_ids, file, f"{key}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if set(value) <= {"generator", "count"} and "generator" in value:
+        name = value["generator"]
+        if not hasattr(generator, name) or name in ("producer", "source", "catalogue_file"):
+            raise ConfigError(f"unknown generator setting {name!r}", file=file, key=key)
+        resolved = getattr(generator, name)
+        if value.get("count"):
+            return len(resolved)
+        return list(resolved) if isinstance(resolved, tuple) else resolved
+    if set(value) == {"catalogue"}:
+        if value["catalogue"] != "product_ids":
+            raise ConfigError(f"unknown catalogue reference {value['catalogue']!r}", file=file, key=key)
+        return list(product_ids)
+    return {k: _resolve_value(v, generator, product_ids, file, f"{key}.{k}") for k, v in value.items()}
+
+
+def _check_check(check: Any, index: int, reasons: Mapping[str, str], fields: set[str], file: Path) -> None:
+    key = f"purchase.checks[{index}]"
+    if not isinstance(check, dict):
+        raise ConfigError("a check must be a mapping", file=file, key=key)
+    kind = check.get("kind")
+    if kind not in CHECK_KINDS:
+        raise ConfigError(f"kind {kind!r} is not one of {sorted(CHECK_KINDS)}", file=file, key=f"{key}.kind")
+    if check.get("field") not in fields:
+        raise ConfigError(f"field {check.get('field')!r} is not a purchase field", file=file, key=f"{key}.field")
+    if check.get("code") not in reasons:
+        raise ConfigError(f"code {check.get('code')!r} is not declared under reasons", file=file, key=f"{key}.code")
+    allowed = {
+        "pattern": {"pattern"},
+        "range": _RANGE_KEYS,
+        "allowed": {"by", "values"},
+        "total": {"formula", "tolerance"},
+        "catalogue": {"values"},
+    }[kind] | {"kind", "field", "code"}
+    unknown = sorted(set(check) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {unknown} for a {kind} check", file=file, key=key)
+    if kind == "allowed" and (check.get("by") not in fields or set(check.get("values") or {}) != {"true", "false"}):
+        raise ConfigError("an allowed check needs `by: <boolean field>` and values for 'true' and 'false'",
+                          file=file, key=key)
+
+
+def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> dict[str, Any]:
+    """The contract document with every reference replaced by its value, and the event schemas."""
+    if not isinstance(data, dict):
+        raise ConfigError("the contract must be a mapping", file=file)
+    known = {"version", "timestamp", "epsilon", "reasons", "purchase", "enrichment", "legacy"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {unknown} (known: {sorted(known)})", file=file)
+    reasons = data.get("reasons")
+    if not isinstance(reasons, dict) or not all(code in reasons for code in STRUCTURAL_CODES):
+        raise ConfigError(f"reasons must declare at least {list(STRUCTURAL_CODES)}", file=file, key="reasons")
+    purchase = data.get("purchase") or {}
+    if purchase.get("schema") != "purchases":
+        raise ConfigError("purchase.schema must be 'purchases'", file=file, key="purchase.schema")
+    fields = {f.name for f in events.PURCHASE}
+    checks = purchase.get("checks")
+    if not isinstance(checks, list) or not checks:
+        raise ConfigError("purchase.checks must be a non-empty list", file=file, key="purchase.checks")
+    for index, check in enumerate(checks):
+        _check_check(check, index, reasons, fields, file)
+    enrichment = data.get("enrichment") or {}
+    if enrichment.get("missing_version_code") not in reasons:
+        raise ConfigError("enrichment.missing_version_code must be a declared reason", file=file,
+                          key="enrichment.missing_version_code")
+    resolved = _resolve_value(data, generator, product_ids, file, "")
+    resolved["source"] = {"contract": str(file), "generator": str(getattr(generator, "source", ""))}
+    resolved["schemas"] = {
+        name: [{"name": f.name, "type": f.type, "nullable": f.nullable} for f in schema]
+        for name, schema in events.SCHEMAS.items()
+    }
+    return resolved
+
+
+def load_contract(
+    path: Path | str | None = None, generator_config: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Read ``config/contract.yaml`` and resolve it against the generator settings and catalogue."""
+    import yaml
+
+    from streamstack.generator.catalogue import load_catalogue
+    from streamstack.generator.config import load_config
+
+    file = Path(path) if path else default_contract_file()
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the event contract: {exc.strerror}", file=file) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
+    generator = load_config(generator_config, environ)
+    catalogue = load_catalogue(generator.catalogue_file)
+    return resolve(data, file, generator, [p.product_id for p in catalogue.products])
+
+
+def write_contract(target: Path | str, contract: dict[str, Any] | None = None) -> Path:
+    """Write the resolved contract as JSON (what the jobs read); returns the path."""
+    out = Path(target)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(contract or load_contract(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def read_resolved(path: Path | str) -> dict[str, Any]:
+    """A resolved contract written by :func:`write_contract`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------------ the validator
+def _check_by(contract: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    return next((c for c in contract["purchase"]["checks"] if c["code"] == code), None)
+
+
+def quantity_range(contract: Mapping[str, Any]) -> tuple[int, int]:
+    check = next(c for c in contract["purchase"]["checks"] if c["kind"] == "range" and c["field"] == "quantity")
+    return int(check["min"]), int(check["max"])
+
+
+def allowed_values(contract: Mapping[str, Any], field: str) -> dict[bool, list[float]]:
+    check = next(c for c in contract["purchase"]["checks"] if c["kind"] == "allowed" and c["field"] == field)
+    return {True: [float(v) for v in check["values"]["true"]], False: [float(v) for v in check["values"]["false"]]}
+
+
+def total_tolerance(contract: Mapping[str, Any]) -> float:
+    check = next(c for c in contract["purchase"]["checks"] if c["kind"] == "total")
+    return float(check["tolerance"])
+
+
+def product_ids(contract: Mapping[str, Any]) -> list[str]:
+    check = next(c for c in contract["purchase"]["checks"] if c["kind"] == "catalogue")
+    return list(check["values"])
+
+
+def _type_ok(value: Any, logical: str, contract: Mapping[str, Any]) -> bool:
+    if logical == "string":
+        return isinstance(value, str)
+    if logical in ("int", "long"):
+        limit = 2**31 if logical == "int" else 2**63
+        return isinstance(value, int) and not isinstance(value, bool) and -limit <= value < limit
+    if logical == "double":
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if logical == "boolean":
+        return isinstance(value, bool)
+    if logical == "timestamp":
+        if not isinstance(value, str) or len(value) != contract["timestamp"]["length"]:
+            return False
+        try:
+            events.parse_timestamp(value)
+        except ValueError:
+            return False
+        return True
+    raise ValueError(f"unknown logical type {logical!r}")
+
+
+def derive_identity(record: dict[str, Any], contract: Mapping[str, Any], partition: int | None,
+                    offset: int | None) -> bool:
+    """Fill in a legacy record's missing ``transaction_id``/``line_number``; True if anything was derived.
+
+    Needs the record's Kafka coordinates for ``line_number``; without them (or past the limits of
+    the contract) the field stays missing and the record is rejected as ``missing_field``.
+    """
+    legacy = contract.get("legacy") or {}
+    if not legacy.get("accept"):
+        return False
+    derived = False
+    if record.get("transaction_id") is None and "transaction_id" in legacy["derived_fields"]:
+        time = record.get("transaction_time")
+        if _type_ok(time, "timestamp", contract):
+            moment = events.parse_timestamp(time)
+            record["transaction_id"] = str(int(moment.timestamp()) * 1_000_000 + moment.microsecond)
+            derived = True
+    if record.get("line_number") is None and "line_number" in legacy["derived_fields"]:
+        factor = int(legacy["line_number"]["offset_factor"])
+        max_partitions = int(legacy["line_number"]["max_partitions"])
+        if partition is not None and offset is not None and 0 <= partition < max_partitions:
+            number = offset * factor + partition + 1
+            if number < 2**31:
+                record["line_number"] = number
+                derived = True
+    return derived
+
+
+def check_purchase(
+    payload: str | bytes | None, contract: Mapping[str, Any], partition: int | None = None,
+    offset: int | None = None,
+) -> tuple[dict[str, Any] | None, str | None, bool]:
+    """Validate one raw purchase value: ``(record, reason, identity_derived)``.
+
+    ``reason`` is ``None`` for a valid purchase, else ``"<code>: <detail>"`` of the first failing
+    check in the contract's order. ``record`` is the parsed object (with a derived identity filled
+    in) whenever the payload was a JSON object.
+    """
+    try:
+        record = json.loads(payload) if payload is not None else None
+    except (ValueError, UnicodeDecodeError):
+        record = None
+    if not isinstance(record, dict):
+        return None, "not_json: payload is not a JSON object", False
+    derived = derive_identity(record, contract, partition, offset)
+    schema = contract["schemas"]["purchases"]
+    for f in schema:
+        if record.get(f["name"]) is None and not f["nullable"]:
+            return record, f"missing_field: {f['name']}", derived
+    for f in schema:
+        value = record.get(f["name"])
+        if value is not None and not _type_ok(value, f["type"], contract):
+            return record, f"mistyped_field: {f['name']} is not a {f['type']}", derived
+    eps = float(contract["epsilon"])
+    for check in contract["purchase"]["checks"]:
+        reason = _run_check(check, record, eps)
+        if reason:
+            return record, f"{check['code']}: {reason}", derived
+    return record, None, derived
+
+
+def _run_check(check: Mapping[str, Any], record: Mapping[str, Any], eps: float) -> str | None:
+    name, kind = check["field"], check["kind"]
+    value = record[name]
+    if kind == "pattern":
+        return None if re.fullmatch(check["pattern"], value) else f"{name} {value!r} does not match {check['pattern']}"
+    if kind == "range":
+        ok = (
+            ("min" not in check or value >= check["min"])
+            and ("max" not in check or value <= check["max"])
+            and ("min_exclusive" not in check or value > check["min_exclusive"])
+            and ("max_exclusive" not in check or value < check["max_exclusive"])
+        )
+        if ok:
+            return None
+        bounds = ", ".join(f"{k} {check[k]}" for k in ("min", "max", "min_exclusive", "max_exclusive") if k in check)
+        return f"{name} {value} outside {bounds}"
+    if kind == "allowed":
+        flag = record[check["by"]]
+        allowed = check["values"]["true" if flag else "false"]
+        if any(abs(value - float(v)) <= eps for v in allowed):
+            return None
+        return f"{name} {value} not allowed when {check['by']} is {str(flag).lower()} (allowed: {allowed})"
+    if kind == "total":
+        expected = events.total_purchase(record["price"], record["quantity"], record["supplement_price"],
+                                         record["member_discount"])
+        if abs(value - expected) <= float(check["tolerance"]) + eps:
+            return None
+        return f"{name} {value}, formula gives {expected:.2f}"
+    if kind == "catalogue":
+        return None if value in check["values"] else f"{name} {value!r} is not in the catalogue"
+    raise ValueError(f"unknown check kind {kind!r}")
