@@ -48,6 +48,13 @@ steps on their own schedules and Assets.
         "seed": Param(None, type=["null", "integer"], title="Seed",
                       description="Same seed, same sales. Empty: a new random batch each run."),
         "speed": Param(20.0, type="number", exclusiveMinimum=0, title="Speed (realistic mode)"),
+        "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",
+                      description="Simulate this many days of the shop (see the sales_generator DAG); "
+                                  "empty: an unsimulated batch of Transactions."),
+        "start_date": Param(None, type=["null", "string"], format="date", title="Start date",
+                            description="First simulated day (YYYY-MM-DD). Empty: shop.start_date."),
+        "profile": Param(None, type=["null", "string"], title="Volume profile",
+                         description="A profile of shop.profiles. Empty: shop.profile."),
     },
     max_active_runs=1,
 )
@@ -60,7 +67,9 @@ def streaming_platform() -> None:
         from streamstack.providers.generator.operators import generate_sales as run
 
         p = params or {}
-        return run(transactions=p["transactions"], mode=p["mode"], seed=p["seed"], speed=float(p["speed"]))
+        days = p.get("days")
+        return run(transactions=None if days else p["transactions"], mode=p["mode"], seed=p["seed"],
+                   speed=float(p["speed"]), days=days, start_date=p.get("start_date"), profile=p.get("profile"))
 
     enrichment = SparkStreamingJobOperator(
         task_id="purchases_enrichment", job="purchases_enrichment", outlets=[PURCHASES_ENRICHED]
@@ -72,14 +81,20 @@ def streaming_platform() -> None:
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
-    def quality_gate(run_id: str | None = None, ti=None) -> dict[str, Any]:
-        """The last hour up to now: this run's sales were made after the run was triggered."""
+    def quality_gate(generated: dict, run_id: str | None = None, ti=None) -> dict[str, Any]:
+        """The last hour up to now (this run's sales were made after the run was triggered);
+        for a simulated run, the simulated days it generated."""
         from datetime import UTC, datetime
 
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
+        end, minutes = datetime.now(UTC), 60.0
+        if generated.get("simulated_days") and generated.get("last_event_time"):
+            from streamstack.providers.generator.operators import simulated_window
+
+            end, minutes = simulated_window(generated)
         return check_purchases_enriched(
-            source="pinot", window_end=datetime.now(UTC), window_minutes=60, run_id=run_id or "manual", ti=ti
+            source="pinot", window_end=end, window_minutes=minutes, run_id=run_id or "manual", ti=ti
         )
 
     @task(task_id="summary")
@@ -89,7 +104,7 @@ def streaming_platform() -> None:
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
     generated = generate_sales()
-    gate = quality_gate()
+    gate = quality_gate(generated)
     topics >> generated >> enrichment >> totals >> windows
     # Tables can be applied while Spark works; ingestion is awaited once every job has written.
     enrichment >> pinot_tables
