@@ -106,7 +106,13 @@ def generate(
     With --days, a simulated shop: in load mode a week takes seconds; in realistic mode the
     simulated time between events is divided by --speed (3600 = an hour a second).
     """
-    from streamstack.generator import build_model, build_simulation, load_catalogue, load_config, run_generator
+    from streamstack.generator import (
+        build_model,
+        build_simulation,
+        load_catalogue,
+        load_config,
+        run_generator,
+    )
     from streamstack.generator.sinks import FileSink
 
     if days is None and (start_date or profile):

@@ -17,6 +17,7 @@ TOPICS = {
     "purchases_enriched": "pe",
     "running_totals": "rt",
     "inventories": "i",
+    "events": "ev",
 }
 
 
@@ -30,7 +31,8 @@ def test_all_tables_load_and_render() -> None:
     assert "${" not in json.dumps(pe.table)
     assert pe.mode == "dedup" and pe.schema["primaryKeyColumns"] == ["transaction_id", "line_number"]
     assert specs["products"].mode == "upsert" and specs["runningTotals"].mode == "upsert"
-    assert specs["purchases"].mode == "append"
+    assert specs["purchases"].mode == "append" and specs["events"].mode == "append"
+    assert specs["events"].time_column == "event_time"
     assert specs["products"].time_column == "event_time"
     assert pe.time_column == "transaction_time"
 

@@ -61,7 +61,13 @@ def generate_sales(
     :param profile: volume profile of the simulated days (default ``shop.profile``).
     :return: the summary: transactions, purchases, inventories, bytes, events/s, seed...
     """
-    from streamstack.generator import build_model, build_simulation, load_catalogue, load_config, run_generator
+    from streamstack.generator import (
+        build_model,
+        build_simulation,
+        load_catalogue,
+        load_config,
+        run_generator,
+    )
     from streamstack.generator.kafka import KafkaSink
     from streamstack.providers.kafka.hooks import KafkaConfigHook
     from streamstack.topics import load_topics
