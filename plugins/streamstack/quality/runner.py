@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -333,7 +332,3 @@ class QualityRunner:
             json.dumps(_json_safe(summary.to_dict()), indent=1), encoding="utf-8"
         )
 
-
-def remove_results(path: Path) -> None:
-    """Delete one run's results folder (used by tests and housekeeping)."""
-    shutil.rmtree(path, ignore_errors=True)

@@ -68,12 +68,6 @@ class Suite:
     def names(self) -> list[str]:
         return [e["meta"]["name"] for e in self.expectations]
 
-    def severity(self, name: str) -> str:
-        for e in self.expectations:
-            if e["meta"]["name"] == name:
-                return e["meta"]["severity"]
-        raise KeyError(name)
-
     def expectation_parameters(
         self,
         *,
