@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
@@ -40,7 +41,7 @@ steps on their own schedules and Assets.
     schedule=None,
     tags=["streamstack", "pipeline"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args=DEFAULT_ARGS,
     params={
         "transactions": Param(500, type="integer", minimum=1, maximum=1_000_000, title="Transactions",
                               description="Sales transactions to generate (each has 1-3 line items)."),
@@ -61,15 +62,20 @@ steps on their own schedules and Assets.
 def streaming_platform() -> None:
     topics = ApplyTopicsOperator(task_id="apply_topics")
 
-    @task(outlets=[PURCHASES], retries=0)
-    def generate_sales(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """No retry: a retry would publish a second batch (new transaction ids) on top of the first."""
-        from streamstack.providers.generator.operators import generate_sales as run
-
-        p = params or {}
-        days = p.get("days")
-        return run(transactions=None if days else p["transactions"], mode=p["mode"], seed=p["seed"],
-                   speed=float(p["speed"]), days=days, start_date=p.get("start_date"), profile=p.get("profile"))
+    # No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+    generated = SalesGeneratorOperator(
+        task_id="generate_sales",
+        outlets=[PURCHASES],
+        retries=0,
+        # A simulated run ends with its last day: Transactions is then not a bound.
+        transactions="{{ '' if params.days else params.transactions }}",
+        mode="{{ params.mode }}",
+        seed="{{ params.seed }}",
+        speed="{{ params.speed }}",
+        days="{{ params.days }}",
+        start_date="{{ params.start_date }}",
+        profile="{{ params.profile }}",
+    )
 
     enrichment = SparkStreamingJobOperator(
         task_id="purchases_enrichment", job="purchases_enrichment", outlets=[PURCHASES_ENRICHED]
@@ -82,20 +88,19 @@ def streaming_platform() -> None:
 
     @task(task_id="quality_gate")
     def quality_gate(generated: dict, run_id: str | None = None, ti=None) -> dict[str, Any]:
-        """The last hour up to now (this run's sales were made after the run was triggered);
-        for a simulated run, the simulated days it generated."""
-        from datetime import UTC, datetime
+        """The hour up to the end of this run's batch (from its XCom, not now(): a cleared task
+        checks the same rows again); for a simulated run, the simulated days it generated."""
+        from datetime import datetime, timedelta
 
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
-        end, minutes = datetime.now(UTC), 60.0
+        end, minutes = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1), 60.0
         if generated.get("simulated_days") and generated.get("last_event_time"):
             from streamstack.providers.generator.operators import simulated_window
 
             end, minutes = simulated_window(generated)
-        return check_purchases_enriched(
-            source="pinot", window_end=end, window_minutes=minutes, run_id=run_id or "manual", ti=ti
-        )
+        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=minutes,
+                                        run_id=run_id or "manual", ti=ti)
 
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:
@@ -103,13 +108,12 @@ def streaming_platform() -> None:
 
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
-    generated = generate_sales()
-    gate = quality_gate(generated)
+    gate = quality_gate(generated.output)
     topics >> generated >> enrichment >> totals >> windows
     # Tables can be applied while Spark works; ingestion is awaited once every job has written.
     enrichment >> pinot_tables
     [windows, pinot_tables] >> ingested >> [top, gate]
-    summary(generated, ingested.output, top.output, gate)
+    summary(generated.output, ingested.output, top.output, gate)
 
 
 streaming_platform()

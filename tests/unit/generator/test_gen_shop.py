@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CONFIG_FILE, RecordingSink
 
 from streamstack import contract as rules
 from streamstack.errors import ConfigError
@@ -26,11 +25,34 @@ from streamstack.generator import build_model, build_simulation, load_catalogue,
 from streamstack.generator.config import GeneratorConfig, parse_config
 from streamstack.generator.shop import line_discount
 
+CONFIG_FILE = Path(__file__).resolve().parents[3] / "config" / "generator.yaml"
 BASE = yaml.safe_load(CONFIG_FILE.read_text())
 START = date(2026, 1, 5)  # a Monday
 ALWAYS_OPEN = {d: "00:00-24:00" for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                            "sunday")}
 PLENTY = {"reorder_point": 0, "order_quantity": 1, "lead_time_hours": 0}
+
+
+class RecordingSink:
+    """Keeps every event in order (a name of its own: conftest modules collide across test folders)."""
+
+    destination = "memory"
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, bytes | dict]] = []
+        self.bytes_sent = 0
+
+    def send_purchase(self, transaction_id: str, value: bytes) -> None:
+        self.events.append(("purchases", value))
+
+    def send_record(self, kind: str, record: dict) -> None:
+        self.events.append((kind, record))
+
+    def close(self) -> None:
+        pass
+
+    def of(self, kind: str) -> list:
+        return [value for k, value in self.events if k == kind]
 
 
 def make_config(**shop: Any) -> GeneratorConfig:
