@@ -124,6 +124,23 @@ class ShopConfig:
         return tuple(sorted(set(found)))
 
 
+def publishable_values(shop: ShopConfig, products: Any) -> dict[str, dict[str, set[float]]]:
+    """Per product id, every price and every COGS a version of it can carry (catalogue + price changes).
+
+    What a checker of enriched purchases compares ``product_price``/``product_cogs`` with: the
+    version in force at a purchase's time is one of these, whatever the run's start date.
+    """
+    out = {p.product_id: {"price": {p.price}, "cogs": {p.cogs}} for p in products}
+    for change in shop.price_changes:
+        for p in products:
+            if p.product_id == change.product_id or p.category == change.category:
+                if change.price is not None:
+                    out[p.product_id]["price"].add(change.price)
+                if change.cogs is not None:
+                    out[p.product_id]["cogs"].add(change.cogs)
+    return out
+
+
 def line_discount(member_discount: float, promotion: float, is_member: bool) -> float:
     """A promoted line's discount: the promotion's, or the member discount if that is larger."""
     return round(max(member_discount, promotion), 4) if is_member else round(promotion, 4)
