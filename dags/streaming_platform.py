@@ -95,12 +95,14 @@ def streaming_platform() -> None:
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
         end, minutes = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1), 60.0
+        max_age = None
         if generated.get("simulated_days") and generated.get("last_event_time"):
             from streamstack.providers.generator.operators import simulated_window
 
             end, minutes = simulated_window(generated)
+            max_age = minutes / 60 + 1  # every simulated day is in bounds
         return check_purchases_enriched(source="pinot", window_end=end, window_minutes=minutes,
-                                        run_id=run_id or "manual", ti=ti)
+                                        run_id=run_id or "manual", ti=ti, max_age_hours=max_age)
 
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:
