@@ -77,7 +77,7 @@ def sales_generator() -> None:
         seed="{{ params.seed }}",
         speed="{{ params.speed }}",
         days="{{ params.days }}",
-        start_date="{{ params.start_date }}",
+        first_day="{{ params.start_date }}",
         profile="{{ params.profile }}",
     )
 

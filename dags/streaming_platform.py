@@ -73,7 +73,7 @@ def streaming_platform() -> None:
         seed="{{ params.seed }}",
         speed="{{ params.speed }}",
         days="{{ params.days }}",
-        start_date="{{ params.start_date }}",
+        first_day="{{ params.start_date }}",
         profile="{{ params.profile }}",
     )
 

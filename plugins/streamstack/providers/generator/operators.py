@@ -122,12 +122,13 @@ class SalesGeneratorOperator(BaseOperator):
     :param duration: templated; stop after this many seconds.
     :param config_file: generator settings file.
     :param days: templated; simulate this many days of the shop (None = an unsimulated batch).
-    :param start_date: templated; first simulated day, ``YYYY-MM-DD``.
+    :param first_day: templated; first simulated day, ``YYYY-MM-DD`` (the run's ``start_date``).
     :param profile: templated; the simulated days' volume profile.
     :return: (XCom) the run summary.
     """
 
-    template_fields: Sequence[str] = ("transactions", "mode", "seed", "speed", "duration", "days", "start_date",
+    # ``first_day``, not ``start_date``: that name is BaseOperator's own (not templatable).
+    template_fields: Sequence[str] = ("transactions", "mode", "seed", "speed", "duration", "days", "first_day",
                                       "profile")
 
     def __init__(
@@ -141,7 +142,7 @@ class SalesGeneratorOperator(BaseOperator):
         duration: float | str | None = None,
         config_file: str | None = None,
         days: int | str | None = None,
-        start_date: str | None = None,
+        first_day: str | None = None,
         profile: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -154,7 +155,7 @@ class SalesGeneratorOperator(BaseOperator):
         self.duration = duration
         self.config_file = config_file
         self.days = days
-        self.start_date = start_date
+        self.first_day = first_day
         self.profile = profile
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -167,6 +168,6 @@ class SalesGeneratorOperator(BaseOperator):
             duration=_optional(self.duration, float),
             config_file=self.config_file,
             days=_optional(self.days, int),
-            start_date=_optional(self.start_date, str),
+            start_date=_optional(self.first_day, str),
             profile=_optional(self.profile, str),
         )
