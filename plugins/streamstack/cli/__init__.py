@@ -11,6 +11,7 @@ from streamstack.cli.airflow import airflow
 from streamstack.cli.contract import contract
 from streamstack.cli.demo import demo
 from streamstack.cli.generator import generate, replay
+from streamstack.cli.kstreams import kstreams
 from streamstack.cli.pinot import pinot, query
 from streamstack.cli.quality import quality
 from streamstack.cli.spark import spark
@@ -31,6 +32,7 @@ cli.add_command(contract)
 cli.add_command(demo)
 cli.add_command(generate)
 cli.add_command(replay)
+cli.add_command(kstreams)
 cli.add_command(pinot)
 cli.add_command(query)
 cli.add_command(quality)
