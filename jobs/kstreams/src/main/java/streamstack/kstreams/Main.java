@@ -115,6 +115,7 @@ public final class Main {
             return 0;
         }
         boolean running = false;
+        long polls = 0;
         while (true) {
             KafkaStreams.State state = streams.state();
             if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
@@ -126,6 +127,9 @@ public final class Main {
             running |= state == KafkaStreams.State.RUNNING;
             if (running && caughtUp(streams, progress, waitFor)) {
                 break;
+            }
+            if (++polls % 20 == 0) {
+                LOG.info("bounded: {}", bounded(mode, progress, waitFor));
             }
             Thread.sleep(100);
         }
@@ -162,6 +166,8 @@ public final class Main {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(o.getInt("threads", 1)));
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.toString(o.getInt("commit-interval-ms", 100)));
+        // A killed instance holds its partitions until the session times out; 45 s by default.
+        props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.toString(o.getInt("session-timeout-ms", 10_000)));
         String stateDir = o.get("state-dir", null);
         if (stateDir != null) {
             props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);

@@ -15,7 +15,7 @@ public final class Options {
     public static final Set<String> KNOWN = Set.of(
             "app", "contract", "bootstrap-servers", "client-properties", "application-id", "state-dir",
             "purchases-topic", "products-topic", "output-topic", "invalid-topic", "http-host", "http-port",
-            "port-file", "threads", "mode", "commit-interval-ms", "history-retention-days");
+            "port-file", "threads", "mode", "commit-interval-ms", "history-retention-days", "session-timeout-ms");
 
     private final Map<String, String> values = new HashMap<>();
     private final Map<String, String> env;
