@@ -13,6 +13,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help system-deps install demo test test-unit test-integration lint bench lock down clean
+.PHONY: kstreams
 
 help:
 	@echo "make demo    - set everything up and run the pipeline on the embedded local stack"
@@ -52,6 +53,10 @@ test-integration: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# The Kafka Streams apps (jobs/kstreams, Maven) into .stack/kstreams/build; skipped when unchanged.
+kstreams: install
+	$(BIN)/streamstack kstreams build
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

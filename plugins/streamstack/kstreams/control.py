@@ -300,3 +300,29 @@ class KStreamsControl:
 
     def health_all(self, apps: list[str] | None = None) -> list[AppHealth]:
         return [self.health(app) for app in (apps or list(APPS))]
+
+
+def run_apps(
+    apps: list[str],
+    *,
+    mode: str = "bounded",
+    settings: Settings | None = None,
+    topics: TopicSpecs | None = None,
+    kafka_config: dict[str, Any] | None = None,
+    timeout: float = 600.0,
+) -> KStreamsControl:
+    """Feed the engine-neutral topics with Kafka Streams: what an engine setting calls.
+
+    ``mode="bounded"`` processes the inputs up to their current end offsets and returns when every
+    app has stopped (tests, available-now runs); ``"continuous"`` starts them in the background
+    and returns once each is RUNNING (stop them with the returned control's ``stop``).
+    """
+    control = KStreamsControl(settings, topics=topics, kafka_config=kafka_config)
+    for app in apps:
+        if mode == "bounded":
+            control.run_bounded(app, timeout=timeout)
+        elif mode == "continuous":
+            control.start(app, wait=timeout)
+        else:
+            raise StackError(f"mode must be 'bounded' or 'continuous', got {mode!r}")
+    return control
