@@ -92,6 +92,7 @@ class KStreamsControl:
     :param run_dir: pid, log, port, contract and client files (default ``<state>/kstreams/run``).
     :param application_ids: per-app override of the Kafka Streams ``application.id``.
     :param ports: per-app HTTP port; 0 picks a free one (default ``STREAMSTACK_KSTREAMS_PORT`` + offset).
+    :param app_args: per-app extra options of the app, e.g. ``["--commit-interval-ms", "50"]``.
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class KStreamsControl:
         run_dir: Path | None = None,
         application_ids: dict[str, str] | None = None,
         ports: dict[str, int] | None = None,
+        app_args: dict[str, list[str]] | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.topics = topics or load_topics(self.settings.topics_file)
@@ -110,6 +112,7 @@ class KStreamsControl:
         self.run_dir = run_dir or self.settings.state_dir / "kstreams" / "run"
         self.application_ids = dict(application_ids or {})
         self.ports = dict(ports or {})
+        self.app_args = dict(app_args or {})
 
     # --------------------------------------------------------------------------- plumbing
     def application_id(self, app: str) -> str:
@@ -131,7 +134,7 @@ class KStreamsControl:
         return launch(
             app, built, settings=self.settings, topics=self.topics, contract_file=contract_file,
             client_properties=props, run_dir=self.run_dir, mode=mode, application_id=self.application_id(app),
-            http_port=port, threads=threads, java=find_java(),
+            http_port=port, threads=threads, java=find_java(), extra_args=self.app_args.get(app),
         )
 
     def port(self, app: str) -> int | None:

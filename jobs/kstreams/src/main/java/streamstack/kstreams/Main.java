@@ -116,6 +116,7 @@ public final class Main {
         }
         boolean running = false;
         long polls = 0;
+        long runningSince = 0;
         while (true) {
             KafkaStreams.State state = streams.state();
             if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
@@ -124,7 +125,10 @@ public final class Main {
                 close(streams, server);
                 return 1;
             }
-            running |= state == KafkaStreams.State.RUNNING;
+            if (!running && state == KafkaStreams.State.RUNNING) {
+                running = true;
+                runningSince = System.nanoTime();
+            }
             if (running && caughtUp(streams, progress, waitFor)) {
                 break;
             }
@@ -135,7 +139,8 @@ public final class Main {
         }
         Runtime.getRuntime().removeShutdownHook(hook);
         close(streams, server);
-        LOG.info("{}: caught up ({} lines through the repartition topic); stopped", app, progress.receivedCount());
+        LOG.info("{}: caught up ({} lines through the repartition topic) in {} s since RUNNING; stopped", app,
+                progress.receivedCount(), String.format("%.3f", (System.nanoTime() - runningSince) / 1e9));
         return 0;
     }
 
