@@ -78,8 +78,8 @@ def latency(settings: Settings, topics: TopicSpecs, run_dir: Path, rate: int, se
     control = KStreamsControl(settings, topics=topics, run_dir=run_dir,
                               application_ids={APP: f"bench-latency-{uuid.uuid4().hex[:8]}"}, ports={APP: 0},
                               app_args={APP: ["--commit-interval-ms", str(commit_ms)]})
-    sent: dict[str, int] = {}
-    seen: dict[str, int] = {}
+    sent: dict[str, tuple[str, int]] = {}  # transaction_time -> (product_id, produce timestamp)
+    seen: dict[str, list[tuple[str, int]]] = {}  # product_id -> [(event_time, seen at)] in arrival order
     stop = threading.Event()
     out_topic = topics["running_totals"].name
     # The app starts on the existing input (the throughput rounds'): only purchases after now count.
@@ -94,7 +94,8 @@ def latency(settings: Settings, topics: TopicSpecs, run_dir: Path, rate: int, se
             if msg is None or msg.error():
                 continue
             now = int(time.time() * 1000)
-            seen.setdefault(json.loads(msg.value())["event_time"], now)
+            total = json.loads(msg.value())
+            seen.setdefault(total["product_id"], []).append((total["event_time"], now))
         c.close()
 
     control.start(APP)
@@ -110,11 +111,11 @@ def latency(settings: Settings, topics: TopicSpecs, run_dir: Path, rate: int, se
             rec = dict(template[i % len(template)])
             rec["transaction_time"] = events.format_timestamp(start_time + timedelta(microseconds=i))
             rec["transaction_id"] = str(3 * 10**12 + i)
-            key = rec["transaction_time"]
+            key, product = rec["transaction_time"], rec["product_id"]
 
-            def delivered(err, msg, key=key, measured=i >= rate * warmup) -> None:
+            def delivered(err, msg, key=key, product=product, measured=i >= rate * warmup) -> None:
                 if err is None and measured:
-                    sent[key] = msg.timestamp()[1]
+                    sent[key] = (product, msg.timestamp()[1])
 
             p.produce(topics["purchases"].name, key=rec["transaction_id"], value=json.dumps(rec).encode(),
                       on_delivery=delivered)
@@ -131,7 +132,14 @@ def latency(settings: Settings, topics: TopicSpecs, run_dir: Path, rate: int, se
         reader.join(10)
         control.stop(APP)
         control.reset(APP)
-    lat = sorted(seen[k] - sent[k] for k in sent if k in seen)
+    # A purchase is visible once its product's total has an event_time at or after its own: the
+    # record cache folds several purchases into one update per product and commit.
+    lat = []
+    for when, (product, produced) in sent.items():
+        first = next((at for event_time, at in seen.get(product, []) if event_time >= when), None)
+        if first is not None:
+            lat.append(first - produced)
+    lat.sort()
     return {"sent": len(sent), "updates": len(lat), "p50_ms": statistics.median(lat),
             "p95_ms": lat[int(0.95 * (len(lat) - 1))], "max_ms": lat[-1], "rate": rate, "seconds": seconds,
             "warmup": warmup, "commit_ms": commit_ms}
@@ -164,6 +172,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--commit-interval-ms", type=int, default=100)
     ap.add_argument("--no-spark", action="store_true", help="Kafka Streams only")
+    ap.add_argument("--latency-only", action="store_true", help="only the continuous latency (prints, writes nothing)")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     settings = Settings.from_env()
@@ -180,7 +189,7 @@ def main() -> None:
             t = time.monotonic()
             produce(config, specs["purchases"].name, [(v[32:45].decode(), v) for v in purchases(a.count)])
             print(f"produced {a.count} purchases in {time.monotonic() - t:.1f}s", flush=True)
-            for r in range(a.rounds):
+            for r in range(0 if a.latency_only else a.rounds):
                 ks.append(kstreams_round(settings, specs, Path(tmp) / f"run{r}", a.count))
                 print("kstreams", ks[-1], flush=True)
                 if not a.no_spark:
@@ -188,6 +197,8 @@ def main() -> None:
                     print("spark", sp[-1], flush=True)
             lat = latency(settings, specs, Path(tmp) / "latency", a.rate, a.seconds, a.warmup, a.commit_interval_ms)
             print("latency", lat, flush=True)
+            if a.latency_only:
+                return
         finally:
             for future in admin.delete_topics([s.name for s in specs.topics], operation_timeout=30).values():
                 future.result()
@@ -202,7 +213,7 @@ def main() -> None:
         ratio = f"\nThroughput ratio Kafka Streams / Spark (best processing times): **{best_s / best_k:.2f}**.\n"
     text = f"""
 Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), shared with other
-work (load average 5-13 during the run: noisy), Kafka 4.4 single local broker, Java 17.
+work (noisy: see the load average in the text), Kafka 4.4 single local broker, Java 17.
 {a.count:,} purchases (3 partitions), {a.rounds} alternating rounds, each from scratch.
 
 | running totals | records/s (best) | processing (best) | spread | wall incl. JVM start (spread) |
