@@ -24,10 +24,11 @@ The first start builds the Maven project (`streamstack kstreams build`), ~30 s.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, dag, task
 
+from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.kstreams.operators import (
     KStreamsHealthOperator,
     KStreamsResetOperator,
@@ -46,7 +47,7 @@ ACTIONS = ["start", "status", "stop", "reset", "run"]
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args=DEFAULT_ARGS,
     tags=["streamstack", "kstreams", "streaming"],
     params={
         "app": Param("both", enum=["both", "running_totals", "purchases_enrichment"], title="App",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from streamstack.errors import ConfigError
+from streamstack.kafka_config import java_client_properties
 from streamstack.kstreams.build import MAIN_CLASS, Build
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
@@ -79,67 +80,21 @@ def default_application_id(app: str) -> str:
 
 
 # ------------------------------------------------------------------------- client settings
-_JAAS = {
-    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
-    "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
-    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
-}
-#: librdkafka keys with the same name and meaning in the Java client.
-_SAME = ("bootstrap.servers", "security.protocol", "ssl.endpoint.identification.algorithm")
-#: librdkafka keys a Java client does not need (they configure librdkafka or our Python clients).
-_IGNORED = ("group.id", "client.id", "logger", "error_cb", "socket.timeout.ms", "enable.auto.commit",
-            "auto.offset.reset", "session.timeout.ms", "enable.ssl.certificate.verification")
-
-
-def _jaas_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def java_client_properties(config: Mapping[str, Any]) -> dict[str, str]:
-    """Java client settings equivalent to a librdkafka config (the ``kafka_default`` connection's).
-
-    Handles PLAINTEXT/SSL/SASL_PLAINTEXT/SASL_SSL with PLAIN or SCRAM-SHA-256/512; a CA file
-    (``ssl.ca.location``) becomes a PEM truststore. Anything else security-related is refused by
-    name rather than silently dropped.
-    """
-    props: dict[str, str] = {}
-    for key, value in config.items():
-        if key in _SAME:
-            props[key] = str(value)
-        elif key in ("sasl.mechanism", "sasl.mechanisms"):
-            props["sasl.mechanism"] = str(value).upper()
-        elif key in ("sasl.username", "sasl.password"):
-            continue
-        elif key == "ssl.ca.location":
-            props["ssl.truststore.type"] = "PEM"
-            props["ssl.truststore.location"] = str(value)
-        elif key in _IGNORED or callable(value):
-            continue
-        elif key.startswith(("sasl.", "ssl.", "security.")):
-            raise ConfigError(f"Kafka client setting {key!r} has no Java equivalent here (kafka connection)")
-    if "bootstrap.servers" not in props:
-        raise ConfigError("the Kafka client settings have no bootstrap.servers")
-    if config.get("sasl.username") is not None:
-        mechanism = props.get("sasl.mechanism", "PLAIN")
-        if mechanism not in _JAAS:
-            raise ConfigError(f"SASL mechanism {mechanism!r} is not supported (use one of {sorted(_JAAS)})",
-                              key="sasl.mechanism")
-        props["sasl.mechanism"] = mechanism
-        props["sasl.jaas.config"] = (
-            f"{_JAAS[mechanism]} required username={_jaas_quote(str(config['sasl.username']))} "
-            f"password={_jaas_quote(str(config.get('sasl.password', '')))};"
-        )
-    return props
-
-
 def _escape(text: str) -> str:
     out = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return "\\" + out if out.startswith((" ", "#", "!")) else out
 
 
 def write_client_properties(path: Path, config: Mapping[str, Any]) -> Path:
-    """Write the Java client settings of ``config`` to ``path``, readable by the owner only (0600)."""
+    """Write the Java client settings of ``config`` to ``path``, readable by the owner only (0600).
+
+    The translation from librdkafka (the ``kafka_default`` connection's form) is the one every JVM
+    client of the project uses (:func:`streamstack.kafka_config.java_client_properties`); Kafka
+    Streams reads a Java properties file, so it is written in that format.
+    """
     props = java_client_properties(config)
+    if "bootstrap.servers" not in props:
+        raise ConfigError("the Kafka client settings have no bootstrap.servers")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -22,6 +22,7 @@ from streamstack.contract import check_purchase, load_contract, product_ids
 from streamstack.kstreams.control import KStreamsControl
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
+from streamstack.topics.offsets import read_to_end
 
 pytestmark = pytest.mark.integration
 APP = "running_totals"
@@ -102,13 +103,9 @@ def control(kafka: Settings, fresh_topics: TopicSpecs, tmp_path: Path) -> KStrea
 
 
 def read_latest(config: dict[str, str], topic: str) -> dict[str, dict[str, Any]]:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parents[2] / "conformance"))
-    from kit import read_topic  # the conformance kit's reader: read_committed, to the end offsets
-
+    """The latest total per product on the output topic (read_committed, to the end offsets)."""
     latest = {}
-    for r in sorted(read_topic(config, topic), key=lambda r: (r["partition"], r["offset"])):
+    for r in sorted(read_to_end(config, topic), key=lambda r: (r["partition"], r["offset"])):
         value = json.loads(r["value"])
         assert r["key"] == value["product_id"]
         latest[value["product_id"]] = value

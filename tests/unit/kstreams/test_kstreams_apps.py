@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from streamstack.errors import ConfigError
-from streamstack.kstreams.apps import http_port, java_client_properties, launch, write_client_properties
+from streamstack.kafka_config import java_client_properties
+from streamstack.kstreams.apps import http_port, launch, write_client_properties
 from streamstack.kstreams.build import Build, source_digest
 from streamstack.settings import Settings
 from streamstack.topics import load_topics
@@ -28,11 +29,12 @@ def test_scram_connection_becomes_a_jaas_config_and_the_file_is_private(tmp_path
     assert "sasl.jaas.config=" in path.read_text()
 
 
-def test_unknown_security_settings_are_refused_by_name() -> None:
-    with pytest.raises(ConfigError, match="sasl.oauthbearer.config"):
-        java_client_properties({"bootstrap.servers": "b:1", "sasl.oauthbearer.config": "x"})
+def test_a_file_without_bootstrap_servers_or_with_an_unknown_mechanism_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="bootstrap.servers"):
-        java_client_properties({})
+        write_client_properties(tmp_path / "c.properties", {})
+    with pytest.raises(ConfigError, match="GSSAPI"):
+        write_client_properties(tmp_path / "c.properties", {"bootstrap.servers": "b:1", "sasl.mechanisms": "GSSAPI"})
+    assert not (tmp_path / "c.properties").exists()
 
 
 def test_ports_follow_the_setting() -> None:
