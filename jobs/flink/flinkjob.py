@@ -50,7 +50,9 @@ def parser(job: str, description: str) -> argparse.ArgumentParser:
                    help="where a job without savepoint starts; a savepoint's offsets win")
     p.add_argument("--delivery", choices=DELIVERY, default="exactly-once",
                    help="exactly-once: transactional sinks, visible to read_committed consumers at checkpoints")
-    p.add_argument("--idle-timeout", default="3 s", help="an idle partition stops holding back the watermark")
+    p.add_argument("--idle-timeout", default="30 s",
+                   help="a partition without records this long stops holding back the watermark (a record it
+                   "sends later may find its product version cleaned up: dead-lettered, never dropped)")
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--kafka-config-file", default=_env("STREAMSTACK_KAFKA_CONFIG_FILE"),
                    help="JSON object of Kafka client properties (SASL/TLS); never on the command line")
@@ -79,9 +81,11 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace, *required: 
 # ------------------------------------------------------------------------- the environment
 def table_env(args: argparse.Namespace):
     """A streaming TableEnvironment (streaming runtime mode in both modes: see bounded)."""
-    from pyflink.table import EnvironmentSettings, TableEnvironment
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    env = StreamExecutionEnvironment.get_execution_environment()
+    t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     conf.set("pipeline.name", args.job_name)
     conf.set("parallelism.default", str(args.parallelism))

@@ -19,26 +19,36 @@ import flinkjob as fj
 JOB = "purchases_enrichment"
 
 
-def products_ddl(args, contract) -> str:
-    """The versioned product table: latest value per product_id, versioned by its event_time.
+def register_products(t_env, args, contract) -> None:
+    """``products``: every product version, insert-only, PRIMARY KEY product_id, versioned by event_time.
 
-    A product record whose event_time does not parse is versioned in the year 9999 (never valid),
-    instead of failing the job; the product topic has no dead letters in the contract.
+    Read append-only (plain ``kafka``), not through ``upsert-kafka``: an upsert source is turned
+    into a changelog whose UPDATE_BEFORE carries the old version's own event time, and the
+    event-time temporal join stores right rows by time, so the retraction replaces the old
+    version and every purchase of its validity period found "no version" (seen here: every
+    purchase before a re-publish). Insert-only with a declared key, each version stays a version.
+    A product record whose event_time does not parse is versioned in the year 9999 (never valid)
+    instead of failing the job: the products topic has no dead letters in the contract.
     """
+    from pyflink.table import Schema
+
     cols = []
     for f in contract["schemas"]["products"]:
         sql_type = {"double": "DOUBLE"}.get(f["type"], fj.SQL_TYPES[f["type"]])
         cols.append(f"  `{f['name']}` {sql_type}")
-    opts = fj.source_options(args, args.products_topic, "upsert-kafka")
-    opts.update({"key.format": "raw", "value.format": "json", "value.fields-include": "ALL",
-                 "value.json.ignore-parse-errors": "true"})
-    return (
-        "CREATE TEMPORARY TABLE products (\n" + ",\n".join(cols) + ",\n"
-        f"  vt AS COALESCE(TO_TIMESTAMP(event_time, '{fj.TS_SQL}'), TIMESTAMP '9999-12-31 00:00:00'),\n"
-        "  PRIMARY KEY (product_id) NOT ENFORCED,\n"
-        "  WATERMARK FOR vt AS vt\n"
-        f") WITH (\n  {fj.with_clause(opts)}\n)"
-    )
+    opts = fj.source_options(args, args.products_topic)
+    opts.update({"value.format": "json", "value.json.ignore-parse-errors": "true"})
+    t_env.execute_sql("CREATE TEMPORARY TABLE products_raw (\n" + ",\n".join(cols) + f"\n) WITH (\n  {fj.with_clause(opts)}\n)")
+    # COALESCE makes the key column NOT NULL, as a primary key must be.
+    select = ", ".join("COALESCE(product_id, '') AS product_id" if f["name"] == "product_id" else f"`{f['name']}`"
+                       for f in contract["schemas"]["products"])
+    versions = t_env.sql_query(f"""
+SELECT {select}, COALESCE(TO_TIMESTAMP(event_time, '{fj.TS_SQL}'), TIMESTAMP '9999-12-31 00:00:00') AS vt
+FROM products_raw WHERE product_id IS NOT NULL""")
+    stream = t_env.to_data_stream(versions)
+    schema = (Schema.new_builder().from_row_data_type(versions.get_schema().to_row_data_type())
+              .watermark("vt", "vt").primary_key("product_id").build())
+    t_env.create_temporary_view("products", t_env.from_data_stream(stream, schema))
 
 
 def enriched_select() -> str:
@@ -67,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
 
     t_env = fj.table_env(args)
     t_env.execute_sql(fj.purchases_source_ddl(args))
-    t_env.execute_sql(products_ddl(args, contract))
+    register_products(t_env, args, contract)
     fj.checked_view(t_env, contract)
     schemas = contract["schemas"]
     t_env.execute_sql(fj.sink_ddl(args, "enriched_sink", args.output_topic, schemas["purchases_enriched"],

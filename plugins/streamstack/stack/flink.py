@@ -59,10 +59,17 @@ def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
         "python.executable": str(cfg.python),
         "python.client.executable": str(cfg.python),
         "table.local-time-zone": "UTC",
-        "env.java.opts.all": "-Duser.timezone=UTC",
+        # The wheel's own config carries the --add-opens/--add-exports Java 17 needs (the CLI fails
+        # in ExecutionEnvironmentImpl without them); keep them and add a UTC JVM zone.
+        "env.java.opts.all": f"{_wheel_java_opts(cfg)} -Duser.timezone=UTC".strip(),
         "web.submit.enable": False,
         "web.cancel.enable": True,
     }
+
+
+def _wheel_java_opts(cfg: FlinkConfig) -> str:
+    data = yaml.safe_load((cfg.home / "conf" / "config.yaml").read_text()) or {}
+    return str(((data.get("env") or {}).get("java") or {}).get("opts", {}).get("all", ""))
 
 
 def overview(cfg: FlinkConfig, timeout: float = 2.0) -> dict | None:
