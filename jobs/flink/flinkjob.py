@@ -51,7 +51,7 @@ def parser(job: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--delivery", choices=DELIVERY, default="exactly-once",
                    help="exactly-once: transactional sinks, visible to read_committed consumers at checkpoints")
     p.add_argument("--idle-timeout", default="30 s",
-                   help="a partition without records this long stops holding back the watermark (a record it
+                   help="a partition without records this long stops holding back the watermark (a record it "
                    "sends later may find its product version cleaned up: dead-lettered, never dropped)")
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--kafka-config-file", default=_env("STREAMSTACK_KAFKA_CONFIG_FILE"),
