@@ -226,8 +226,9 @@ def register_validator(t_env, contract: dict[str, Any], name: str = "check_purch
     doc = contract
 
     def check(payload, partition, offset):
-        from streamstack import events
         from pyflink.common import Row
+
+        from streamstack import events
 
         record, reason, derived = check_purchase(payload, doc, partition, offset)
         if reason is not None:

@@ -84,7 +84,7 @@ class Submission:
         out = proc.stdout + proc.stderr
         found = JOB_ID.search(out)
         if proc.returncode != 0 or not found:
-            tail = "\n".join(l for l in out.strip().splitlines() if not l.startswith(("\tat ", "\t... ")))[-6000:]
+            tail = "\n".join(line for line in out.strip().splitlines() if not line.startswith(("\tat ", "\t... ")))[-6000:]
             raise FlinkError(f"flink run {self.job} failed (exit {proc.returncode}):\n{tail}")
         return found.group(1) or found.group(2)
 
