@@ -34,21 +34,22 @@ def main(argv: list[str] | None = None) -> None:
     # Upserts per (window_start, product_id): the Kafka key is that pair as a JSON object.
     t_env.execute_sql(fj.sink_ddl(args, "windows_sink", args.output_topic, contract["schemas"]["sales_windows"],
                                   upsert=True, key_fields=("window_start", "product_id")))
-    fmt = f"DATE_FORMAT(TO_TIMESTAMP_LTZ(ws, 3), '{fj.TS_SQL}')"
-    fmt_end = f"DATE_FORMAT(TO_TIMESTAMP_LTZ(ws + {WINDOW_MS}, 3), '{fj.TS_SQL}')"
+    fmt = "DATE_FORMAT(TO_TIMESTAMP_LTZ({}, 3), '" + fj.TS_SQL + "')"
+    # Grouped by the window_start *text* so the aggregate's upsert key is the sink's primary key:
+    # grouped by the number, the planner adds an upsert materializer that writes tombstones.
     t_env.execute_sql(f"""
 CREATE TEMPORARY VIEW windowed AS
-SELECT w.ws, c.product_id, c.quantity, c.total_purchase
+SELECT {fmt.format('w.ws')} AS window_start, w.ws, c.product_id, c.quantity, c.total_purchase
 FROM (SELECT *, transaction_ms - MOD(transaction_ms, {SLIDE_MS}) AS first_start FROM checked WHERE reason IS NULL) AS c
 CROSS JOIN UNNEST(ARRAY[c.first_start - {SLIDE_MS}, c.first_start]) AS w(ws)""")
     stmts = t_env.create_statement_set()
     stmts.add_insert_sql(f"""
 INSERT INTO windows_sink
-SELECT {fmt} AS window_start, {fmt_end} AS window_end, product_id, transactions, drinks, sales, rec_ts
+SELECT window_start, {fmt.format(f'ws_ms + {WINDOW_MS}')} AS window_end, product_id, transactions, drinks, sales, rec_ts
 FROM (
-  SELECT ws, product_id, COUNT(*) AS transactions, SUM(CAST(quantity AS BIGINT)) AS drinks,
+  SELECT window_start, product_id, MIN(ws) AS ws_ms, COUNT(*) AS transactions, SUM(CAST(quantity AS BIGINT)) AS drinks,
          CAST(SUM({fj.money('total_purchase')}) AS DECIMAL(14, 2)) AS sales, MAX(CURRENT_TIMESTAMP) AS rec_ts
-  FROM windowed GROUP BY ws, product_id
+  FROM windowed GROUP BY window_start, product_id
 )""")
     fj.run(t_env, stmts)
 

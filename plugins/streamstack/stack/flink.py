@@ -44,6 +44,8 @@ def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
         "jobmanager.memory.process.size": cfg.jobmanager_memory,
         "taskmanager.memory.process.size": cfg.taskmanager_memory,
         "taskmanager.memory.managed.size": "256m",
+        # Each job brings its own classloader (Kafka connector, Python runner): 256m default ran out.
+        "taskmanager.memory.jvm-metaspace.size": "384m",
         "taskmanager.numberOfTaskSlots": cfg.slots,
         "parallelism.default": 1,
         "state.backend.type": "hashmap",
