@@ -37,6 +37,8 @@ def register_products(t_env, args, contract) -> None:
         sql_type = {"double": "DOUBLE"}.get(f["type"], fj.SQL_TYPES[f["type"]])
         cols.append(f"  `{f['name']}` {sql_type}")
     opts = fj.source_options(args, args.products_topic)
+    # Every version, always: a purchase may need one published long ago.
+    opts.update({"scan.startup.mode": "earliest-offset", "properties.group.id": f"{args.job_name}.products"})
     opts.update({"value.format": "json", "value.json.ignore-parse-errors": "true"})
     t_env.execute_sql("CREATE TEMPORARY TABLE products_raw (\n" + ",\n".join(cols) + f"\n) WITH (\n  {fj.with_clause(opts)}\n)")
     # COALESCE makes the key column NOT NULL, as a primary key must be.

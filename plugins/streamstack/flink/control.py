@@ -70,7 +70,14 @@ class FlinkJobControl:
         if current is not None:
             return Started(job, current["jid"], submitted=False)
         savepoint = self.latest_savepoint(job) if resume else None
-        sub = submission(job, self.cfg, self.contract_file(), self.topic_names, mode=mode, savepoint=savepoint)
+        extra = []
+        if mode == "bounded" and job == "purchases_enrichment":
+            # A scheduled bounded run continues where the last one committed (offsets commit at
+            # checkpoints): each purchase is enriched once. The aggregating jobs recompute their
+            # absolute upserts from the start of the topic instead, which is exact without state.
+            extra = ["--starting-offsets", "group"]
+        sub = submission(job, self.cfg, self.contract_file(), self.topic_names, mode=mode, savepoint=savepoint,
+                         extra=extra)
         jid = sub.run()
         if savepoint:
             # Consumed: a later start must not rewind to it (the job's own checkpoints moved on).

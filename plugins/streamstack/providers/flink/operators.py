@@ -25,17 +25,24 @@ def _control():
     return FlinkJobControl()
 
 
-def _check_engine(context: Context, action: str) -> None:
-    """Flink may write the shared output topics only when it is the chosen engine; claim them."""
-    if action not in ("bounded", "continuous", "resume"):
-        return
+def _claims(release: bool = False) -> None:
+    """Claim (or release) the shared output topics for Flink: two engines never write one at once."""
     from streamstack import engines
     from streamstack.settings import Settings
     from streamstack.topics import load_topics
 
     settings = Settings.from_env()
     specs = load_topics(settings.topics_file)
-    engines.claim(settings.state_dir, [specs[t].name for t in engines.OUTPUT_TOPICS], "flink")
+    topics = [specs[t].name for t in engines.OUTPUT_TOPICS]
+    if release:
+        engines.release(settings.state_dir, topics, "flink")
+    else:
+        engines.claim(settings.state_dir, topics, "flink")
+
+
+def _check_engine(context: Context, action: str) -> None:
+    if action in ("bounded", "continuous", "resume"):
+        _claims()
 
 
 class FlinkJobOperator(BaseOperator):
@@ -61,6 +68,7 @@ class FlinkJobOperator(BaseOperator):
                 self.log.info("%s: %s", job, out[job])
             elif self.action == "stop":
                 out[job] = control.stop(job)
+                _claims(release=True)
                 self.log.info("%s: %s", job, f"stopped, savepoint {out[job]}" if out[job] else "not running")
             else:
                 if self.action == "resume" and control.running(job) is None and control.latest_savepoint(job) is None:
@@ -109,4 +117,6 @@ class FlinkJobSensor(BaseSensorOperator):
                     raise RuntimeError(f"{job}: Flink job {jid} ended {state}: {rest.root_cause(jid)}")
                 done = done and state == "RUNNING" and bool(health["last_checkpoint_id"])
             self.log.info("%s: %s", job, health)
+        if done and self.action == "bounded":
+            _claims(release=True)  # finished: the topics are free for another engine
         return done
