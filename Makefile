@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml $(LOCK)
 install: system-deps $(STAMP) flink-venv
 
 demo: install
-	$(BIN)/streamstack demo
+	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
