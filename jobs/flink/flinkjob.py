@@ -91,6 +91,7 @@ def table_env(args: argparse.Namespace):
     conf.set("parallelism.default", str(args.parallelism))
     conf.set("table.local-time-zone", "UTC")
     conf.set("table.exec.source.idle-timeout", args.idle_timeout.replace(" ", ""))
+    conf.set("pipeline.auto-watermark-interval", "50ms")
     conf.set("python.fn-execution.bundle.size", "1000")
     conf.set("python.fn-execution.bundle.time", "100")
     _ship_validator(t_env)
