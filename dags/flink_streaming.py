@@ -21,10 +21,11 @@ the `streaming_platform` param `engine`); it claims them, and a claim of another
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, dag
 
+from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
 
 JOBS = ["purchases_enrichment", "running_totals", "sales_windows"]
@@ -38,7 +39,7 @@ MODES = ["bounded", "continuous", "status", "stop", "resume"]
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args=DEFAULT_ARGS,
     tags=["streamstack", "flink", "streaming"],
     params={
         "jobs": Param(JOBS, type="array", items={"type": "string", "enum": JOBS}, title="Jobs",

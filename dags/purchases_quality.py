@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from streamstack.providers.assets import PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
 
 DOC = """
 ### Purchases quality
@@ -32,7 +31,7 @@ Validates the enriched purchases of a time window with the Great Expectations su
     ),
     tags=["streamstack", "quality", "great-expectations"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=DEFAULT_ARGS,
     params={
         "source": Param(
             "pinot", enum=["pinot", "kafka"], title="Source", description="Where to read the window."

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag
 
 from streamstack.providers.assets import PURCHASES
+from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.generator.operators import SalesGeneratorOperator
 
 DOC = """
 ### Sales generator
@@ -36,7 +37,7 @@ in `config/generator.yaml`. The hourly run makes 200 transactions at speed 10 (a
     max_active_runs=1,
     tags=["streamstack", "kafka", "generator"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=DEFAULT_ARGS,
     params={
         "transactions": Param(200, type="integer", minimum=1, maximum=10_000_000, title="Transactions",
                               description="Sales transactions in this run (each has 1-3 line items)."),
@@ -49,18 +50,17 @@ in `config/generator.yaml`. The hourly run makes 200 transactions at speed 10 (a
     },
 )
 def sales_generator() -> None:
-    @task(outlets=[PURCHASES], execution_timeout=timedelta(hours=2), retries=0)
-    def generate_sales(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run the generator; the summary becomes the XCom.
-
-        No retry: a retry would publish a second batch (new transaction ids) on top of the first.
-        """
-        from streamstack.providers.generator.operators import generate_sales as run
-
-        p = params or {}
-        return run(transactions=p["transactions"], mode=p["mode"], seed=p["seed"], speed=float(p["speed"]))
-
-    generate_sales()
+    # No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+    SalesGeneratorOperator(
+        task_id="generate_sales",
+        outlets=[PURCHASES],
+        execution_timeout=timedelta(hours=2),
+        retries=0,
+        transactions="{{ params.transactions }}",
+        mode="{{ params.mode }}",
+        seed="{{ params.seed }}",
+        speed="{{ params.speed }}",
+    )
 
 
 sales_generator()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
+from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
@@ -41,7 +42,7 @@ steps on their own schedules and Assets.
     schedule=None,
     tags=["streamstack", "pipeline"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args=DEFAULT_ARGS,
     params={
         "transactions": Param(500, type="integer", minimum=1, maximum=1_000_000, title="Transactions",
                               description="Sales transactions to generate (each has 1-3 line items)."),
@@ -58,19 +59,23 @@ steps on their own schedules and Assets.
 def streaming_platform() -> None:
     topics = ApplyTopicsOperator(task_id="apply_topics")
 
-    @task(outlets=[PURCHASES], retries=0)
-    def generate_sales(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """No retry: a retry would publish a second batch (new transaction ids) on top of the first."""
-        from streamstack.providers.generator.operators import generate_sales as run
-
-        p = params or {}
-        return run(transactions=p["transactions"], mode=p["mode"], seed=p["seed"], speed=float(p["speed"]))
+    # No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+    generated = SalesGeneratorOperator(
+        task_id="generate_sales",
+        outlets=[PURCHASES],
+        retries=0,
+        transactions="{{ params.transactions }}",
+        mode="{{ params.mode }}",
+        seed="{{ params.seed }}",
+        speed="{{ params.speed }}",
+    )
 
     enrichment = SparkStreamingJobOperator(
         task_id="purchases_enrichment", job="purchases_enrichment", outlets=[PURCHASES_ENRICHED]
     )
     totals = SparkStreamingJobOperator(task_id="running_totals", job="running_totals")
     windows = SparkStreamingJobOperator(task_id="sales_windows", job="sales_windows")
+
     @task.branch
     def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
         """Spark or Flink writes the output topics (streamstack.engines), never both."""
@@ -88,15 +93,16 @@ def streaming_platform() -> None:
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
-    def quality_gate(run_id: str | None = None, ti=None) -> dict[str, Any]:
-        """The last hour up to now: this run's sales were made after the run was triggered."""
-        from datetime import UTC, datetime
+    def quality_gate(generated: dict, run_id: str | None = None, ti=None) -> dict[str, Any]:
+        """The hour up to the end of this run's batch (from its XCom, not now(): a cleared task
+        checks the same rows again)."""
+        from datetime import datetime, timedelta
 
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
-        return check_purchases_enriched(
-            source="pinot", window_end=datetime.now(UTC), window_minutes=60, run_id=run_id or "manual", ti=ti
-        )
+        end = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1)
+        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=60, run_id=run_id or "manual",
+                                        ti=ti)
 
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:
@@ -104,16 +110,15 @@ def streaming_platform() -> None:
 
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
-    generated = generate_sales()
-    gate = quality_gate()
+    gate = quality_gate(generated.output)
     engine_choice = choose_engine()
     topics >> generated >> engine_choice >> [enrichment, flink_jobs]
     enrichment >> totals >> windows
     flink_jobs >> flink_wait
-    # Tables can be applied while Spark works; ingestion is awaited once every job has written.
+    # Tables can be applied while the engine works; ingestion is awaited once every job has written.
     [enrichment, flink_wait] >> pinot_tables
     [windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
-    summary(generated, ingested.output, top.output, gate)
+    summary(generated.output, ingested.output, top.output, gate)
 
 
 streaming_platform()

@@ -73,8 +73,15 @@ def generate_sales(
             last[0] = time.monotonic()
             log.info("%d transactions so far", done)
 
+    from datetime import UTC, datetime
+
+    started_at = datetime.now(UTC)
     summary = run_generator(model, sink, mode=mode, transactions=transactions, duration=duration, speed=speed,
                             progress=progress).to_dict()
+    # When the batch was made: downstream checks of this run's rows use it rather than now(), so a
+    # cleared task checks the same rows again.
+    summary["started_at"] = started_at.isoformat()
+    summary["finished_at"] = datetime.now(UTC).isoformat()
     log.info("done: %s", summary)
     return summary
 

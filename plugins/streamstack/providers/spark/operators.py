@@ -16,13 +16,11 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import BaseOperator, BaseSensorOperator, Context
 from airflow.sdk.exceptions import AirflowSkipException
 
 
@@ -32,25 +30,48 @@ def _ensure_spark_submit_on_path() -> None:
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-class SparkStreamingJobOperator(SparkSubmitOperator):
+class SparkStreamingJobOperator(BaseOperator):
     """Submit one streamstack Spark job available-now: process what the topics hold, then finish.
 
+    Submits through the Spark provider's ``SparkSubmitHook`` (connection ``spark_default``), with
+    the application, arguments, jars and py-files that ``streamstack.spark.jobs.submission``
+    builds at run time (Maven may run then, never at parse time). Kafka endpoints and
+    credentials come from the ``kafka_config_id`` connection; secrets reach the job in a 0600
+    file, never on the command line.
+
     :param job: job name (``purchases_enrichment``, ``running_totals``, ``sales_windows``).
-    :param bootstrap_servers: Kafka bootstrap servers for the job (default: the stack settings).
-    Other arguments are those of ``SparkSubmitOperator``; ``conf`` entries override the defaults.
+    :param conn_id: the Spark connection (master, deploy mode).
+    :param kafka_config_id: the Kafka connection the job reads and writes through.
+    :param conf: Spark settings on top of the project's defaults.
     """
 
-    def __init__(self, *, job: str, bootstrap_servers: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("name", f"streamstack-{job}")
-        super().__init__(application="", **kwargs)
+    template_fields: Sequence[str] = ("job", "conf")
+
+    def __init__(
+        self,
+        *,
+        job: str,
+        conn_id: str = "spark_default",
+        kafka_config_id: str = "kafka_default",
+        conf: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
         self.job = job
-        self.bootstrap_servers = bootstrap_servers
+        self.conn_id = conn_id
+        self.kafka_config_id = kafka_config_id
+        self.conf = conf
+        self._submit_hook: Any = None
 
     def execute(self, context: Context) -> None:
+        from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
         from streamstack.spark.jobs import submission
 
-        control = SparkJobControl()
+        kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
+        control = SparkJobControl(kafka_config=kafka_config)
         holder = control.holder(self.job)
         if holder is not None and holder.mode == "processing-time":
             raise AirflowSkipException(
@@ -59,27 +80,37 @@ class SparkStreamingJobOperator(SparkSubmitOperator):
         if holder is not None:
             self.log.warning("stopping a leftover copy of %s (pid %s, %s)", self.job, holder.pid, holder.mode)
             control.stop(self.job)
-        sub = submission(self.job, control.settings, trigger="available-now", bootstrap_servers=self.bootstrap_servers)
-        self.application = sub.application
-        self.application_args = sub.application_args
-        self.jars = ",".join(sub.jars)
-        self.py_files = ",".join(sub.py_files)
-        self.conf = {**sub.conf, **(self.conf or {})}
-        self.env_vars = {**sub.env, **(self.env_vars or {})}
-        self._hook = None  # built from the fields above
+        sub = submission(self.job, control.settings, trigger="available-now", kafka_config=kafka_config)
         _ensure_spark_submit_on_path()
-        super().execute(context)
+        self._submit_hook = SparkSubmitHook(
+            conn_id=self.conn_id,
+            conf={**sub.conf, **(self.conf or {})},
+            jars=",".join(sub.jars),
+            py_files=",".join(sub.py_files),
+            application_args=sub.application_args,
+            env_vars=sub.env,
+            name=f"streamstack-{self.job}",
+        )
+        self._submit_hook.submit(sub.application)
+
+    def on_kill(self) -> None:
+        if self._submit_hook is not None:
+            self._submit_hook.on_kill()
 
 
 def spark_master(conn_id: str) -> str:
-    """The master URL of a Spark connection, read the way ``SparkSubmitHook`` reads it.
+    """The master URL of a Spark connection: ``host`` (``local[*]``, ``yarn``, ``spark://h``) and port.
 
-    Its resolution (``spark://host:port``, ``local[*]``, ``k8s://...``, URI vs UI connections) is
-    the provider's; reusing it keeps continuous jobs on the same cluster as submitted ones.
+    Read from the connection with the public ``get_connection``, the way the provider's hook
+    reads a ``spark`` connection, so continuous jobs run on the same master as submitted ones.
     """
-    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+    from airflow.sdk import BaseHook
 
-    return SparkSubmitHook(conn_id=conn_id)._connection["master"]
+    conn = BaseHook.get_connection(conn_id)
+    master = conn.host or "local[*]"
+    if conn.port:
+        master = f"{master}:{conn.port}"
+    return master
 
 
 class SparkStreamingStartOperator(BaseOperator):
@@ -89,6 +120,7 @@ class SparkStreamingStartOperator(BaseOperator):
     :param interval: processing-time trigger interval, e.g. ``"1 second"``.
     :param conn_id: Spark connection whose master runs the jobs (as for ``SparkSubmitOperator``).
     :param master: explicit Spark master; overrides the connection.
+    :param kafka_config_id: the Kafka connection the jobs read and write through.
     """
 
     template_fields: Sequence[str] = ("interval", "master")
@@ -100,6 +132,7 @@ class SparkStreamingStartOperator(BaseOperator):
         interval: str = "1 second",
         conn_id: str = "spark_default",
         master: str | None = None,
+        kafka_config_id: str = "kafka_default",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -107,13 +140,16 @@ class SparkStreamingStartOperator(BaseOperator):
         self.interval = interval
         self.conn_id = conn_id
         self.master = master
+        self.kafka_config_id = kafka_config_id
 
     def execute(self, context: Context) -> dict[str, int]:
         from streamstack.spark.control import SparkJobControl
 
         _ensure_spark_submit_on_path()
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
+
         master = self.master or spark_master(self.conn_id)
-        control = SparkJobControl()
+        control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
         pids = {}
         for job in self.jobs:
             pids[job] = control.start(job, interval=self.interval, master=master)
@@ -121,34 +157,40 @@ class SparkStreamingStartOperator(BaseOperator):
         return pids
 
 
-class SparkStreamingHealthOperator(BaseOperator):
+class SparkStreamingHealthOperator(BaseSensorOperator):
     """Report each job's progress and lag; in continuous mode, wait for a committed batch of each.
+
+    A sensor: in ``reschedule`` mode (the default) it gives its worker slot back between checks,
+    so waiting for a slow first micro-batch holds no slot.
 
     :param jobs: job names.
     :param mode: ``continuous`` requires every job to run and commit a batch within ``timeout``;
-        any other value only reports (and fails on a job whose last run failed).
-    :param timeout: seconds to wait for progress in continuous mode.
+        any other value only reports once (and fails on a job whose last run failed).
+    :param kafka_config_id: the Kafka connection lag is measured on.
     """
 
-    template_fields: Sequence[str] = ("mode",)
+    template_fields: Sequence[str] = ("streaming_mode",)
 
-    def __init__(self, *, jobs: Sequence[str], mode: str = "status", timeout: float = 300.0, **kwargs: Any):
+    def __init__(
+        self, *, jobs: Sequence[str], mode: str = "status", kafka_config_id: str = "kafka_default", **kwargs: Any
+    ):
+        kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("poke_interval", 5)
+        kwargs.setdefault("timeout", 300)
+        # BaseSensorOperator owns ``mode`` (poke/reschedule): ours is the streaming mode.
+        self.streaming_mode = mode
         super().__init__(**kwargs)
         self.jobs = list(jobs)
-        self.mode = mode
-        self.timeout = timeout
+        self.kafka_config_id = kafka_config_id
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def poke(self, context: Context) -> Any:
+        from airflow.sdk import PokeReturnValue
+
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
 
-        control = SparkJobControl()
-        deadline = time.monotonic() + (self.timeout if self.mode == "continuous" else 0)
-        while True:
-            reports = control.health_all(self.jobs)
-            waiting = [r.job for r in reports if self.mode == "continuous" and (not r.running or r.committed_batch is None)]
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(5)
+        control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
+        reports = control.health_all(self.jobs)
         for r in reports:
             self.log.info(
                 "%s: running=%s pid=%s state=%s batch=%s lag=%s rate=%s rows/s last=%s",
@@ -156,11 +198,15 @@ class SparkStreamingHealthOperator(BaseOperator):
                 r.processed_rows_per_second, r.last_progress_at,
             )
         failed = [f"{r.job}: {r.error or 'failed'}" for r in reports if r.state == "failed" and not r.running]
-        if waiting:
-            failed += [f"{job}: not running or no committed batch after {self.timeout:.0f}s" for job in waiting]
         if failed:
             raise RuntimeError("unhealthy Spark jobs:\n" + "\n".join(failed))
-        return [r.as_dict() for r in reports]
+        waiting = [
+            r.job for r in reports if self.streaming_mode == "continuous" and (not r.running or r.committed_batch is None)
+        ]
+        if waiting:
+            self.log.info("waiting for a committed batch of %s", ", ".join(waiting))
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=[r.as_dict() for r in reports])
 
 
 class SparkStreamingStopOperator(BaseOperator):
