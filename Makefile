@@ -37,10 +37,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/uv pip install --python $(BIN)/python -q -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
-install: system-deps $(STAMP)
+install: system-deps $(STAMP) flink-venv
 
 demo: install
-	$(BIN)/streamstack demo
+	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -74,3 +74,19 @@ down:
 
 clean: down
 	rm -rf .stack .pytest_cache .ruff_cache
+
+# PyFlink (the Flink session cluster and the jobs' Python) in a venv of its own: see docs/services/flink.md.
+FLINK_VENV  := .venv-flink
+FLINK_LOCK  := constraints/pyflink-py3.11.txt
+FLINK_STAMP := $(FLINK_VENV)/.installed
+.PHONY: flink-venv flink-lock
+$(FLINK_STAMP): $(FLINK_LOCK)
+	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q --disable-pip-version-check -c $(FLINK_LOCK) apache-flink==2.2.1
+	@touch $(FLINK_STAMP)
+flink-venv: $(FLINK_STAMP)
+flink-lock:
+	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q apache-flink==2.2.1
+	@{ head -2 $(FLINK_LOCK); $(FLINK_VENV)/bin/python -m pip freeze | grep -v -e '^-e' -e '^pip=='; } > $(FLINK_LOCK).new
+	@mv $(FLINK_LOCK).new $(FLINK_LOCK)

@@ -8,6 +8,7 @@ from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
 from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
 from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
@@ -49,6 +50,9 @@ steps on their own schedules and Assets.
         "seed": Param(None, type=["null", "integer"], title="Seed",
                       description="Same seed, same sales. Empty: a new random batch each run."),
         "speed": Param(20.0, type="number", exclusiveMinimum=0, title="Speed (realistic mode)"),
+        "engine": Param(None, type=["null", "string"], enum=[None, "spark", "flink"], title="Engine",
+                        description="Stream engine of the enrichment, totals and windows. Empty: STREAMSTACK_ENGINE "
+                                    "(default spark)."),
     },
     max_active_runs=1,
 )
@@ -71,8 +75,21 @@ def streaming_platform() -> None:
     )
     totals = SparkStreamingJobOperator(task_id="running_totals", job="running_totals")
     windows = SparkStreamingJobOperator(task_id="sales_windows", job="sales_windows")
-    pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables")
-    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600)
+
+    @task.branch
+    def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
+        """Spark or Flink writes the output topics (streamstack.engines), never both."""
+        from streamstack.engines import engine
+
+        return ["purchases_enrichment"] if engine((params or {}).get("engine")) == "spark" else ["flink_jobs"]
+
+    flink_jobs = FlinkJobOperator(task_id="flink_jobs", jobs=["purchases_enrichment", "running_totals", "sales_windows"],
+                                  action="bounded")
+    flink_wait = FlinkJobSensor(task_id="flink_wait", jobs_task_id="flink_jobs", action="bounded", timeout=3600,
+                                outlets=[PURCHASES_ENRICHED])
+    pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables", trigger_rule="none_failed_min_one_success")
+    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600,
+                                    trigger_rule="none_failed_min_one_success")
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
@@ -94,10 +111,13 @@ def streaming_platform() -> None:
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
     gate = quality_gate(generated.output)
-    topics >> generated >> enrichment >> totals >> windows
-    # Tables can be applied while Spark works; ingestion is awaited once every job has written.
-    enrichment >> pinot_tables
-    [windows, pinot_tables] >> ingested >> [top, gate]
+    engine_choice = choose_engine()
+    topics >> generated >> engine_choice >> [enrichment, flink_jobs]
+    enrichment >> totals >> windows
+    flink_jobs >> flink_wait
+    # Tables can be applied while the engine works; ingestion is awaited once every job has written.
+    [enrichment, flink_wait] >> pinot_tables
+    [windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
     summary(generated.output, ingested.output, top.output, gate)
 
 

@@ -8,6 +8,7 @@ The stack stays up so the Airflow UI can be explored; ``streamstack stack down``
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -93,7 +94,9 @@ def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
             "DAG import errors:\n" + "\n".join(f"{e['filename']}: {e['stack_trace'][-800:]}" for e in errors)
         )
     client.set_paused(DAG_ID, False)
-    run_id = client.trigger(DAG_ID, {"transactions": transactions, "mode": mode, "seed": None, "speed": speed})
+    conf = {"transactions": transactions, "mode": mode, "seed": None, "speed": speed,
+            "engine": os.environ.get("STREAMSTACK_ENGINE") or None}  # make demo ENGINE=flink
+    run_id = client.trigger(DAG_ID, conf)
     click.secho(f"\n==> Running {DAG_ID} ({run_id})", bold=True)
     seen: dict[str, str | None] = {}
     run = client.wait_for_run(DAG_ID, run_id, timeout=timeout, on_change=lambda s: _show_tasks(s, seen))

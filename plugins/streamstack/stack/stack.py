@@ -8,6 +8,7 @@ from collections.abc import Callable
 from streamstack.errors import StackError
 from streamstack.settings import Settings
 from streamstack.stack.airflow import AirflowService
+from streamstack.stack.flink import FlinkJobManagerService, FlinkTaskManagerService
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
@@ -18,6 +19,8 @@ SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [
     PinotZookeeperService,
     PinotService,
     AirflowService,
+    FlinkJobManagerService,
+    FlinkTaskManagerService,
 ]
 
 
