@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from streamstack.contract import load_contract
 from streamstack.events import PURCHASE_ENRICHED, field_names, format_timestamp
 from streamstack.quality.catalogue import load_catalogue
 from streamstack.quality.derive import DERIVED_COLUMNS, add_derived_columns
@@ -108,6 +109,7 @@ class QualityRunner:
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.suite: Suite = load_suite(suite_path or default_suite_path(self.settings.project_dir))
+        self.contract = load_contract()
         self.catalogue = load_catalogue(catalogue_path or self.settings.config_dir / "products.csv")
         self.results_root = Path(results_root) if results_root else self.settings.state_dir / "quality"
 
@@ -141,9 +143,9 @@ class QualityRunner:
         validation_seconds = 0.0
         result_json = docs = None
         if len(batch.frame):
-            frame = add_derived_columns(batch.frame.reset_index(drop=True), self.catalogue)
+            frame = add_derived_columns(batch.frame.reset_index(drop=True), self.catalogue, self.contract)
             parameters = self.suite.expectation_parameters(
-                product_ids=list(self.catalogue.index),
+                contract=self.contract,
                 reference_time=reference,
                 max_age_hours=options.max_age_hours,
                 max_future_minutes=options.max_future_minutes,
