@@ -50,12 +50,17 @@ def suffixed(spec: TableSpec, suffix: str) -> TableSpec:
     return replace(spec, name=name, schema=schema, table=table)
 
 
+#: The Pinot tables the dashboards read.
+DASHBOARD_TABLES = ["purchasesEnriched", "deadLetters", "salesWindows", "runningTotals"]
+
+
 @pytest.fixture
-def enriched_table(kafka: Settings, pinot: PinotClient, fresh_topics: TopicSpecs) -> Iterator[TableSpec]:
+def dashboard_tables(kafka: Settings, pinot: PinotClient, fresh_topics: TopicSpecs) -> Iterator[dict[str, TableSpec]]:
+    """The dashboards' Pinot tables, suffixed, over this test's fresh topics."""
     suffix = uuid.uuid4().hex[:6]
-    (spec,) = load_specs(kafka.config_dir / "pinot", fresh_topics.names(), kafka.bootstrap_servers,
-                         ["purchasesEnriched"])  # fmt: skip
-    spec = suffixed(spec, suffix)
-    apply_specs(pinot, [spec])
-    yield spec
-    pinot.drop_table(spec.name)
+    specs = [suffixed(s, suffix) for s in load_specs(kafka.config_dir / "pinot", fresh_topics.names(),
+                                                      kafka.bootstrap_servers, DASHBOARD_TABLES)]  # fmt: skip
+    apply_specs(pinot, specs)
+    yield {s.name.rsplit("_", 1)[0]: s for s in specs}
+    for spec in specs:
+        pinot.drop_table(spec.name)

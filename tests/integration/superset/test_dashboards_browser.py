@@ -91,15 +91,36 @@ def number(text: str) -> float:
     return float(re.sub(r"[^0-9.\-]", "", text))
 
 
+def health_records(records: list[dict[str, Any]]) -> dict[str, list[tuple[str | None, dict[str, Any]]]]:
+    """A few dead letters, sliding windows and running totals, so every health chart has data."""
+    moment = events.parse_timestamp(records[-1]["transaction_time"])
+    dead = [(None, {"source_topic": "demo.purchases", "source_partition": 0, "source_offset": i,
+                    "rejected_at": events.format_timestamp(moment - timedelta(minutes=i)), "rejected_by": "test",
+                    "reason": ("unknown_product: product_id ZZ99", "bad_quantity: quantity 9")[i % 2],
+                    "payload": "{}"}) for i in range(7)]  # fmt: skip
+    start = moment.replace(second=0, microsecond=0)
+    windows = [(pid, {"window_start": events.format_timestamp(start - timedelta(minutes=5 * w)),
+                      "window_end": events.format_timestamp(start - timedelta(minutes=5 * w - 10)),
+                      "product_id": pid, "transactions": 3 + w, "drinks": 4 + w, "sales": 10.5 * (w + 1)})
+               for w in range(3) for pid in ("CS01", "SF02")]  # fmt: skip
+    totals = [(pid, {"event_time": records[-1]["transaction_time"], "product_id": pid, "transactions": 5,
+                     "quantities": 6, "sales": 30.25}) for pid in ("CS01", "SF02")]  # fmt: skip
+    return {"deadLetters": dead, "salesWindows": windows, "runningTotals": totals}
+
+
 @pytest.fixture
-def loaded(kafka: Settings, pinot: PinotClient, enriched_table: TableSpec) -> list[dict[str, Any]]:
+def loaded(kafka: Settings, pinot: PinotClient, dashboard_tables: dict[str, TableSpec]) -> list[dict[str, Any]]:
     records = untied(kafka)
     p = producer({**kafka.kafka_client_config(), "linger.ms": 20, "enable.idempotence": True})
     for r in records:
-        p.produce(enriched_table.topic, key=r["transaction_id"], value=json.dumps(r))
+        p.produce(dashboard_tables["purchasesEnriched"].topic, key=r["transaction_id"], value=json.dumps(r))
+    for table, keyed in health_records(records).items():
+        for key, value in keyed:
+            p.produce(dashboard_tables[table].topic, key=key, value=json.dumps(value))
     assert p.flush(30) == 0
-    state = wait_caught_up(pinot, enriched_table, kafka.kafka_client_config(), timeout=180)
-    assert state.rows == len(records)
+    for spec in dashboard_tables.values():
+        wait_caught_up(pinot, spec, kafka.kafka_client_config(), timeout=180)
+    assert pinot.count(dashboard_tables["purchasesEnriched"].name) == len(records)
     return records
 
 
@@ -108,19 +129,20 @@ def test_dashboards_render_and_match_pinot(
     pinot: PinotClient,
     superset: SupersetClient,
     chromium: None,
-    enriched_table: TableSpec,
+    dashboard_tables: dict[str, TableSpec],
     loaded: list[dict[str, Any]],
 ) -> None:
     from streamstack.pinot.endpoints import PinotEndpoints
 
+    enriched_table = dashboard_tables["purchasesEnriched"]
     salt = enriched_table.name.rsplit("_", 1)[1]
     e = PinotEndpoints.from_env(kafka)
     bundle = make_bundle(kafka, f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
-                         tables={"purchasesEnriched": enriched_table.name}, salt=salt, title_suffix=f" [{salt}]")  # fmt: skip
+                         tables={k: v.name for k, v in dashboard_tables.items()}, salt=salt, title_suffix=f" [{salt}]")  # fmt: skip
 
     # Idempotent import: three runs, the same objects (ids and counts) each time.
     reports = [publish(superset, bundle) for _ in range(3)]
-    assert reports[0].counts == {"databases": 1, "datasets": 1, "charts": len(bundle.uuids["charts"]),
+    assert reports[0].counts == {"databases": 1, "datasets": len(dashboard_tables), "charts": len(bundle.uuids["charts"]),
                                  "dashboards": len(bundle.dashboards)}  # fmt: skip
     assert reports[1].database.startswith("unchanged") and reports[2].database.startswith("unchanged")
     assert [r.counts for r in reports[1:]] == [reports[0].counts] * 2
@@ -181,5 +203,14 @@ def test_dashboards_render_and_match_pinot(
         assert shown == want, f"table top rows {shown} != Pinot {want}"
         totals = driver.find_element(By.CSS_SELECTOR, '[data-test="chart-grid-component"] tfoot').text
         assert money(kpi["sales"]) in totals, f"totals row {totals!r} lacks {money(kpi['sales'])}"
+
+        health = reports[0].dashboards["pipeline_health"]
+        charts = open_dashboard(driver, health["url"], expected_charts=health["charts"])
+        screenshot(driver, shots / "pipeline-health.png")
+        tiles = {c.title: c.text.splitlines() for c in charts}
+        dead = pinot.count(dashboard_tables["deadLetters"].name)
+        assert dead == 7
+        assert tiles["Dead Letters"][1] == f"{dead:,d}"
+        assert tiles["Enriched Purchase Lines"][1] == f"{len(loaded):,d}"
     finally:
         driver.quit()
