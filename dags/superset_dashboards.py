@@ -24,7 +24,7 @@ DOC = """
 Dashboards: *Drink Purchases Dashboard*, *Smoothie Cafe Daily Sales*, *Pipeline Health*.
 Edit the YAML, re-run this DAG (or `streamstack superset import`). Re-runs change nothing;
 a bundle Superset rejects fails the task with Superset's message. Superset login comes from
-the `superset_default` connection. Runs when the `pinot_tables` asset is updated, or by hand.
+the `superset_default` connection (host, port, login, password). Runs when the `pinot_tables` asset is updated, or by hand.
 """
 
 
@@ -36,17 +36,17 @@ the `superset_default` connection. Runs when the `pinot_tables` asset is updated
     doc_md=DOC,
     default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
     params={
-        "superset_conn_id": Param(
-            "superset_default",
-            type="string",
-            title="Superset connection",
-            description="Airflow connection (http) of the Superset to publish to.",
+        "test_connection": Param(
+            True,
+            type="boolean",
+            title="Test the Pinot connection first",
+            description="Superset connects to Pinot before anything is imported (fails with its message).",
         ),
     },
     max_active_runs=1,
 )
 def superset_dashboards() -> None:
-    PublishDashboardsOperator(task_id="publish_dashboards", superset_conn_id="{{ params.superset_conn_id }}")
+    PublishDashboardsOperator(task_id="publish_dashboards", test_connection="{{ params.test_connection }}")
 
 
 superset_dashboards()

@@ -2,7 +2,8 @@
 
 ``superset fab create-admin --password ...`` would put the password on a command line, visible
 to every user of the machine in ``ps``. Run with the Superset venv's python:
-``SUPERSET_ADMIN_PASSWORD_FILE=... python create_admin.py``.
+``SUPERSET_ADMIN_PASSWORD_FILE=... python create_admin.py`` (compose: ``SUPERSET_ADMIN_PASSWORD``
+from the environment).
 """
 
 import os
@@ -14,7 +15,8 @@ USERNAME = os.environ.get("SUPERSET_ADMIN_USER", "admin")
 
 
 def main() -> None:
-    password = Path(os.environ["SUPERSET_ADMIN_PASSWORD_FILE"]).read_text().strip()
+    path = os.environ.get("SUPERSET_ADMIN_PASSWORD_FILE")
+    password = Path(path).read_text().strip() if path else os.environ["SUPERSET_ADMIN_PASSWORD"]
     app = create_app()
     with app.app_context():
         from superset import security_manager

@@ -44,10 +44,11 @@ def make_bundle(settings: Settings, broker: str, controller: str, **kwargs: Any)
     )
 
 
-def publish(client: SupersetClient, bundle: Bundle) -> PublishReport:
+def publish(client: SupersetClient, bundle: Bundle, *, test_connection: bool = True) -> PublishReport:
     """Connection (tested), import, then check every dashboard of the bundle exists with its charts."""
     name, uri, db_uuid = bundle.database["name"], bundle.database["uri"], bundle.database["uuid"]
-    client.test_connection(name, uri)
+    if test_connection:
+        client.test_connection(name, uri)
     change = client.ensure_database(name, uri, db_uuid)
     client.import_bundle(bundle)
     report = PublishReport(database=f"{change.action} {name!r} (id {change.id})")

@@ -21,10 +21,11 @@ class PublishDashboardsOperator(BaseOperator):
     :param superset_conn_id: Superset connection.
     :param pinot_broker_conn_id: Pinot broker connection (host/port Superset connects to).
     :param pinot_controller_conn_id: Pinot controller connection.
+    :param test_connection: let Superset connect to Pinot before importing (templated).
     :return: (XCom) ``{"database": ..., "dashboards": {key: {title, url, charts}}, "counts": {...}}``.
     """
 
-    template_fields: Sequence[str] = ("superset_conn_id",)
+    template_fields: Sequence[str] = ("superset_conn_id", "test_connection")
 
     def __init__(
         self,
@@ -32,9 +33,11 @@ class PublishDashboardsOperator(BaseOperator):
         superset_conn_id: str = SupersetHook.default_conn_name,
         pinot_broker_conn_id: str = PINOT_BROKER_DEFAULT,
         pinot_controller_conn_id: str = PinotRestHook.default_conn_name,
+        test_connection: bool | str = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.test_connection = test_connection
         self.superset_conn_id = superset_conn_id
         self.pinot_broker_conn_id = pinot_broker_conn_id
         self.pinot_controller_conn_id = pinot_controller_conn_id
@@ -49,7 +52,8 @@ class PublishDashboardsOperator(BaseOperator):
         broker = pinot.broker_url().split("://", 1)[1]
         controller = pinot.controller_url().split("://", 1)[1]
         bundle = make_bundle(Settings.from_env(), broker, controller)
-        report = publish(SupersetHook(superset_conn_id=self.superset_conn_id).get_client(), bundle)
+        test = self.test_connection if isinstance(self.test_connection, bool) else str(self.test_connection).lower() == "true"
+        report = publish(SupersetHook(superset_conn_id=self.superset_conn_id).get_client(), bundle, test_connection=test)
         self.log.info("database connection: %s", report.database)
         for board in report.dashboards.values():
             self.log.info("dashboard %r (%d charts): %s", board["title"], board["charts"], board["url"])
