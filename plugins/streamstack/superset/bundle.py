@@ -340,7 +340,7 @@ def build_bundle(
             }
         )
     files["metadata.yaml"] = _dump(
-        {"version": VERSION, "type": "assets", "timestamp": datetime(2024, 1, 1, tzinfo=UTC).isoformat()}
+        {"version": VERSION, "type": "Dashboard", "timestamp": datetime(2024, 1, 1, tzinfo=UTC).isoformat()}
     )
     uuids = {
         "databases": [db_uuid],

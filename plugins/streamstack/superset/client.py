@@ -9,6 +9,7 @@ rejects names the file and the field it did not accept).
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,8 @@ def _message(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:2000]
+        title = re.search(r"<title>(.*?)</title>", response.text, re.S)
+        return title.group(1).strip() if title else response.text[:2000]
     parts: list[str] = []
     if isinstance(body, dict):
         if body.get("message"):
@@ -59,6 +61,9 @@ class SupersetClient:
         self._password = password
         self.timeout = timeout
         self.session = requests.Session()
+        # Superset answers a failed command with its HTML 500 page to any client that accepts
+        # text/html (requests' default */* does), losing the message; JSON gets 422 + details.
+        self.session.headers["Accept"] = "application/json"
         self._logged_in = False
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -165,9 +170,13 @@ class SupersetClient:
         return DatabaseChange("updated", int(db["id"]), name)
 
     def import_bundle(self, bundle: Bundle) -> None:
-        """``POST /api/v1/assets/import/``: every object of the bundle, overwriting by uuid."""
+        """``POST /api/v1/dashboard/import/`` with ``overwrite=true``: the dashboards and everything they use.
+
+        (``/api/v1/assets/import/`` would do as well; this one reports each rejected file and field.)
+        """
         self.request(
             "POST",
-            "/api/v1/assets/import/",
-            files={"bundle": ("streamstack_superset.zip", bundle.zip_bytes(), "application/zip")},
+            "/api/v1/dashboard/import/",
+            files={"formData": ("streamstack_superset.zip", bundle.zip_bytes(), "application/zip")},
+            data={"overwrite": "true"},
         )
