@@ -39,6 +39,9 @@ from streamstack.superset.client import SupersetClient  # noqa: E402
 from streamstack.superset.endpoints import ADMIN_USER, SupersetEndpoints  # noqa: E402
 from streamstack.superset.publish import make_bundle, publish  # noqa: E402
 
+#: Every dataset of the bundle gets a name of its own: Superset's SQLite metadata keeps a unique
+#: index on tables.table_name alone, so a salted copy on the same table name fails to import.
+DATASETS = ("purchasesEnriched", "deadLetters", "salesWindows", "runningTotals")
 HOUR = "CAST(DATE_TRUNC('hour', CAST(transaction_time AS TIMESTAMP)) AS TIMESTAMP)"
 MINUTE = "CAST(DATE_TRUNC('minute', CAST(transaction_time AS TIMESTAMP)) AS TIMESTAMP)"
 REFERENCE = [
@@ -81,7 +84,7 @@ def main() -> None:
 
         e = PinotEndpoints.from_env(settings)
         bundle = make_bundle(settings, f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
-                             tables={"purchasesEnriched": name}, salt=f"bench{suffix}", title_suffix=" [bench]")  # fmt: skip
+                             tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name}, salt=f"bench{suffix}", title_suffix=" [bench]")  # fmt: skip
         s = SupersetEndpoints.from_env(settings)
         report = publish(SupersetClient(s.url, ADMIN_USER, s.password()), bundle)
         daily = report.dashboards["daily_sales"]
