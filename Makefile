@@ -90,3 +90,33 @@ flink-lock:
 	$(FLINK_VENV)/bin/python -m pip install -q apache-flink==2.2.1
 	@{ head -2 $(FLINK_LOCK); $(FLINK_VENV)/bin/python -m pip freeze | grep -v -e '^-e' -e '^pip=='; } > $(FLINK_LOCK).new
 	@mv $(FLINK_LOCK).new $(FLINK_LOCK)
+
+# --- Superset: a venv of its own (SQLAlchemy 1.4 / pandas < 2.2 cannot live beside Airflow 3) ---
+SUPERSET_VENV  := .venv-superset
+SUPERSET_LOCK  := constraints/superset-py3.11.txt
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+# The three packaging fixes of Superset 6.1.0 (docs/services/superset.md).
+SUPERSET_REQS  := "apache-superset[pinot]==6.1.0" flask-caching==2.4.1 rich cachetools
+
+.PHONY: superset-venv lock-superset browser-deps
+install: superset-venv
+superset-venv: $(SUPERSET_STAMP)
+$(SUPERSET_STAMP): $(SUPERSET_LOCK) | $(STAMP)
+	@test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(SUPERSET_VENV)
+	$(BIN)/uv pip install --python $(SUPERSET_VENV)/bin/python -q -c $(SUPERSET_LOCK) $(SUPERSET_REQS)
+	@touch $(SUPERSET_STAMP)
+
+lock-superset: $(STAMP)
+	@test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(SUPERSET_VENV)
+	$(BIN)/uv pip install --python $(SUPERSET_VENV)/bin/python -q $(SUPERSET_REQS)
+	@{ head -3 $(SUPERSET_LOCK); $(BIN)/uv pip freeze --python $(SUPERSET_VENV)/bin/python | grep -v -e '^-e' -e '^pip=='; } > $(SUPERSET_LOCK).new
+	@mv $(SUPERSET_LOCK).new $(SUPERSET_LOCK)
+
+# Headless Chromium and its driver from Debian for the browser tests (no browser download).
+system-deps: browser-deps
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing chromium and chromium-driver from apt"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi

@@ -14,6 +14,7 @@ from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
 from streamstack.providers.spark.operators import SparkStreamingJobOperator
+from streamstack.providers.superset.operators import PublishDashboardsOperator
 
 DOC = """
 ### Streaming platform — the "run everything" button
@@ -28,7 +29,8 @@ One run of the whole pipeline, in order, with the same operators the single-purp
    tables as code, then wait until Pinot has consumed every topic to its end offset;
 5. `top_products` and `quality_gate` — the demo query, and the Great Expectations gate on the
    enriched purchases of the last hour up to now (fails the run on a critical failure);
-6. `summary` — what happened, as one XCom (what `make demo` prints).
+6. `summary` — what happened, as one XCom (what `make demo` prints);
+7. `publish_dashboards` — the Superset dashboards of `config/superset` on these tables.
 
 Re-running it adds a new batch of sales; the totals stay exact (checkpoints in Spark,
 de-duplication on `(transaction_id, line_number)` in Pinot). The single-purpose DAGs
@@ -119,6 +121,7 @@ def streaming_platform() -> None:
     [enrichment, flink_wait] >> pinot_tables
     [windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
     summary(generated.output, ingested.output, top.output, gate)
+    ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 
 
 streaming_platform()

@@ -17,6 +17,7 @@ from streamstack.cli.pinot import pinot, query
 from streamstack.cli.quality import quality
 from streamstack.cli.spark import spark
 from streamstack.cli.stack import stack
+from streamstack.cli.superset import superset
 from streamstack.cli.topics import topics
 from streamstack.errors import StreamstackError
 
@@ -40,6 +41,7 @@ cli.add_command(query)
 cli.add_command(quality)
 cli.add_command(spark)
 cli.add_command(stack)
+cli.add_command(superset)
 cli.add_command(topics)
 
 

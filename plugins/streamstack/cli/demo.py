@@ -79,7 +79,7 @@ def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
 
     settings = Settings.from_env()
     stack = Stack(settings)
-    click.secho("==> Starting the embedded stack (Kafka, Pinot, Airflow)", bold=True)
+    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow)", bold=True)
     started = time.monotonic()
     stack.up(lambda line: click.echo(f"    {line}"))
     click.echo(f"    ({time.monotonic() - started:.0f}s)")
@@ -105,3 +105,13 @@ def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
         raise StreamstackError(f"{DAG_ID} run {run_id} ended {run['state']}; Airflow UI: {settings.airflow_url}")
     summary = client.xcom(DAG_ID, run_id, "summary")
     _print_summary(summary, settings, str(airflow.password_file))  # type: ignore[attr-defined]
+    _print_dashboards(client.xcom(DAG_ID, run_id, "publish_dashboards"), stack)
+
+
+def _print_dashboards(report: dict[str, Any] | None, stack: Any) -> None:
+    """The Superset dashboards the run published (task ``publish_dashboards``)."""
+    superset = stack.get("superset")
+    click.secho("\n    Superset dashboards", bold=True)
+    for board in (report or {}).get("dashboards", {}).values():
+        click.echo(f"    {board['title']:<28} {board['url']}")
+    click.echo(f"    (user admin, password in {superset.password_file})")

@@ -12,12 +12,14 @@ from streamstack.stack.flink import FlinkJobManagerService, FlinkTaskManagerServ
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
+from streamstack.stack.superset import SupersetService
 
 #: Start order. Later services (Pinot, Airflow) depend on earlier ones (Kafka).
 SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [
     KafkaService,
     PinotZookeeperService,
     PinotService,
+    SupersetService,
     AirflowService,
     FlinkJobManagerService,
     FlinkTaskManagerService,

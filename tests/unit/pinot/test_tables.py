@@ -17,6 +17,8 @@ TOPICS = {
     "purchases_enriched": "pe",
     "running_totals": "rt",
     "inventories": "i",
+    "sales_windows": "sw",
+    "purchases_invalid": "dl",
 }
 
 
@@ -33,6 +35,8 @@ def test_all_tables_load_and_render() -> None:
     assert specs["purchases"].mode == "append"
     assert specs["products"].time_column == "event_time"
     assert pe.time_column == "transaction_time"
+    assert specs["deadLetters"].mode == "append" and specs["deadLetters"].time_column == "rejected_at"
+    assert specs["salesWindows"].mode == "upsert" and specs["salesWindows"].time_column == "window_start"
 
 
 @pytest.mark.parametrize("name", TABLES)
