@@ -11,6 +11,8 @@ UV_VERSION := 0.13.9
 LOCK   := constraints/airflow-py3.11.txt
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Options of `streamstack demo`, e.g. make demo DEMO_ARGS="--days 7" (a simulated week of the shop).
+DEMO_ARGS ?=
 
 .PHONY: help system-deps install demo test test-unit test-integration lint bench lock down clean
 .PHONY: kstreams
@@ -40,7 +42,7 @@ $(STAMP): pyproject.toml $(LOCK)
 install: system-deps $(STAMP) flink-venv
 
 demo: install
-	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo
+	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo $(DEMO_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

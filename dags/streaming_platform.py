@@ -55,6 +55,13 @@ steps on their own schedules and Assets.
         "engine": Param(None, type=["null", "string"], enum=[None, "spark", "flink"], title="Engine",
                         description="Stream engine of the enrichment, totals and windows. Empty: STREAMSTACK_ENGINE "
                                     "(default spark)."),
+        "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",
+                      description="Simulate this many days of the shop (see the sales_generator DAG); "
+                                  "empty: an unsimulated batch of Transactions."),
+        "start_date": Param(None, type=["null", "string"], format="date", title="Start date",
+                            description="First simulated day (YYYY-MM-DD). Empty: shop.start_date."),
+        "profile": Param(None, type=["null", "string"], title="Volume profile",
+                         description="A profile of shop.profiles. Empty: shop.profile."),
     },
     max_active_runs=1,
 )
@@ -66,10 +73,14 @@ def streaming_platform() -> None:
         task_id="generate_sales",
         outlets=[PURCHASES],
         retries=0,
-        transactions="{{ params.transactions }}",
+        # A simulated run ends with its last day: Transactions is then not a bound.
+        transactions="{{ '' if params.days else params.transactions }}",
         mode="{{ params.mode }}",
         seed="{{ params.seed }}",
         speed="{{ params.speed }}",
+        days="{{ params.days }}",
+        start_date="{{ params.start_date }}",
+        profile="{{ params.profile }}",
     )
 
     enrichment = SparkStreamingJobOperator(
@@ -97,14 +108,20 @@ def streaming_platform() -> None:
     @task(task_id="quality_gate")
     def quality_gate(generated: dict, run_id: str | None = None, ti=None) -> dict[str, Any]:
         """The hour up to the end of this run's batch (from its XCom, not now(): a cleared task
-        checks the same rows again)."""
+        checks the same rows again); for a simulated run, the simulated days it generated."""
         from datetime import datetime, timedelta
 
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
-        end = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1)
-        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=60, run_id=run_id or "manual",
-                                        ti=ti)
+        end, minutes = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1), 60.0
+        max_age = None
+        if generated.get("simulated_days") and generated.get("last_event_time"):
+            from streamstack.providers.generator.operators import simulated_window
+
+            end, minutes = simulated_window(generated)
+            max_age = minutes / 60 + 1  # every simulated day is in bounds
+        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=minutes,
+                                        run_id=run_id or "manual", ti=ti, max_age_hours=max_age)
 
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:

@@ -37,7 +37,15 @@ def default_contract_file() -> Path:
 # ------------------------------------------------------------------------------------ resolve
 def _resolve_value(value: Any, generator: Any, product_ids: list[str], file: Path, key: str) -> Any:
     if isinstance(value, list):
-        return [_resolve_value(v, generator, product_ids, file, f"{key}[{i}]") for i, v in enumerate(value)]
+        out: list[Any] = []
+        for i, v in enumerate(value):
+            item = _resolve_value(v, generator, product_ids, file, f"{key}[{i}]")
+            # A reference to a list inside a list is spliced in: [0.0, {generator: non_member_discounts}].
+            if isinstance(v, dict) and "generator" in v and isinstance(item, list):
+                out.extend(item)
+            else:
+                out.append(item)
+        return out
     if not isinstance(value, dict):
         return value
     if set(value) <= {"generator", "count"} and "generator" in value:

@@ -87,25 +87,48 @@ def _print_summary(title: str, summary: dict[str, Any], as_json: bool) -> None:
               help="Speed factor of the realistic mode's pauses.")
 @click.option("--start-time", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]),
               help="Event times start here (UTC) and advance by the drawn pauses: reproducible times.")
+@click.option("--days", type=click.IntRange(min=1, max=366),
+              help="Simulate this many days of the shop (opening hours, profile, anomalies, supply, price "
+                   "changes: the `shop` settings); event times follow the simulated clock.")
+@click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="First simulated day, 00:00 UTC (default: shop.start_date). Needs --days.")
+@click.option("--profile", help="Volume profile of a simulated run (default: shop.profile). Needs --days.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write JSON lines here instead of Kafka (other event types go to sibling files).")
 @_connection_options
 def generate(
     transactions: int | None, duration: float | None, mode: str, seed: int | None, speed: float,
-    start_time: datetime | None, output: Path | None, config_file: str | None, as_json: bool, **connection: Any,
+    start_time: datetime | None, days: int | None, start_date: datetime | None, profile: str | None,
+    output: Path | None, config_file: str | None, as_json: bool, **connection: Any,
 ) -> None:
-    """Generate smoothie sales: the catalogue, then purchases and restocks, to Kafka or a file."""
-    from streamstack.generator import build_model, load_catalogue, load_config, run_generator
+    """Generate smoothie sales: the catalogue, then purchases and restocks, to Kafka or a file.
+
+    With --days, a simulated shop: in load mode a week takes seconds; in realistic mode the
+    simulated time between events is divided by --speed (3600 = an hour a second).
+    """
+    from streamstack.generator import (
+        build_model,
+        build_simulation,
+        load_catalogue,
+        load_config,
+        run_generator,
+    )
     from streamstack.generator.sinks import FileSink
 
+    if days is None and (start_date or profile):
+        raise click.UsageError("--start-date and --profile need --days")
+    if days is not None and start_time is not None:
+        raise click.UsageError("--start-time is for unsimulated runs; a simulated run uses --start-date")
     config = load_config(config_file)
     model = build_model(config, load_catalogue(config.catalogue_file), seed, start_time)
+    simulation = (build_simulation(model, days, start_date.date() if start_date else None, profile)
+                  if days is not None else None)
     sink = FileSink(output) if output else _kafka_sink(connection, config.producer)
-    total = transactions if transactions is not None else (None if duration else config.number_of_sales)
+    total = transactions if transactions is not None else (None if duration or days else config.number_of_sales)
     with _progress() as bar:
         task = bar.add_task(f"{mode} → {sink.destination}", total=total)
         summary = run_generator(model, sink, mode=mode, transactions=transactions, duration=duration, speed=speed,
-                                progress=lambda done: bar.update(task, completed=done))
+                                progress=lambda done: bar.update(task, completed=done), simulation=simulation)
     result = summary.to_dict()
     if output:
         result["files"] = {kind: str(path) for kind, path in sink.files.items()}

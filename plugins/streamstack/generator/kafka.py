@@ -29,7 +29,8 @@ SASL_MECHANISM = "SCRAM-SHA-512"
 #: Consumer-only keys an Airflow ``kafka`` connection often carries; a producer warns on them.
 CONSUMER_ONLY = ("group.id", "auto.offset.reset", "enable.auto.commit", "session.timeout.ms")
 #: The key field the generator can fill, per logical topic.
-KEY_FIELDS = {"purchases": "transaction_id", "products": "product_id", "inventories": "product_id"}
+KEY_FIELDS = {"purchases": "transaction_id", "products": "product_id", "inventories": "product_id",
+              "events": "subject"}
 
 
 def connection_config(

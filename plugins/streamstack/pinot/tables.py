@@ -23,7 +23,7 @@ from streamstack.settings import Settings
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 TOPIC_KEY = "stream.kafka.topic.name"
 #: Tables in dependency-free apply order; the names are also the schema names.
-TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals", "deadLetters", "salesWindows")
+TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals", "deadLetters", "salesWindows", "events")
 
 
 @dataclass(frozen=True)

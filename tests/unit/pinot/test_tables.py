@@ -19,6 +19,7 @@ TOPICS = {
     "inventories": "i",
     "sales_windows": "sw",
     "purchases_invalid": "dl",
+    "events": "ev",
 }
 
 
@@ -32,7 +33,8 @@ def test_all_tables_load_and_render() -> None:
     assert "${" not in json.dumps(pe.table)
     assert pe.mode == "dedup" and pe.schema["primaryKeyColumns"] == ["transaction_id", "line_number"]
     assert specs["products"].mode == "upsert" and specs["runningTotals"].mode == "upsert"
-    assert specs["purchases"].mode == "append"
+    assert specs["purchases"].mode == "append" and specs["events"].mode == "append"
+    assert specs["events"].time_column == "event_time"
     assert specs["products"].time_column == "event_time"
     assert pe.time_column == "transaction_time"
     assert specs["deadLetters"].mode == "append" and specs["deadLetters"].time_column == "rejected_at"
