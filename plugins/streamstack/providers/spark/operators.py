@@ -109,14 +109,16 @@ class SparkStreamingStartOperator(BaseOperator):
         self.master = master
 
     def execute(self, context: Context) -> dict[str, int]:
+        from streamstack.providers.params import spark_interval
         from streamstack.spark.control import SparkJobControl
 
+        interval = spark_interval("continuous", None if self.interval in (None, "None") else self.interval)
         _ensure_spark_submit_on_path()
         master = self.master or spark_master(self.conn_id)
         control = SparkJobControl()
         pids = {}
         for job in self.jobs:
-            pids[job] = control.start(job, interval=self.interval, master=master)
+            pids[job] = control.start(job, interval=interval, master=master)
             self.log.info("%s running: driver pid %s, log %s", job, pids[job], control.log_file(job))
         return pids
 

@@ -1,0 +1,77 @@
+"""Trigger-form params checked again by the task, with a message naming the param.
+
+The form enforces the JSON schema of each ``Param`` (minimum, exclusiveMinimum, enum...), but a
+run can also come from the REST API, the CLI or an old run's conf; and some rules depend on the
+mode (``speed`` only matters in realistic mode, ``interval`` only in continuous mode), which the
+form cannot express. A bad param fails the task with ``AirflowFailException``: no retry, since
+the same params would fail again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+GENERATOR_MODES = ("realistic", "load")
+MAX_TRANSACTIONS = 10_000_000
+MAX_SPEED = 1000.0
+#: Spark's processing-time trigger intervals the jobs accept ("1 second", "500 milliseconds", ...).
+INTERVAL = re.compile(r"^\s*\d+(\.\d+)?\s*(ms|milliseconds?|seconds?|minutes?|hours?)\s*$")
+
+
+def _fail(name: str, value: Any, rule: str) -> AirflowFailException:
+    return AirflowFailException(f"param {name}={value!r}: {rule}")
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise _fail(name, value, f"must be a{'n integer' if kind is int else ' number'}")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise _fail(name, value, f"must be a{'n integer' if kind is int else ' number'}") from None
+    if kind is int and float(value) != number:
+        raise _fail(name, value, "must be a whole number")
+    return number
+
+
+def sales_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """The generator's keyword arguments from a trigger form (transactions, mode, seed, speed).
+
+    ``speed`` is required (above 0, at most 1000) in realistic mode only; load mode ignores it.
+    """
+    p = params or {}
+    transactions = _number("transactions", p.get("transactions"), int)
+    if not 1 <= transactions <= MAX_TRANSACTIONS:
+        raise _fail("transactions", p.get("transactions"), f"must be between 1 and {MAX_TRANSACTIONS:,}")
+    mode = p.get("mode", "realistic")
+    if mode not in GENERATOR_MODES:
+        raise _fail("mode", mode, f"must be one of {', '.join(GENERATOR_MODES)}")
+    seed = p.get("seed")
+    if seed is not None and not (isinstance(seed, str) and not seed.strip()):
+        seed = _number("seed", seed, int)
+    else:
+        seed = None
+    speed = p.get("speed")
+    if mode == "realistic":
+        if speed is None or (isinstance(speed, str) and not speed.strip()):
+            raise _fail("speed", speed, "is required in realistic mode (above 0, at most 1000; 1 = real time)")
+        speed = _number("speed", speed, float)
+        if not 0 < speed <= MAX_SPEED:
+            raise _fail("speed", p.get("speed"), f"must be above 0 and at most {MAX_SPEED:g} (1 = real time)")
+    else:
+        speed = 1.0  # load mode does not pause, so speed has no effect
+    return {"transactions": transactions, "mode": mode, "seed": seed, "speed": speed}
+
+
+def spark_interval(mode: str, interval: Any) -> str:
+    """The processing-time trigger of continuous mode; required (and checked) only in that mode."""
+    if mode != "continuous":
+        return str(interval or "1 second")
+    if interval is None or not str(interval).strip():
+        raise _fail("interval", interval, "is required in continuous mode, e.g. '1 second' or '500 milliseconds'")
+    if not INTERVAL.match(str(interval)):
+        raise _fail("interval", interval, "must be a number and a unit, e.g. '1 second', '500 milliseconds', '2 minutes'")
+    return str(interval).strip()
