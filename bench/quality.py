@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from streamstack.events import MEMBER_DISCOUNT, PURCHASE_ENRICHED, SUPPLEMENT_PRICE
+from streamstack import contract as rules
+from streamstack.events import PURCHASE_ENRICHED
 from streamstack.quality import Batch, CheckOptions, QualityRunner
 from streamstack.quality.catalogue import ATTRIBUTES, catalogue_column
 from streamstack.quality.derive import parse_event_times
@@ -35,6 +36,10 @@ from streamstack.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 END = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+_CONTRACT = rules.load_contract()
+DISCOUNT = rules.allowed_values(_CONTRACT, "member_discount")[True][0]
+SUPPLEMENT = rules.allowed_values(_CONTRACT, "supplement_price")[True][0]
 
 
 def pandas_reference(frame: pd.DataFrame, catalogue: pd.DataFrame, end: datetime) -> set[str]:
@@ -82,10 +87,10 @@ def pandas_reference(frame: pd.DataFrame, catalogue: pd.DataFrame, end: datetime
     for col, allowed in (("member_discount", [0.0, 0.1]), ("supplement_price", [0.0, 1.99])):
         if not frame[col].dropna().isin(allowed).all():
             failed.add(f"expect_column_values_to_be_in_set({col})")
-    if not pair_equal(frame["member_discount"], frame["is_member"].map({True: MEMBER_DISCOUNT, False: 0.0})):
+    if not pair_equal(frame["member_discount"], frame["is_member"].map({True: DISCOUNT, False: 0.0})):
         failed.add("member_discount_matches_is_member")
     if not pair_equal(
-        frame["supplement_price"], frame["add_supplements"].map({True: SUPPLEMENT_PRICE, False: 0.0})
+        frame["supplement_price"], frame["add_supplements"].map({True: SUPPLEMENT, False: 0.0})
     ):
         failed.add("supplement_price_matches_add_supplements")
     expected = (

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import Param, dag
 
+from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.kafka.operators import ApplyTopicsOperator, DescribeTopicsOperator
 
 DOC = """
@@ -32,7 +31,7 @@ nothing; `streaming_platform` applies the topics too.
     schedule=None,
     tags=["streamstack", "kafka", "setup"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=DEFAULT_ARGS,
     params={
         "dry_run": Param(False, type="boolean", title="Dry run", description="Only show what would change."),
     },

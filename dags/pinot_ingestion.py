@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, task
 
 from streamstack.providers.assets import PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
 
@@ -41,7 +41,7 @@ asset is updated (each Spark enrichment run); it can also be triggered by hand.
     schedule=[PURCHASES_ENRICHED],
     tags=["streamstack", "pinot", "ingestion"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=DEFAULT_ARGS,
     params={
         "dry_run": Param(False, type="boolean", title="Dry run", description="Only show what would change."),
     },

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from streamstack.providers.assets import PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
 
 DOC = """
 ### Purchases quality
@@ -42,7 +41,7 @@ every time the `demo.purchases.enriched` asset is updated (each Spark enrichment
     ),
     tags=["streamstack", "quality", "great-expectations"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=DEFAULT_ARGS,
     params={
         "source": Param(
             "pinot",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag
 
 from streamstack.providers.assets import PURCHASES
+from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.generator.operators import SalesGeneratorOperator
 
 DOC = """
 ### Sales generator
@@ -48,7 +49,7 @@ unpaused too.
     max_active_runs=1,
     tags=["streamstack", "kafka", "generator"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=DEFAULT_ARGS,
     params={
         "transactions": Param(200, type="integer", minimum=1, maximum=10_000_000, title="Transactions",
                               description="Sales transactions in this run (each has 1-3 line items)."),
@@ -62,18 +63,17 @@ unpaused too.
     },
 )
 def sales_generator() -> None:
-    @task(outlets=[PURCHASES], execution_timeout=timedelta(hours=2), retries=0)
-    def generate_sales(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run the generator; the summary becomes the XCom.
-
-        No retry: a retry would publish a second batch (new transaction ids) on top of the first.
-        """
-        from streamstack.providers.generator.operators import generate_sales as run
-        from streamstack.providers.params import sales_params
-
-        return run(**sales_params(params))
-
-    generate_sales()
+    # No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+    SalesGeneratorOperator(
+        task_id="generate_sales",
+        outlets=[PURCHASES],
+        execution_timeout=timedelta(hours=2),
+        retries=0,
+        transactions="{{ params.transactions }}",
+        mode="{{ params.mode }}",
+        seed="{{ params.seed }}",
+        speed="{{ params.speed }}",
+    )
 
 
 sales_generator()

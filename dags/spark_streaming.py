@@ -38,11 +38,12 @@ batch ended. A retry never leaves two copies writing one topic (checkpoint lock 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.spark.operators import (
     SparkStreamingHealthOperator,
     SparkStreamingJobOperator,
@@ -61,7 +62,7 @@ MODES = ["available-now", "continuous", "status", "stop"]
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args=DEFAULT_ARGS,
     tags=["streamstack", "spark", "streaming"],
     params={
         "mode": Param(

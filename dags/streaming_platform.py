@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
+from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
@@ -55,7 +56,7 @@ steps on their own schedules and Assets.
     is_paused_upon_creation=False,
     tags=["streamstack", "pipeline", "start-here"],
     doc_md=DOC,
-    default_args={"owner": "streamstack", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args=DEFAULT_ARGS,
     params={
         # The defaults are what `make demo` runs (plugins/streamstack/cli/demo.py).
         "transactions": Param(500, type="integer", minimum=1, maximum=1_000_000, title="Transactions",
@@ -74,13 +75,16 @@ steps on their own schedules and Assets.
 def streaming_platform() -> None:
     topics = ApplyTopicsOperator(task_id="apply_topics")
 
-    @task(outlets=[PURCHASES], retries=0)
-    def generate_sales(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """No retry: a retry would publish a second batch (new transaction ids) on top of the first."""
-        from streamstack.providers.generator.operators import generate_sales as run
-        from streamstack.providers.params import sales_params
-
-        return run(**sales_params(params))
+    # No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+    generated = SalesGeneratorOperator(
+        task_id="generate_sales",
+        outlets=[PURCHASES],
+        retries=0,
+        transactions="{{ params.transactions }}",
+        mode="{{ params.mode }}",
+        seed="{{ params.seed }}",
+        speed="{{ params.speed }}",
+    )
 
     enrichment = SparkStreamingJobOperator(
         task_id="purchases_enrichment", job="purchases_enrichment", outlets=[PURCHASES_ENRICHED]
@@ -92,15 +96,16 @@ def streaming_platform() -> None:
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
-    def quality_gate(run_id: str | None = None, ti=None) -> dict[str, Any]:
-        """The last hour up to now: this run's sales were made after the run was triggered."""
-        from datetime import UTC, datetime
+    def quality_gate(generated: dict, run_id: str | None = None, ti=None) -> dict[str, Any]:
+        """The hour up to the end of this run's batch (from its XCom, not now(): a cleared task
+        checks the same rows again)."""
+        from datetime import datetime, timedelta
 
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
-        return check_purchases_enriched(
-            source="pinot", window_end=datetime.now(UTC), window_minutes=60, run_id=run_id or "manual", ti=ti
-        )
+        end = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1)
+        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=60, run_id=run_id or "manual",
+                                        ti=ti)
 
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:
@@ -108,13 +113,12 @@ def streaming_platform() -> None:
 
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
-    generated = generate_sales()
-    gate = quality_gate()
+    gate = quality_gate(generated.output)
     topics >> generated >> enrichment >> totals >> windows
     # Tables can be applied while Spark works; ingestion is awaited once every job has written.
     enrichment >> pinot_tables
     [windows, pinot_tables] >> ingested >> [top, gate]
-    summary(generated, ingested.output, top.output, gate)
+    summary(generated.output, ingested.output, top.output, gate)
 
 
 streaming_platform()

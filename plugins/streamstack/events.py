@@ -18,9 +18,6 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 #: The same format for Pinot's ``SIMPLE_DATE_FORMAT`` and Java's ``DateTimeFormatter``.
 TIMESTAMP_JAVA_PATTERN = "yyyy-MM-dd HH:mm:ss.SSSSSS"
 
-MEMBER_DISCOUNT = 0.10
-SUPPLEMENT_PRICE = 1.99
-
 
 @dataclass(frozen=True)
 class Field:

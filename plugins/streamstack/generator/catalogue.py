@@ -65,9 +65,6 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.products)
 
-    def by_id(self) -> dict[str, Product]:
-        return {p.product_id: p for p in self.products}
-
     def nearest(self, draw: int) -> int:
         """Index of the product whose propensity is nearest to ``draw``; ties go to the lower propensity."""
         best, best_distance = 0, None

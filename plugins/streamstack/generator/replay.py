@@ -14,14 +14,14 @@ whose id is the digits of that time in epoch microseconds.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamstack.events import PURCHASE, field_names, parse_timestamp, total_purchase
+from streamstack import contract as rules
+from streamstack.events import PURCHASE, field_names, parse_timestamp
 from streamstack.generator.errors import GeneratorError, RecordProblem, ReplayError
 from streamstack.generator.model import TimestampFormatter, dumps, wall_clock
 from streamstack.generator.sinks import Sink
@@ -128,67 +128,32 @@ def _read_array(text: str, file: str) -> Iterator[SourceRecord]:
                                                "expected ',' or ']' after the record", "")])
 
 
-def _number(record: dict[str, Any], name: str) -> float:
-    value = record[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {value!r}")
-    return float(value)
+_PLACEHOLDER_ID, _PLACEHOLDER_LINE = "0", 1
 
 
-def _boolean(record: dict[str, Any], name: str) -> bool:
-    value = record[name]
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    return value
+def check_purchase(value: Any, contract: dict[str, Any], known_products: set[str] | None = None) -> dict[str, Any]:
+    """Validate one recorded purchase line by the event contract; return it, or raise ``ValueError(reason)``.
 
-
-def check_purchase(value: Any, known_products: set[str] | None = None) -> dict[str, Any]:
-    """Validate one recorded purchase line; return it normalised, or raise ``ValueError(reason)``."""
+    The rules are the contract's (``streamstack.contract.check_purchase``), the same every engine
+    applies; a recording may lack ``transaction_id`` and ``line_number`` (replay assigns them), and
+    may not carry fields the purchase schema does not know (they would be dropped unseen).
+    """
     if not isinstance(value, dict):
-        raise ValueError(f"a purchase must be a JSON object, got {type(value).__name__}")
+        raise ValueError(f"not_json: a purchase must be a JSON object, got {type(value).__name__}")
     unknown = sorted(set(value) - set(PURCHASE_FIELDS))
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(unknown)}")
-    missing = [f for f in REQUIRED if f not in value]
-    if missing:
-        raise ValueError(f"missing field(s) {', '.join(missing)}")
-    record = dict(value)
-    if not isinstance(record["transaction_time"], str):
-        raise ValueError(f"transaction_time must be a string, got {record['transaction_time']!r}")
-    try:
-        parse_timestamp(record["transaction_time"])
-    except ValueError:
-        raise ValueError(
-            f"transaction_time {record['transaction_time']!r} is not 'YYYY-MM-DD HH:MM:SS.ffffff'"
-        ) from None
-    tid = record.get("transaction_id")
-    if tid is not None and not (isinstance(tid, str) and tid.isascii() and tid.isdigit()):
-        raise ValueError(f"transaction_id must be a string of digits, got {tid!r}")
-    line_number = record.get("line_number")
-    if line_number is not None and (isinstance(line_number, bool) or not isinstance(line_number, int)
-                                    or line_number < 1):
-        raise ValueError(f"line_number must be a positive integer, got {line_number!r}")
-    product = record["product_id"]
-    if not isinstance(product, str) or not product:
-        raise ValueError(f"product_id must be a non-empty string, got {product!r}")
-    if known_products is not None and product not in known_products:
-        raise ValueError(f"product_id {product!r} is not in the catalogue")
-    quantity = record["quantity"]
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise ValueError(f"quantity must be a positive integer, got {quantity!r}")
-    price, discount = _number(record, "price"), _number(record, "member_discount")
-    supplement, total = _number(record, "supplement_price"), _number(record, "total_purchase")
-    is_member, supplements = _boolean(record, "is_member"), _boolean(record, "add_supplements")
-    if not is_member and discount:
-        raise ValueError(f"member_discount is {discount} for a non-member")
-    if not supplements and supplement:
-        raise ValueError(f"supplement_price is {supplement} without add_supplements")
-    expected = total_purchase(price, quantity, supplement, discount)
-    if abs(expected - total) > 0.005:
-        raise ValueError(f"total_purchase {total} differs from the formula's {expected}")
-    return record
+    probe = dict(value)
+    if probe.get("transaction_id") is None:
+        probe["transaction_id"] = _PLACEHOLDER_ID
+    if probe.get("line_number") is None:
+        probe["line_number"] = _PLACEHOLDER_LINE
+    _, reason, _ = rules.check_purchase(json.dumps(probe), {**contract, "legacy": {"accept": False}})
+    if reason:
+        raise ValueError(reason)
+    if known_products is not None and value["product_id"] not in known_products:
+        raise ValueError(f"unknown_product: product_id {value['product_id']!r} is not in the catalogue")
+    return dict(value)
 
 
 def _derived_id(transaction_time: str) -> str:
@@ -197,12 +162,14 @@ def _derived_id(transaction_time: str) -> str:
 
 
 def prepare(
-    records: Iterator[SourceRecord], known_products: set[str] | None = None
+    records: Iterator[SourceRecord], known_products: set[str] | None = None,
+    contract: dict[str, Any] | None = None,
 ) -> tuple[list[tuple[SourceRecord, dict[str, Any]]], list[RecordProblem], dict[str, int]]:
     """Check every record and complete the good ones (ids, line numbers, field order).
 
     :return: (good records with their completed purchase, problems, counters).
     """
+    contract = contract or rules.load_contract()
     good: list[tuple[SourceRecord, dict[str, Any]]] = []
     problems: list[RecordProblem] = []
     counters = {"line_numbers_assigned": 0, "transaction_ids_assigned": 0}
@@ -213,7 +180,7 @@ def prepare(
         try:
             if source.error:
                 raise ValueError(source.error)
-            record = check_purchase(source.value, known_products)
+            record = check_purchase(source.value, contract, known_products)
             tid = record.get("transaction_id")
             if tid is None:
                 if previous is None or previous[0] != record["transaction_time"]:
@@ -261,6 +228,7 @@ def replay(
     restamp: bool = False,
     send_dead_letters: bool = False,
     known_products: set[str] | None = None,
+    contract: dict[str, Any] | None = None,
     clock: Callable[[], int] = wall_clock,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplaySummary:
@@ -269,11 +237,12 @@ def replay(
     :param restamp: replace each transaction's time with the time it is published (lines of a
         transaction keep sharing one time); otherwise times are kept as recorded.
     :param send_dead_letters: send bad records to the dead-letter topic instead of failing.
-    :param known_products: reject product ids outside this set (the catalogue).
+    :param known_products: reject product ids outside this set (default: the contract's catalogue).
+    :param contract: the resolved event contract (default: ``streamstack.contract.load_contract()``).
     :param progress: called with (records done, records total).
     """
     file = Path(path)
-    good, problems, counters = prepare(read_records(file), known_products)
+    good, problems, counters = prepare(read_records(file), known_products, contract)
     if problems and not send_dead_letters:
         raise ReplayError(str(file), problems)
     summary = ReplaySummary(file=str(file), destination=sink.destination, restamped=restamp, **counters)

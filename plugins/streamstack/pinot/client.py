@@ -127,16 +127,6 @@ class PinotClient:
         return int(self.query_table(f"SELECT COUNT(*) FROM {table}")[1][0][0])
 
     # -- cluster -----------------------------------------------------------------------------
-    def healthy(self) -> bool:
-        """Controller and broker both answer ``/health``."""
-        for url in (self.controller_url, self.broker_url):
-            try:
-                if self.session.get(f"{url}/health", timeout=5).status_code != 200:
-                    return False
-            except requests.RequestException:
-                return False
-        return True
-
     def tables(self) -> list[str]:
         return list(self._controller("GET", "/tables")["tables"])
 

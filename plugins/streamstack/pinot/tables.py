@@ -169,13 +169,19 @@ def existing_topics(kafka_config: Mapping[str, str], timeout: float = 10.0) -> s
     return set(admin_client(dict(kafka_config)).list_topics(timeout=timeout).topics)
 
 
-def local_specs(settings: Settings, names: Iterable[str] = TABLES) -> list[TableSpec]:
-    """The specs for the embedded stack: topics from ``config/topics.yaml``, the local broker."""
+def local_specs(
+    settings: Settings, names: Iterable[str] = TABLES, bootstrap_servers: str | None = None
+) -> list[TableSpec]:
+    """The specs of ``config/pinot``: topics from ``config/topics.yaml``.
+
+    :param bootstrap_servers: the Kafka Pinot consumes from; a task passes its Kafka connection's
+        (default: the local stack's broker).
+    """
     from streamstack.topics import load_topics
 
     return load_specs(
         settings.config_dir / "pinot",
         load_topics(settings.topics_file).names(),
-        settings.bootstrap_servers,
+        bootstrap_servers or settings.bootstrap_servers,
         names,
     )

@@ -21,42 +21,49 @@ MAX_SPEED = 1000.0
 INTERVAL = re.compile(r"^\s*\d+(\.\d+)?\s*(ms|milliseconds?|seconds?|minutes?|hours?)\s*$")
 
 
+def _blank(value: Any) -> bool:
+    """Templated fields render a missing value as "None" (or "" from an emptied form field)."""
+    return value is None or (isinstance(value, str) and value.strip() in ("", "None", "null"))
+
+
 def _fail(name: str, value: Any, rule: str) -> AirflowFailException:
     return AirflowFailException(f"param {name}={value!r}: {rule}")
 
 
 def _number(name: str, value: Any, kind: type) -> Any:
-    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+    if isinstance(value, bool) or _blank(value):
         raise _fail(name, value, f"must be a{'n integer' if kind is int else ' number'}")
     try:
-        number = kind(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise _fail(name, value, f"must be a{'n integer' if kind is int else ' number'}") from None
-    if kind is int and float(value) != number:
-        raise _fail(name, value, "must be a whole number")
+    if kind is int:
+        if number != int(number):
+            raise _fail(name, value, "must be a whole number")
+        return int(number)
     return number
 
 
 def sales_params(params: dict[str, Any] | None) -> dict[str, Any]:
     """The generator's keyword arguments from a trigger form (transactions, mode, seed, speed).
 
+    Values may be rendered templates ("500", "None"). ``transactions`` may be absent (the
+    generator's ``number_of_sales``, or a duration, decides); given, it is 1 to 10,000,000.
     ``speed`` is required (above 0, at most 1000) in realistic mode only; load mode ignores it.
     """
     p = params or {}
-    transactions = _number("transactions", p.get("transactions"), int)
-    if not 1 <= transactions <= MAX_TRANSACTIONS:
-        raise _fail("transactions", p.get("transactions"), f"must be between 1 and {MAX_TRANSACTIONS:,}")
-    mode = p.get("mode", "realistic")
+    transactions = None
+    if not _blank(p.get("transactions")):
+        transactions = _number("transactions", p.get("transactions"), int)
+        if not 1 <= transactions <= MAX_TRANSACTIONS:
+            raise _fail("transactions", p.get("transactions"), f"must be between 1 and {MAX_TRANSACTIONS:,}")
+    mode = str(p.get("mode") or "realistic")
     if mode not in GENERATOR_MODES:
         raise _fail("mode", mode, f"must be one of {', '.join(GENERATOR_MODES)}")
-    seed = p.get("seed")
-    if seed is not None and not (isinstance(seed, str) and not seed.strip()):
-        seed = _number("seed", seed, int)
-    else:
-        seed = None
+    seed = None if _blank(p.get("seed")) else _number("seed", p.get("seed"), int)
     speed = p.get("speed")
     if mode == "realistic":
-        if speed is None or (isinstance(speed, str) and not speed.strip()):
+        if _blank(speed):
             raise _fail("speed", speed, "is required in realistic mode (above 0, at most 1000; 1 = real time)")
         speed = _number("speed", speed, float)
         if not 0 < speed <= MAX_SPEED:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from streamstack.events import MEMBER_DISCOUNT, SUPPLEMENT_PRICE, TIMESTAMP_FORMAT
+from streamstack import contract as rules
+from streamstack.events import TIMESTAMP_FORMAT
 from streamstack.quality.catalogue import ATTRIBUTES, catalogue_column
 
 #: ``|total_purchase - formula|`` in cents (PRODUCT.md section 2 formula, on the purchase price).
@@ -21,18 +22,18 @@ TOTAL_ERROR = "total_purchase_error_cents"
 TIME_PARSED = "transaction_time_parsed"
 #: ``transaction_time`` as epoch milliseconds (floored), to compare with ``transaction_timestamp``.
 TIME_MILLIS = "transaction_time_millis"
-#: 0.10 for members, 0.0 otherwise (null when ``is_member`` is not a boolean).
-EXPECTED_DISCOUNT = "expected_member_discount"
-#: 1.99 with supplements, 0.0 otherwise (null when ``add_supplements`` is not a boolean).
-EXPECTED_SUPPLEMENT = "expected_supplement_price"
+#: Whether member_discount is one the contract allows for the row's is_member (null when either is missing).
+DISCOUNT_ALLOWED = "member_discount_allowed"
+#: Whether supplement_price is the contract's for the row's add_supplements (null when either is missing).
+SUPPLEMENT_ALLOWED = "supplement_price_allowed"
 
 DERIVED_COLUMNS: frozenset[str] = frozenset(
     {
         TOTAL_ERROR,
         TIME_PARSED,
         TIME_MILLIS,
-        EXPECTED_DISCOUNT,
-        EXPECTED_SUPPLEMENT,
+        DISCOUNT_ALLOWED,
+        SUPPLEMENT_ALLOWED,
         *(catalogue_column(a) for a in ATTRIBUTES),
     }
 )
@@ -52,8 +53,29 @@ def parse_event_times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format=TIMESTAMP_FORMAT, errors="coerce", utc=True)
 
 
-def add_derived_columns(frame: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with the derived columns; missing inputs give all-null columns."""
+def _allowed(frame: pd.DataFrame, column: str, flag: str, allowed: dict[bool, list[float]], eps: float) -> pd.Series:
+    """True/False per row: the value is in the contract's set for the row's flag; null if either is missing."""
+    values = _numeric(frame, column)
+    flags = frame[flag] if flag in frame else pd.Series(None, index=frame.index, dtype=object)
+    out = pd.Series(None, index=frame.index, dtype=object)
+    for state, options in allowed.items():
+        # Exact booleans only: 1, "true" or None stay null (the dtype check reports them).
+        rows = flags.map(lambda x, s=state: x is s) & values.notna()
+        ok = np.zeros(len(frame), dtype=bool)
+        for option in options:
+            ok |= (values - option).abs().to_numpy() <= eps
+        out[rows] = ok[rows.to_numpy()]
+    return out
+
+
+def add_derived_columns(frame: pd.DataFrame, catalogue: pd.DataFrame, contract: dict | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with the derived columns; missing inputs give all-null columns.
+
+    The allowed discounts and supplement prices are the event contract's (``config/contract.yaml``
+    resolved against the generator settings), the same sets every engine validates against.
+    """
+    contract = contract or rules.load_contract()
+    eps = float(contract["epsilon"])
     out = frame.copy(deep=False)
     expected = (
         _numeric(frame, "purchase_quantity")
@@ -69,13 +91,10 @@ def add_derived_columns(frame: pd.DataFrame, catalogue: pd.DataFrame) -> pd.Data
     out[TIME_PARSED] = parsed
     out[TIME_MILLIS] = (parsed - _EPOCH) // pd.Timedelta(milliseconds=1)
 
-    for target, flag, value in (
-        (EXPECTED_DISCOUNT, "is_member", MEMBER_DISCOUNT),
-        (EXPECTED_SUPPLEMENT, "add_supplements", SUPPLEMENT_PRICE),
-    ):
-        flags = frame[flag] if flag in frame else pd.Series(None, index=frame.index, dtype=object)
-        # map() on the exact booleans: 1, "true" or None give null (the dtype check reports them).
-        out[target] = flags.map({True: value, False: 0.0})
+    out[DISCOUNT_ALLOWED] = _allowed(frame, "member_discount", "is_member",
+                                     rules.allowed_values(contract, "member_discount"), eps)
+    out[SUPPLEMENT_ALLOWED] = _allowed(frame, "supplement_price", "add_supplements",
+                                       rules.allowed_values(contract, "supplement_price"), eps)
 
     _add_catalogue(out, frame, catalogue)
     return out

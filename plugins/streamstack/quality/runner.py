@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from streamstack.contract import load_contract
 from streamstack.events import PURCHASE_ENRICHED, field_names, format_timestamp
 from streamstack.quality.catalogue import load_catalogue
 from streamstack.quality.derive import DERIVED_COLUMNS, add_derived_columns
@@ -108,6 +108,7 @@ class QualityRunner:
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.suite: Suite = load_suite(suite_path or default_suite_path(self.settings.project_dir))
+        self.contract = load_contract()
         self.catalogue = load_catalogue(catalogue_path or self.settings.config_dir / "products.csv")
         self.results_root = Path(results_root) if results_root else self.settings.state_dir / "quality"
 
@@ -141,9 +142,9 @@ class QualityRunner:
         validation_seconds = 0.0
         result_json = docs = None
         if len(batch.frame):
-            frame = add_derived_columns(batch.frame.reset_index(drop=True), self.catalogue)
+            frame = add_derived_columns(batch.frame.reset_index(drop=True), self.catalogue, self.contract)
             parameters = self.suite.expectation_parameters(
-                product_ids=list(self.catalogue.index),
+                contract=self.contract,
                 reference_time=reference,
                 max_age_hours=options.max_age_hours,
                 max_future_minutes=options.max_future_minutes,
@@ -331,7 +332,3 @@ class QualityRunner:
             json.dumps(_json_safe(summary.to_dict()), indent=1), encoding="utf-8"
         )
 
-
-def remove_results(path: Path) -> None:
-    """Delete one run's results folder (used by tests and housekeeping)."""
-    shutil.rmtree(path, ignore_errors=True)

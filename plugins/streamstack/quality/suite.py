@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("critical", "warning")
 #: Parameters the runner supplies for ``{"$PARAMETER": name}`` values.
-RUNTIME_PARAMETERS = frozenset({"catalogue_product_ids", "min_transaction_time", "max_transaction_time"})
+RUNTIME_PARAMETERS = frozenset({
+    "catalogue_product_ids", "min_transaction_time", "max_transaction_time",
+    "quantity_min", "quantity_max", "total_tolerance_cents",  # from the event contract
+})
 DEFAULT_PARAMETERS = {"max_age_hours": 168.0, "max_future_minutes": 5.0}
 
 #: Logical type of ``events.py`` -> pandas dtype name for ``expect_column_type_to_be``.
@@ -65,30 +68,35 @@ class Suite:
     def names(self) -> list[str]:
         return [e["meta"]["name"] for e in self.expectations]
 
-    def severity(self, name: str) -> str:
-        for e in self.expectations:
-            if e["meta"]["name"] == name:
-                return e["meta"]["severity"]
-        raise KeyError(name)
-
     def expectation_parameters(
         self,
         *,
-        product_ids: list[str],
         reference_time: datetime,
+        contract: dict[str, Any] | None = None,
         max_age_hours: float | None = None,
         max_future_minutes: float | None = None,
     ) -> dict[str, Any]:
-        """Values for the suite's ``$PARAMETER`` placeholders, for a window ending at ``reference_time``."""
+        """Values for the suite's ``$PARAMETER`` placeholders, for a window ending at ``reference_time``.
+
+        The rules' numbers (catalogue, quantity range, total tolerance) come from the event contract,
+        so the gate accepts what every engine accepts.
+        """
         import pandas as pd
 
+        from streamstack import contract as rules
+
+        contract = contract or rules.load_contract()
+        low, high = rules.quantity_range(contract)
         age = self.parameters["max_age_hours"] if max_age_hours is None else max_age_hours
         future = self.parameters["max_future_minutes"] if max_future_minutes is None else max_future_minutes
         if reference_time.tzinfo is None:
             reference_time = reference_time.replace(tzinfo=UTC)
         ref = pd.Timestamp(reference_time).tz_convert("UTC")
         return {
-            "catalogue_product_ids": sorted(product_ids),
+            "catalogue_product_ids": sorted(rules.product_ids(contract)),
+            "quantity_min": low,
+            "quantity_max": high,
+            "total_tolerance_cents": round(rules.total_tolerance(contract) * 100, 6),
             "min_transaction_time": ref - timedelta(hours=age),
             "max_transaction_time": ref + timedelta(minutes=future),
         }

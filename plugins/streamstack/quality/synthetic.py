@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from streamstack.events import MEMBER_DISCOUNT, PURCHASE_ENRICHED, SUPPLEMENT_PRICE, field_names
+from streamstack import contract as rules
+from streamstack.events import PURCHASE_ENRICHED, field_names
 from streamstack.quality.catalogue import ATTRIBUTES, catalogue_column
 
 
@@ -23,8 +24,12 @@ def synthetic_purchases(
     end: datetime | None = None,
     span: timedelta = timedelta(hours=1),
     seed: int = 7,
+    contract: dict | None = None,
 ) -> pd.DataFrame:
     """``rows`` enriched purchase lines with transaction times in ``[end - span, end)``."""
+    contract = contract or rules.load_contract()
+    discount = rules.allowed_values(contract, "member_discount")[True][0]
+    supplement_price = rules.allowed_values(contract, "supplement_price")[True][0]
     rng = np.random.default_rng(seed)
     end = end or datetime.now(UTC)
     stamp = pd.Timestamp(end)
@@ -58,12 +63,13 @@ def synthetic_purchases(
     frame["purchase_price"] = frame["product_price"]
     frame["purchase_quantity"] = quantity
     frame["is_member"] = members
-    frame["member_discount"] = np.where(members, MEMBER_DISCOUNT, 0.0)
+    frame["member_discount"] = np.where(members, discount, 0.0)
     frame["add_supplements"] = supplements
-    frame["supplement_price"] = np.where(supplements, SUPPLEMENT_PRICE, 0.0)
+    frame["supplement_price"] = np.where(supplements, supplement_price, 0.0)
     frame["total_purchase"] = (
         quantity * (frame["purchase_price"] + frame["supplement_price"]) * (1 - frame["member_discount"])
     ).round(2)
     for column in ("contains_fruit", "contains_veggies", "contains_nuts", "contains_caffeine"):
         frame[column] = frame[column].astype(bool)
+    frame["identity_derived"] = False
     return frame[field_names(PURCHASE_ENRICHED)]

@@ -79,9 +79,16 @@ class SparkJobControl:
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, topics: TopicSpecs | None = None, checkpoint_dir: Path | None = None
+        self,
+        settings: Settings | None = None,
+        *,
+        topics: TopicSpecs | None = None,
+        checkpoint_dir: Path | None = None,
+        kafka_config: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
+        #: librdkafka settings of the Kafka connection (a task passes its connection's).
+        self.kafka_config = dict(kafka_config) if kafka_config is not None else self.settings.kafka_client_config()
         self.topics = topics or load_topics(self.settings.topics_file)
         self.checkpoint_dir = checkpoint_dir or checkpoint_root(self.settings)
         self.run_dir = self.settings.state_dir / "spark" / "run"
@@ -134,6 +141,7 @@ class SparkJobControl:
             checkpoint_dir=self.checkpoint_dir,
             conf=conf,
             extra_args=extra_args,
+            kafka_config=self.kafka_config,
         )
         proc = self._process(job)
         proc.start(sub.command(master), env=sub.env, cwd=self.settings.project_dir)
@@ -213,7 +221,7 @@ class SparkJobControl:
         return report
 
     def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
-        marks = watermarks(self.settings.kafka_client_config(), topic)
+        marks = watermarks(self.kafka_config, topic)
         return {
             f"{topic}/{partition}": max(0, high - max(committed.get(partition, low), low))
             for partition, (low, high) in marks.items()

@@ -13,6 +13,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from streamstack.errors import ConfigError, StackError
 from streamstack.settings import Settings
@@ -86,7 +87,16 @@ def jobs_dir(settings: Settings) -> Path:
 
 
 def checkpoint_root(settings: Settings) -> Path:
-    return settings.state_dir / "spark" / "checkpoints"
+    """``STREAMSTACK_SPARK_CHECKPOINT_DIR`` (a path every worker sees, e.g. NFS), else the state dir.
+
+    On a multi-worker executor the checkpoints, locks and progress files must be on storage that
+    every worker mounts at the same path: a task on another worker then resumes, stops or reports
+    the same job (docs/services/spark.md).
+    """
+    import os
+
+    configured = os.environ.get("STREAMSTACK_SPARK_CHECKPOINT_DIR")
+    return Path(configured) if configured else settings.state_dir / "spark" / "checkpoints"
 
 
 #: The modules every job imports besides pyspark, shipped with ``--py-files``.
@@ -159,8 +169,16 @@ def submission(
     extra_args: list[str] | None = None,
     bootstrap_servers: str | None = None,
     contract: Path | None = None,
+    kafka_config: dict[str, Any] | None = None,
 ) -> Submission:
-    """Build the submission of ``job``; resolves the connector jars unless ``jars`` is given."""
+    """Build the submission of ``job``; resolves the connector jars unless ``jars`` is given.
+
+    :param kafka_config: librdkafka settings of the Kafka connection (default: the local broker).
+        Its bootstrap servers go on the command line; everything else (SASL, TLS) goes to a 0600
+        file passed as ``--kafka-config-file``, so no secret is visible in ``/proc/*/cmdline``.
+    :param bootstrap_servers: overrides the connection's bootstrap servers.
+    """
+    from streamstack.kafka_config import java_client_properties, write_private_json
     from streamstack.spark.jars import connector_jars
 
     spec = job_spec(job)
@@ -169,13 +187,18 @@ def submission(
     settings = settings or Settings.from_env()
     topics = topics or load_topics(settings.topics_file)
     checkpoint_dir = checkpoint_dir or checkpoint_root(settings)
+    java = java_client_properties(kafka_config if kafka_config is not None else settings.kafka_client_config())
+    servers = bootstrap_servers or java.pop("bootstrap.servers", None) or settings.bootstrap_servers
+    java.pop("bootstrap.servers", None)
     args = [
-        "--bootstrap-servers", bootstrap_servers or settings.bootstrap_servers,
+        "--bootstrap-servers", servers,
         "--checkpoint-dir", str(checkpoint_dir),
         "--contract", str(contract or contract_file(settings)),
         "--trigger", trigger,
         "--interval", interval,
     ]
+    if java:
+        args += ["--kafka-config-file", str(write_private_json(settings.state_dir / "secrets", java))]
     for flag, logical in spec.topics.items():
         args += [f"--{flag}", topics[logical].name]
     directory = jobs_dir(settings)

@@ -12,12 +12,17 @@ from typing import Any
 
 import pytest
 
+from streamstack import contract as rules
 from streamstack import events
 from streamstack.clients import producer
 from streamstack.pinot import PinotClient, PinotError
 from streamstack.pinot.ingestion import wait_caught_up
 from streamstack.pinot.tables import TableSpec, apply_specs, load_specs
 from streamstack.settings import Settings
+
+_CONTRACT = rules.load_contract()
+DISCOUNT = rules.allowed_values(_CONTRACT, "member_discount")[True][0]
+SUPPLEMENT = rules.allowed_values(_CONTRACT, "supplement_price")[True][0]
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -60,8 +65,8 @@ def enriched(n: int, products: list[dict[str, str]], seed: int = 7) -> list[dict
     for i in range(n):
         p = rnd.choice(products)
         price, qty, member = float(p["Price"]), rnd.randint(1, 4), rnd.random() < 0.3
-        supplement = events.SUPPLEMENT_PRICE if rnd.random() < 0.2 else 0.0
-        discount = events.MEMBER_DISCOUNT if member else 0.0
+        supplement = SUPPLEMENT if rnd.random() < 0.2 else 0.0
+        discount = DISCOUNT if member else 0.0
         moment = start + timedelta(milliseconds=i)
         for line in (1, 2) if i % 5 == 0 else (1,):
             out.append(

@@ -51,7 +51,7 @@ def test_replay_of_a_bad_file_names_the_record(tmp_path: Path) -> None:
     bad.write_text('{"transaction_time": 1}\n')
     result = CliRunner().invoke(cli, ["replay", str(bad), "-o", str(tmp_path / "x.jsonl")])
     assert isinstance(result.exception, ReplayError)
-    assert "record 1 (line 1): missing field(s) product_id" in str(result.exception)
+    assert "record 1 (line 1): missing_field: product_id" in str(result.exception)
 
 
 def test_sasl_ssl_without_credentials_fails_before_connecting(tmp_path: Path, monkeypatch) -> None:

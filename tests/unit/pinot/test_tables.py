@@ -75,3 +75,13 @@ def test_unknown_placeholder_and_topic_are_refused(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("${topic:purchases}", "demo.purchases"))
     with pytest.raises(ConfigError, match="placeholder"):
         load_specs(cfg, TOPICS, "b:1", ["purchases"])
+
+
+def test_an_explicit_bootstrap_wins_over_the_environment(monkeypatch) -> None:
+    """``ApplyPinotTablesOperator(bootstrap_servers=...)`` was ignored when STREAMSTACK_BOOTSTRAP_SERVERS was set."""
+    from streamstack.pinot.tables import local_specs
+    from streamstack.settings import Settings
+
+    monkeypatch.setenv("STREAMSTACK_BOOTSTRAP_SERVERS", "from-env:9092")
+    specs = local_specs(Settings.from_env(), ["purchases"], bootstrap_servers="from-connection:19092")
+    assert "from-connection:19092" in json.dumps(specs[0].table) and "from-env" not in json.dumps(specs[0].table)

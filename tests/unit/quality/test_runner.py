@@ -101,14 +101,14 @@ CRITICAL = [
     (
         "discount_outside_set",
         _set("member_discount", 0.2),
-        "expect_column_values_to_be_in_set(member_discount)",
+        "member_discount_allowed_for_is_member",
     ),
     (
         "supplement_outside_set",
         _set("supplement_price", 2.49),
-        "expect_column_values_to_be_in_set(supplement_price)",
+        "supplement_price_allowed_for_add_supplements",
     ),
-    ("member_without_discount", _member_without_discount, "member_discount_matches_is_member"),
+    ("member_without_discount", _member_without_discount, "member_discount_allowed_for_is_member"),
     ("negative_price", _set("purchase_price", -4.99), "expect_column_values_to_be_between(purchase_price)"),
     ("missing_column", _drop("product_size"), "expect_column_to_exist(product_size)"),
     ("wrong_dtype", _set("line_number", "1"), "expect_column_type_to_be(line_number)"),

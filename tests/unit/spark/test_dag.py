@@ -27,7 +27,7 @@ def test_dag_wiring() -> None:
     assert down["start_continuous"] == {"health"}
     enrich = dag.get_task("purchases_enrichment")
     assert [a.name for a in enrich.outlets] == ["demo.purchases.enriched"]
-    assert enrich._conn_id == "spark_default"
+    assert enrich.conn_id == "spark_default" and enrich.kafka_config_id == "kafka_default"
     for task in dag.tasks:
         assert task.owner == "streamstack" and task.retries == 2
     assert dag.tags and dag.doc_md
@@ -52,6 +52,9 @@ def test_continuous_jobs_run_on_the_connections_master(monkeypatch, conn: dict, 
     started: dict[str, str] = {}
 
     class FakeControl:
+        def __init__(self, *, kafka_config: dict) -> None:
+            assert kafka_config["bootstrap.servers"]
+
         def start(self, job: str, *, interval: str, master: str) -> int:
             started[job] = master
             return 4242

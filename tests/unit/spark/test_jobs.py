@@ -118,3 +118,23 @@ def test_job_schemas_come_from_the_contract() -> None:
     raw = validation._raw_struct_type(contract.fields("purchases"))
     assert raw.fieldNames() == [*events.field_names(events.PURCHASE), "_corrupt_record"]
     assert {f.dataType.simpleString() for f in raw.fields} == {"string"}
+
+
+def test_sasl_credentials_of_the_connection_never_reach_the_command_line(settings: Settings, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    connection = {"bootstrap.servers": "broker:9096", "security.protocol": "SASL_SSL",
+                  "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "alice", "sasl.password": "s3cret-pw",
+                  "ssl.ca.location": "/etc/ca.pem", "group.id": "x"}
+    sub = submission("running_totals", settings, jars=[], checkpoint_dir=tmp_path, kafka_config=connection)
+    cmd = sub.command("local[2]", binary="spark-submit")
+    assert not any("s3cret-pw" in part for part in cmd)
+    args = sub.application_args
+    assert args[args.index("--bootstrap-servers") + 1] == "broker:9096"
+    secret = Path(args[args.index("--kafka-config-file") + 1])
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    props = json.loads(secret.read_text())
+    assert props["security.protocol"] == "SASL_SSL" and props["sasl.mechanism"] == "SCRAM-SHA-512"
+    assert 'password="s3cret-pw"' in props["sasl.jaas.config"] and "group.id" not in props
+    assert props["ssl.truststore.location"] == "/etc/ca.pem"

@@ -47,7 +47,7 @@ def test_project_file_declares_the_platform_topics() -> None:
         "demo.purchases.enriched",
         "demo.purchases.invalid",
     } <= names
-    assert specs["products"].configs["cleanup.policy"] == "compact"
+    assert specs["products"].configs["cleanup.policy"] == "delete"  # every version stays joinable
     assert specs["products"].key == specs["running_totals"].key == "product_id"
     assert specs["running_totals"].configs["cleanup.policy"] == "compact"
     assert "retention.ms" in specs["purchases"].configs

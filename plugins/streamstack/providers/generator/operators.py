@@ -73,8 +73,15 @@ def generate_sales(
             last[0] = time.monotonic()
             log.info("%d transactions so far", done)
 
+    from datetime import UTC, datetime
+
+    started_at = datetime.now(UTC)
     summary = run_generator(model, sink, mode=mode, transactions=transactions, duration=duration, speed=speed,
                             progress=progress).to_dict()
+    # When the batch was made: downstream checks of this run's rows use it rather than now(), so a
+    # cleared task checks the same rows again.
+    summary["started_at"] = started_at.isoformat()
+    summary["finished_at"] = datetime.now(UTC).isoformat()
     log.info("done: %s", summary)
     return summary
 
@@ -116,12 +123,14 @@ class SalesGeneratorOperator(BaseOperator):
         self.config_file = config_file
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from streamstack.providers.params import sales_params
+
+        checked = sales_params(
+            {"transactions": self.transactions, "mode": self.mode, "seed": self.seed, "speed": self.speed}
+        )
         return generate_sales(
             kafka_config_id=self.kafka_config_id,
-            transactions=_optional(self.transactions, int),
-            mode=str(self.mode),
-            seed=_optional(self.seed, int),
-            speed=_optional(self.speed, float) or 1.0,
+            **checked,
             duration=_optional(self.duration, float),
             config_file=self.config_file,
         )

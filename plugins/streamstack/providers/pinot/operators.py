@@ -21,8 +21,9 @@ class ApplyPinotTablesOperator(BaseOperator):
     topic does not exist yet.
 
     :param tables: table names (default: all of ``config/pinot``).
-    :param bootstrap_servers: Kafka address Pinot consumes from (default: the stack's broker).
-    :param kafka_config_id: Kafka connection used to check the topics exist.
+    :param bootstrap_servers: Kafka address Pinot consumes from (default: the Kafka connection's);
+        when given, it is used as given.
+    :param kafka_config_id: Kafka connection: the topics must exist there, and Pinot consumes from it.
     :param dry_run: only report what would change.
     :return: (XCom) ``{"changes": [{kind, name, action}], "changed": n, "dry_run": bool}``.
     """
@@ -47,18 +48,13 @@ class ApplyPinotTablesOperator(BaseOperator):
         self.dry_run = dry_run
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from dataclasses import replace
-
         from streamstack.pinot.tables import TABLES, apply_specs, existing_topics, local_specs
         from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.settings import Settings
 
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
-        settings = Settings.from_env()
-        if self.bootstrap_servers:
-            host, _, port = self.bootstrap_servers.rpartition(":")
-            settings = replace(settings, host=host, kafka_port=int(port))
-        specs = local_specs(settings, self.tables or TABLES)
+        bootstrap = self.bootstrap_servers or kafka_config["bootstrap.servers"]
+        specs = local_specs(Settings.from_env(), self.tables or TABLES, bootstrap_servers=bootstrap)
         dry_run = _as_bool(self.dry_run)
         changes = apply_specs(
             PinotRestHook(self.pinot_controller_conn_id).get_client(),
@@ -85,15 +81,23 @@ class PinotNamedQueryOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("query_name", "limit")
 
-    def __init__(self, *, query_name: str, limit: int | str = 10, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        query_name: str,
+        limit: int | str = 10,
+        pinot_broker_conn_id: str = "pinot_broker_default",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.query_name = query_name
         self.limit = limit
+        self.pinot_broker_conn_id = pinot_broker_conn_id
 
     def execute(self, context: Context) -> list[Any]:
         from streamstack.pinot.queries import named_sql
 
-        rows = PinotRestHook().get_records(named_sql(self.query_name, int(self.limit)))
+        rows = PinotRestHook(pinot_broker_conn_id=self.pinot_broker_conn_id).get_records(named_sql(self.query_name, int(self.limit)))
         for row in rows:
             self.log.info("%s", row)
         return [list(r) for r in rows]

@@ -34,7 +34,8 @@ class PinotIngestionSensor(BaseSensorOperator):
     ) -> None:
         kwargs.setdefault("poke_interval", 5)
         kwargs.setdefault("timeout", 600)
-        kwargs.setdefault("mode", "poke")
+        # Between pokes the sensor gives its worker slot back (ingestion can take minutes).
+        kwargs.setdefault("mode", "reschedule")
         super().__init__(**kwargs)
         self.tables = tables
         self.kafka_config_id = kafka_config_id
@@ -52,7 +53,9 @@ class PinotIngestionSensor(BaseSensorOperator):
         client = PinotRestHook(self.pinot_controller_conn_id).get_client()
         states = [
             measure(client, spec, kafka_config)
-            for spec in local_specs(Settings.from_env(), self.tables or TABLES)
+            for spec in local_specs(
+                Settings.from_env(), self.tables or TABLES, bootstrap_servers=kafka_config["bootstrap.servers"]
+            )
         ]
         for state in states:
             self.log.info("%s", state.summary())

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowSkipException
 
@@ -32,25 +31,48 @@ def _ensure_spark_submit_on_path() -> None:
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-class SparkStreamingJobOperator(SparkSubmitOperator):
+class SparkStreamingJobOperator(BaseOperator):
     """Submit one streamstack Spark job available-now: process what the topics hold, then finish.
 
+    Submits through the Spark provider's ``SparkSubmitHook`` (connection ``spark_default``), with
+    the application, arguments, jars and py-files that ``streamstack.spark.jobs.submission``
+    builds at run time (Maven may run then, never at parse time). Kafka endpoints and
+    credentials come from the ``kafka_config_id`` connection; secrets reach the job in a 0600
+    file, never on the command line.
+
     :param job: job name (``purchases_enrichment``, ``running_totals``, ``sales_windows``).
-    :param bootstrap_servers: Kafka bootstrap servers for the job (default: the stack settings).
-    Other arguments are those of ``SparkSubmitOperator``; ``conf`` entries override the defaults.
+    :param conn_id: the Spark connection (master, deploy mode).
+    :param kafka_config_id: the Kafka connection the job reads and writes through.
+    :param conf: Spark settings on top of the project's defaults.
     """
 
-    def __init__(self, *, job: str, bootstrap_servers: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("name", f"streamstack-{job}")
-        super().__init__(application="", **kwargs)
+    template_fields: Sequence[str] = ("job", "conf")
+
+    def __init__(
+        self,
+        *,
+        job: str,
+        conn_id: str = "spark_default",
+        kafka_config_id: str = "kafka_default",
+        conf: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
         self.job = job
-        self.bootstrap_servers = bootstrap_servers
+        self.conn_id = conn_id
+        self.kafka_config_id = kafka_config_id
+        self.conf = conf
+        self._submit_hook: Any = None
 
     def execute(self, context: Context) -> None:
+        from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
         from streamstack.spark.jobs import submission
 
-        control = SparkJobControl()
+        kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
+        control = SparkJobControl(kafka_config=kafka_config)
         holder = control.holder(self.job)
         if holder is not None and holder.mode == "processing-time":
             raise AirflowSkipException(
@@ -59,27 +81,37 @@ class SparkStreamingJobOperator(SparkSubmitOperator):
         if holder is not None:
             self.log.warning("stopping a leftover copy of %s (pid %s, %s)", self.job, holder.pid, holder.mode)
             control.stop(self.job)
-        sub = submission(self.job, control.settings, trigger="available-now", bootstrap_servers=self.bootstrap_servers)
-        self.application = sub.application
-        self.application_args = sub.application_args
-        self.jars = ",".join(sub.jars)
-        self.py_files = ",".join(sub.py_files)
-        self.conf = {**sub.conf, **(self.conf or {})}
-        self.env_vars = {**sub.env, **(self.env_vars or {})}
-        self._hook = None  # built from the fields above
+        sub = submission(self.job, control.settings, trigger="available-now", kafka_config=kafka_config)
         _ensure_spark_submit_on_path()
-        super().execute(context)
+        self._submit_hook = SparkSubmitHook(
+            conn_id=self.conn_id,
+            conf={**sub.conf, **(self.conf or {})},
+            jars=",".join(sub.jars),
+            py_files=",".join(sub.py_files),
+            application_args=sub.application_args,
+            env_vars=sub.env,
+            name=f"streamstack-{self.job}",
+        )
+        self._submit_hook.submit(sub.application)
+
+    def on_kill(self) -> None:
+        if self._submit_hook is not None:
+            self._submit_hook.on_kill()
 
 
 def spark_master(conn_id: str) -> str:
-    """The master URL of a Spark connection, read the way ``SparkSubmitHook`` reads it.
+    """The master URL of a Spark connection: ``host`` (``local[*]``, ``yarn``, ``spark://h``) and port.
 
-    Its resolution (``spark://host:port``, ``local[*]``, ``k8s://...``, URI vs UI connections) is
-    the provider's; reusing it keeps continuous jobs on the same cluster as submitted ones.
+    Read from the connection with the public ``get_connection``, the way the provider's hook
+    reads a ``spark`` connection, so continuous jobs run on the same master as submitted ones.
     """
-    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+    from airflow.sdk import BaseHook
 
-    return SparkSubmitHook(conn_id=conn_id)._connection["master"]
+    conn = BaseHook.get_connection(conn_id)
+    master = conn.host or "local[*]"
+    if conn.port:
+        master = f"{master}:{conn.port}"
+    return master
 
 
 class SparkStreamingStartOperator(BaseOperator):
@@ -89,6 +121,7 @@ class SparkStreamingStartOperator(BaseOperator):
     :param interval: processing-time trigger interval, e.g. ``"1 second"``.
     :param conn_id: Spark connection whose master runs the jobs (as for ``SparkSubmitOperator``).
     :param master: explicit Spark master; overrides the connection.
+    :param kafka_config_id: the Kafka connection the jobs read and write through.
     """
 
     template_fields: Sequence[str] = ("interval", "master")
@@ -100,6 +133,7 @@ class SparkStreamingStartOperator(BaseOperator):
         interval: str = "1 second",
         conn_id: str = "spark_default",
         master: str | None = None,
+        kafka_config_id: str = "kafka_default",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -107,6 +141,7 @@ class SparkStreamingStartOperator(BaseOperator):
         self.interval = interval
         self.conn_id = conn_id
         self.master = master
+        self.kafka_config_id = kafka_config_id
 
     def execute(self, context: Context) -> dict[str, int]:
         from streamstack.providers.params import spark_interval
@@ -114,8 +149,10 @@ class SparkStreamingStartOperator(BaseOperator):
 
         interval = spark_interval("continuous", None if self.interval in (None, "None") else self.interval)
         _ensure_spark_submit_on_path()
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
+
         master = self.master or spark_master(self.conn_id)
-        control = SparkJobControl()
+        control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
         pids = {}
         for job in self.jobs:
             pids[job] = control.start(job, interval=interval, master=master)
