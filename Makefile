@@ -69,3 +69,12 @@ down:
 
 clean: down
 	rm -rf .stack .pytest_cache .ruff_cache
+
+# Headless Chromium and its driver from Debian for the browser tests (no browser download).
+system-deps: browser-deps
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing chromium and chromium-driver from apt"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
