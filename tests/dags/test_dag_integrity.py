@@ -11,6 +11,7 @@ import pytest
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 PARSE_BUDGET_S = 0.5
+REFERENCE_FACTOR = 3.0
 #: Tasks allowed no retry, with the reason: a retry would publish a second batch of sales on
 #: top of the first (new transaction ids), so a failed generator run is for a human to judge.
 NO_RETRY = {
@@ -68,19 +69,35 @@ def test_params_have_defaults_for_the_trigger_form(dagbag) -> None:
             ), f"{dag_id}: param {name} has no default"
 
 
+def _parse_seconds(path: Path) -> float:
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("parse_time.py")), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=[p.name for p in DAG_FILES])
 def test_parse_time_budget(dag_file: Path) -> None:
-    """The scheduler parses DAG files over and over: no heavy imports or network at top level."""
-    runs = []
-    for _ in range(2):  # best of two: the machine is shared and noisy
-        out = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("parse_time.py")), str(dag_file)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
-    assert min(runs) < PARSE_BUDGET_S, f"{dag_file.name} parsed in {min(runs):.3f}s"
+    """The scheduler parses DAG files over and over: no heavy imports or network at top level.
+
+    Timed against a one-task reference DAG in alternating rounds (best of three each), since the
+    machines are shared: under load a plain 0.5 s budget failed files that parse in 0.2 s. A heavy
+    top-level import (pandas, pyspark, GX: 1-5 s) stays far outside both bounds.
+    """
+    reference = Path(__file__).with_name("reference_dag.py")
+    own, ref = [], []
+    for _ in range(3):
+        ref.append(_parse_seconds(reference))
+        own.append(_parse_seconds(dag_file))
+        if min(own) < PARSE_BUDGET_S:
+            return
+    assert min(own) < REFERENCE_FACTOR * min(ref), (
+        f"{dag_file.name} parsed in {min(own):.3f}s (best of {own}), over {REFERENCE_FACTOR}x the "
+        f"one-task reference's {min(ref):.3f}s and over the {PARSE_BUDGET_S}s budget"
+    )
 
 
 def test_every_dag_has_a_one_line_description(dagbag) -> None:

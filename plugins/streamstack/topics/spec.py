@@ -106,6 +106,13 @@ class TopicSpecs:
     def names(self) -> dict[str, str]:
         return {spec.logical: spec.name for spec in self.topics}
 
+    def suffixed(self, suffix: str) -> TopicSpecs:
+        """The same declarations on topics named ``<name>.<suffix>``: a separate set for one run,
+        e.g. to compare engines on the same input, or a test's own topics."""
+        from dataclasses import replace
+
+        return TopicSpecs(file=self.file, topics=tuple(replace(s, name=f"{s.name}.{suffix}") for s in self.topics))
+
 
 def _config_value(value: Any, file: Path, key: str) -> str:
     if isinstance(value, bool):

@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import BaseOperator, BaseSensorOperator, Context
 from airflow.sdk.exceptions import AirflowSkipException
 
 
@@ -175,34 +174,40 @@ class SparkStreamingStartOperator(BaseOperator):
         return pids
 
 
-class SparkStreamingHealthOperator(BaseOperator):
+class SparkStreamingHealthOperator(BaseSensorOperator):
     """Report each job's progress and lag; in continuous mode, wait for a committed batch of each.
+
+    A sensor: in ``reschedule`` mode (the default) it gives its worker slot back between checks,
+    so waiting for a slow first micro-batch holds no slot.
 
     :param jobs: job names.
     :param mode: ``continuous`` requires every job to run and commit a batch within ``timeout``;
-        any other value only reports (and fails on a job whose last run failed).
-    :param timeout: seconds to wait for progress in continuous mode.
+        any other value only reports once (and fails on a job whose last run failed).
+    :param kafka_config_id: the Kafka connection lag is measured on.
     """
 
-    template_fields: Sequence[str] = ("mode",)
+    template_fields: Sequence[str] = ("streaming_mode",)
 
-    def __init__(self, *, jobs: Sequence[str], mode: str = "status", timeout: float = 300.0, **kwargs: Any):
+    def __init__(
+        self, *, jobs: Sequence[str], mode: str = "status", kafka_config_id: str = "kafka_default", **kwargs: Any
+    ):
+        kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("poke_interval", 5)
+        kwargs.setdefault("timeout", 300)
+        # BaseSensorOperator owns ``mode`` (poke/reschedule): ours is the streaming mode.
+        self.streaming_mode = mode
         super().__init__(**kwargs)
         self.jobs = list(jobs)
-        self.mode = mode
-        self.timeout = timeout
+        self.kafka_config_id = kafka_config_id
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def poke(self, context: Context) -> Any:
+        from airflow.sdk import PokeReturnValue
+
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
 
-        control = SparkJobControl()
-        deadline = time.monotonic() + (self.timeout if self.mode == "continuous" else 0)
-        while True:
-            reports = control.health_all(self.jobs)
-            waiting = [r.job for r in reports if self.mode == "continuous" and (not r.running or r.committed_batch is None)]
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(5)
+        control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
+        reports = control.health_all(self.jobs)
         for r in reports:
             self.log.info(
                 "%s: running=%s pid=%s state=%s batch=%s lag=%s rate=%s rows/s last=%s",
@@ -210,11 +215,15 @@ class SparkStreamingHealthOperator(BaseOperator):
                 r.processed_rows_per_second, r.last_progress_at,
             )
         failed = [f"{r.job}: {r.error or 'failed'}" for r in reports if r.state == "failed" and not r.running]
-        if waiting:
-            failed += [f"{job}: not running or no committed batch after {self.timeout:.0f}s" for job in waiting]
         if failed:
             raise RuntimeError("unhealthy Spark jobs:\n" + "\n".join(failed))
-        return [r.as_dict() for r in reports]
+        waiting = [
+            r.job for r in reports if self.streaming_mode == "continuous" and (not r.running or r.committed_batch is None)
+        ]
+        if waiting:
+            self.log.info("waiting for a committed batch of %s", ", ".join(waiting))
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=[r.as_dict() for r in reports])
 
 
 class SparkStreamingStopOperator(BaseOperator):
