@@ -99,3 +99,60 @@ def test_parse_time_budget(dag_file: Path) -> None:
         f"{dag_file.name} parsed in {min(own):.3f}s (best of {own}), over {REFERENCE_FACTOR}x the "
         f"one-task reference's {min(ref):.3f}s and over the {PARSE_BUDGET_S}s budget"
     )
+
+
+def test_every_dag_has_a_one_line_description(dagbag) -> None:
+    """The DAG list shows ``description`` under each name: a new user reads it before anything else."""
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        text = (dag.description or "").strip()
+        if not text:
+            problems.append(f"{dag_id}: needs description=")
+        elif "\n" in text or len(text) > 140:
+            problems.append(f"{dag_id}: description should be one line of at most 140 characters")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_param_has_a_title_and_a_description(dagbag) -> None:
+    """The trigger form labels each field with its title and explains it with its description."""
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        for name, param in dag.params.items():
+            if not str(param.schema.get("title") or "").strip():
+                problems.append(f"{dag_id}: param {name} needs title=")
+            if not str(param.description or param.schema.get("description") or "").strip():
+                problems.append(f"{dag_id}: param {name} needs description=")
+    assert not problems, "\n".join(problems)
+
+
+def test_scheduled_dags_say_what_unpausing_starts(dagbag) -> None:
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        if dag.timetable.__class__.__name__ != "NullTimetable" and "unpaus" not in (dag.doc_md or "").lower():
+            problems.append(f"{dag_id}: scheduled ({dag.timetable.summary}) but its doc_md does not say what unpausing it starts")
+    assert not problems, "\n".join(problems)
+
+
+def test_docs_list_every_param(dagbag) -> None:
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        for name in dag.params:
+            if f"`{name}`" not in (dag.doc_md or ""):
+                problems.append(f"{dag_id}: doc_md does not list param `{name}`")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_entry_point_stands_out(dagbag) -> None:
+    dag = dagbag.dags["streaming_platform"]
+    assert "start-here" in dag.tags
+    assert dag.description.startswith("START HERE")
+    assert dag.is_paused_upon_creation is False
+
+
+def test_streaming_platform_defaults_are_what_make_demo_runs(dagbag) -> None:
+    from streamstack.cli.demo import demo
+
+    defaults = {p.name: p.default for p in demo.params}
+    params = dagbag.dags["streaming_platform"].params
+    for name in ("transactions", "mode", "speed"):
+        assert params[name] == defaults[name], f"streaming_platform param {name}={params[name]!r}, make demo: {defaults[name]!r}"

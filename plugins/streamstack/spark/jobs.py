@@ -9,6 +9,7 @@ tests' suffixed topics); nothing here runs Spark.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -209,6 +210,11 @@ def submission(
         jars=[str(j) for j in (jars if jars is not None else connector_jars(settings))],
         py_files=[str(directory / name) for name in SHARED_MODULES],
         conf={**DEFAULT_CONF, **(conf or {})},
-        env={"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable},
+        env={
+            "PYSPARK_PYTHON": sys.executable,
+            "PYSPARK_DRIVER_PYTHON": sys.executable,
+            # Spark's start-up INFO lines would bury the job's report in the task log.
+            "SPARK_CONF_DIR": os.environ.get("SPARK_CONF_DIR") or str(settings.project_dir / "config" / "spark"),
+        },
         checkpoint_dir=str(checkpoint_dir),
     )

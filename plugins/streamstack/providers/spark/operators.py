@@ -63,12 +63,14 @@ class SparkStreamingJobOperator(BaseOperator):
         self.conf = conf
         self._submit_hook: Any = None
 
-    def execute(self, context: Context) -> None:
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Submit and wait; log and return (XCom) what the run did: see ``streamstack.spark.report``."""
         from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
 
         from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
-        from streamstack.spark.jobs import submission
+        from streamstack.spark.jobs import job_spec, submission
+        from streamstack.spark.report import job_report, snapshot
 
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
         control = SparkJobControl(kafka_config=kafka_config)
@@ -80,6 +82,15 @@ class SparkStreamingJobOperator(BaseOperator):
         if holder is not None:
             self.log.warning("stopping a leftover copy of %s (pid %s, %s)", self.job, holder.pid, holder.mode)
             control.stop(self.job)
+        before = snapshot(control, self.job)
+        topics = {flag: control.topics[logical].name for flag, logical in job_spec(self.job).topics.items()}
+        self.log.info(
+            "%s (available-now): process what %s hold past the checkpoint (batch %s), write %s, then finish",
+            self.job,
+            ", ".join(t for f, t in topics.items() if f not in ("output-topic", "invalid-topic")),
+            before.batch,
+            ", ".join(t for f, t in topics.items() if f in ("output-topic", "invalid-topic")),
+        )
         sub = submission(self.job, control.settings, trigger="available-now", kafka_config=kafka_config)
         _ensure_spark_submit_on_path()
         self._submit_hook = SparkSubmitHook(
@@ -92,6 +103,10 @@ class SparkStreamingJobOperator(BaseOperator):
             name=f"streamstack-{self.job}",
         )
         self._submit_hook.submit(sub.application)
+        report = job_report(control, self.job, before, snapshot(control, self.job))
+        for line in report.lines():
+            self.log.info("%s", line)
+        return report.as_dict()
 
     def on_kill(self) -> None:
         if self._submit_hook is not None:
@@ -143,8 +158,10 @@ class SparkStreamingStartOperator(BaseOperator):
         self.kafka_config_id = kafka_config_id
 
     def execute(self, context: Context) -> dict[str, int]:
+        from streamstack.providers.params import spark_interval
         from streamstack.spark.control import SparkJobControl
 
+        interval = spark_interval("continuous", None if self.interval in (None, "None") else self.interval)
         _ensure_spark_submit_on_path()
         from streamstack.providers.kafka.hooks import KafkaConfigHook
 
@@ -152,7 +169,7 @@ class SparkStreamingStartOperator(BaseOperator):
         control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
         pids = {}
         for job in self.jobs:
-            pids[job] = control.start(job, interval=self.interval, master=master)
+            pids[job] = control.start(job, interval=interval, master=master)
             self.log.info("%s running: driver pid %s, log %s", job, pids[job], control.log_file(job))
         return pids
 
