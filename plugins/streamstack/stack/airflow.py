@@ -17,6 +17,7 @@ import requests
 
 from streamstack.airflow_env import airflow_environment
 from streamstack.errors import StackError
+from streamstack.runtime.bind import bind_host
 from streamstack.runtime.ports import port_open
 from streamstack.stack.service import Service
 
@@ -72,6 +73,10 @@ class AirflowService(Service):
         env.update(
             {
                 "AIRFLOW__API__PORT": str(self.settings.airflow_port),
+                # Loopback by default (STREAMSTACK_BIND_HOST); the log servers have no host
+                # setting and are kept on it by the bind shim (streamstack.runtime.bind).
+                "AIRFLOW__API__HOST": bind_host(),
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": bind_host(),
                 "AIRFLOW__API__BASE_URL": self.settings.airflow_url,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
