@@ -19,6 +19,7 @@ from streamstack.airflow_env import airflow_environment
 from streamstack.errors import StackError
 from streamstack.runtime.bind import bind_host
 from streamstack.runtime.ports import port_open
+from streamstack.runtime.process import private_dir, private_file
 from streamstack.stack.service import Service
 
 ADMIN_USER = "admin"
@@ -50,6 +51,9 @@ class AirflowService(Service):
     def up(self) -> str:
         """Start (or find) Airflow and say where the UI is and how to log in."""
         report = super().up()
+        private_file(self.password_file)
+        for secret in ("airflow.db", "airflow.cfg"):  # the cfg holds the generated JWT and Fernet keys
+            private_file(self.settings.airflow_home / secret)
         return (
             f"{report}; UI {self.settings.airflow_url}, user {ADMIN_USER}, "
             f"password in {self.password_file}"
@@ -89,7 +93,7 @@ class AirflowService(Service):
         return env
 
     def prepare(self) -> None:
-        self.settings.airflow_home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.airflow_home)
 
     def command(self) -> list[str]:
         return [self.executable, "standalone"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from streamstack.errors import StackError
 from streamstack.runtime.bind import bind_environment, bind_host, port_free
 from streamstack.runtime.ports import describe_listeners
-from streamstack.runtime.process import ManagedProcess
+from streamstack.runtime.process import ManagedProcess, private_dir
 from streamstack.settings import Settings
 
 
@@ -83,6 +83,7 @@ class Service(ABC):
 
     def up(self) -> str:
         """Start the service and wait until ready. Returns a one-line report."""
+        private_dir(self.settings.state_dir)
         if self.is_running():
             self.wait_ready()
             return f"{self.name}: already running (pid {self.process.pid()})"

@@ -95,3 +95,16 @@ def test_every_listening_socket_of_the_stack_and_a_spark_job_is_loopback(
         )
     finally:
         control.stop("purchases_enrichment")
+
+
+def test_secrets_are_private_to_the_user(whole_stack: Stack) -> None:
+    """Finding #11: the Airflow admin password file is 0600, the state dir 0700."""
+    airflow = whole_stack.get("airflow")
+    password_file = airflow.password_file  # type: ignore[attr-defined]
+    assert password_file.exists(), password_file
+    assert oct(password_file.stat().st_mode & 0o777) == oct(0o600), password_file
+    state = whole_stack.settings.state_dir
+    assert oct(state.stat().st_mode & 0o777) == oct(0o700), state
+    # What the services write themselves is private too (they run with umask 077).
+    logs = airflow.settings.airflow_home / "airflow.db"
+    assert logs.stat().st_mode & 0o077 == 0, f"{logs} is {oct(logs.stat().st_mode & 0o777)}"
