@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from typing import TYPE_CHECKING
 
 import click
 
 from streamstack.settings import Settings
+
+if TYPE_CHECKING:
+    from streamstack.spark.control import JobHealth
 
 JOB_NAMES = ("purchases_enrichment", "running_totals", "sales_windows")
 
@@ -77,6 +81,21 @@ def stop(jobs: tuple[str, ...], timeout: float) -> None:
         click.echo(f"{job}: {'stopped' if control.stop(job, timeout=timeout) else 'was not running'}")
 
 
+def status_line(r: JobHealth) -> str:
+    """One job's status line."""
+    if r.running:
+        state = f"running pid {r.pid} ({r.mode})"
+    elif r.state == "running":
+        # The progress file still says running but nothing holds the lock: the job died.
+        state = "not running (crashed: stopped without a clean shutdown)"
+    else:
+        state = f"not running ({r.state or 'never run'})"
+    return (
+        f"{r.job:<22} {state:<38} batch={r.committed_batch} lag={r.total_lag} "
+        f"rate={r.processed_rows_per_second} rows/s last={r.last_progress_at}"
+    )
+
+
 @spark.command()
 @click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -89,10 +108,6 @@ def status(jobs: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
         return
     for r in reports:
-        state = f"running pid {r.pid} ({r.mode})" if r.running else f"not running ({r.state or 'never run'})"
-        click.echo(
-            f"{r.job:<22} {state:<38} batch={r.committed_batch} lag={r.total_lag} "
-            f"rate={r.processed_rows_per_second} rows/s last={r.last_progress_at}"
-        )
+        click.echo(status_line(r))
         if r.error:
             click.echo(f"  error: {r.error.splitlines()[0]}")
