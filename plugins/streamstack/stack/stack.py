@@ -8,6 +8,7 @@ from collections.abc import Callable
 from streamstack.errors import StackError
 from streamstack.settings import Settings
 from streamstack.stack.airflow import AirflowService
+from streamstack.stack.dependents import stop_dependents
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
@@ -39,8 +40,14 @@ class Stack:
             report(service.up())
 
     def down(self, report: Callable[[str], None] = print) -> None:
+        if any(s.name == "kafka" for s in self.services):  # jobs on top stop first (stack/dependents.py)
+            stop_dependents(self.settings, report, keep=self._service_identities())
         for service in reversed(self.services):
             report(service.down())
+
+    def _service_identities(self) -> set[str]:
+        """Every service's identity, also of those not selected (they are not dependents)."""
+        return {f(self.settings).process.identity.partition("=")[2] for f in SERVICE_FACTORIES}
 
     def status(self) -> list[ServiceStatus]:
         return [service.status() for service in self.services]
