@@ -81,6 +81,18 @@ def stop(jobs: tuple[str, ...], timeout: float) -> None:
         click.echo(f"{job}: {'stopped' if control.stop(job, timeout=timeout) else 'was not running'}")
 
 
+@spark.command()
+@click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
+@click.confirmation_option(prompt="Delete these jobs' checkpoints (they re-read their topics from the start)?")
+def reset(jobs: tuple[str, ...]) -> None:
+    """Delete the checkpoints of JOBS (default all), e.g. after the topics were recreated."""
+    from streamstack.spark.control import SparkJobControl
+
+    control = SparkJobControl(Settings.from_env())
+    for job in _jobs(jobs):
+        click.echo(f"{job}: {'checkpoint deleted' if control.reset(job) else 'had no checkpoint'}")
+
+
 def status_line(r: JobHealth) -> str:
     """One job's status line."""
     if r.running:

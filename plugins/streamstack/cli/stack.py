@@ -57,7 +57,14 @@ def logs(service: str, lines: int) -> None:
 
 @stack.command()
 @click.argument("services", nargs=-1)
-@click.confirmation_option(prompt="Delete the state (data, logs) of these services?")
+@click.confirmation_option(
+    prompt="Delete the state (data, logs) of these services and of what depends on them "
+    "(kafka: also Pinot and the Spark checkpoints; pinot and pinot-zk go together)?"
+)
 def reset(services: tuple[str, ...]) -> None:
-    """Stop and delete the services' state, e.g. after a corrupt state directory."""
+    """Stop and delete the services' state, e.g. after a corrupt state directory.
+
+    What holds offsets or metadata of a reset service is reset with it: kafka also resets
+    pinot-zk, pinot and the Spark checkpoints; pinot and pinot-zk are reset together.
+    """
     Stack(names=list(services) or None).reset(click.echo)

@@ -14,13 +14,14 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streamstack.errors import StackError
+from streamstack.errors import StackError, StreamstackError
 from streamstack.runtime.process import ManagedProcess, pid_alive
 from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
@@ -124,6 +125,7 @@ class SparkJobControl:
         wait: float = 120.0,
     ) -> int:
         """Start ``job`` long-running (processing-time trigger), replacing any running copy; return its pid."""
+        self.check_checkpoint(job)
         self.stop(job)
         sub = submission(
             job,
@@ -208,12 +210,52 @@ class SparkJobControl:
         report.committed_batch = last_committed_batch(paths["checkpoint"])
         committed = committed_offsets(paths["checkpoint"])
         source = self.topics[spec.topics["purchases-topic"]].name
-        report.lag = self._lag(source, committed.get(source, {}))
+        try:
+            report.lag = self._lag(source, committed.get(source, {}))
+        except StreamstackError as exc:
+            if "beyond the end" not in str(exc):
+                raise
+            report.error, report.total_lag = f"{job}: {exc}", None
+            return report
         report.total_lag = sum(report.lag.values())
         return report
 
+    def check_checkpoint(self, job: str) -> None:
+        """Refuse a checkpoint that points past the end of any of its source topics."""
+        committed = committed_offsets(job_paths(self.checkpoint_dir, job)["checkpoint"])
+        for topic, offsets in committed.items():
+            try:
+                self._lag(topic, offsets)
+            except StreamstackError as exc:
+                if "beyond the end" in str(exc):
+                    raise StackError(f"spark job {job}: {exc.args[0].replace('`streamstack spark reset`', f'`streamstack spark reset {job}`')}") from None
+                raise
+
+    def reset(self, job: str) -> bool:
+        """Delete ``job``'s checkpoint and progress (it restarts from the topics' start); refuses while it runs."""
+        holder = self.holder(job)
+        if holder is not None:
+            raise StackError(f"spark job {job} is running (pid {holder.pid}); stop it first: `streamstack spark stop {job}`")
+        paths = job_paths(self.checkpoint_dir, job)
+        found = False
+        if paths["checkpoint"].exists():
+            shutil.rmtree(paths["checkpoint"])
+            found = True
+        for key in ("progress", "stop"):
+            if paths[key].exists():
+                paths[key].unlink()
+                found = True
+        return found
+
     def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
         marks = watermarks(self.settings.kafka_client_config(), topic)
+        beyond = {p: (o, marks[p][1]) for p, o in sorted(committed.items()) if p in marks and o > marks[p][1]}
+        if beyond:
+            where = ", ".join(f"partition {p} at offset {o} > end {e}" for p, (o, e) in beyond.items())
+            raise StreamstackError(
+                f"the checkpoint is beyond the end of topic {topic} ({where}): the topic was recreated "
+                "(stack reset kafka?); reset the checkpoint: `streamstack spark reset`"
+            )
         return {
             f"{topic}/{partition}": max(0, high - max(committed.get(partition, low), low))
             for partition, (low, high) in marks.items()

@@ -72,3 +72,37 @@ def stop_dependents(
                 os.kill(pid, signal.SIGKILL)
     for ident in sorted(set(leftovers.values())):
         report(f"{ident.partition('@')[0]}: stopped (started under {settings.state_dir})")
+
+
+#: State that records another service's offsets or metadata and is wrong without it: Pinot's
+#: consuming segments (ZooKeeper) hold Kafka offsets, Pinot's segments and ZooKeeper's Helix
+#: metadata name each other. Resetting one resets the others.
+RESET_WITH: dict[str, tuple[str, ...]] = {
+    "kafka": ("pinot-zk", "pinot"),
+    "pinot": ("pinot-zk",),
+    "pinot-zk": ("pinot",),
+}
+
+
+def reset_closure(names: set[str]) -> set[str]:
+    """``names`` plus every service whose state depends on one of them."""
+    todo, out = list(names), set(names)
+    while todo:
+        for other in RESET_WITH.get(todo.pop(), ()):
+            if other not in out:
+                out.add(other)
+                todo.append(other)
+    return out
+
+
+def reset_spark_state(settings: Settings, report: Callable[[str], None], keep: set[str]) -> None:
+    """Stop the jobs and delete the Spark checkpoints: their offsets belong to the deleted topics."""
+    import shutil
+
+    from streamstack.spark.jobs import checkpoint_root
+
+    stop_dependents(settings, report, keep=keep)
+    root = checkpoint_root(settings)
+    if root.exists():
+        shutil.rmtree(root)
+    report(f"spark checkpoints: deleted ({root}); the jobs restart from the new topics' start")

@@ -104,7 +104,12 @@ class Service(ABC):
         env = self.env()
         env = {**env, **bind_environment(self.settings, {**os.environ, **env})}
         pid = self.process.start(self.command(), env=env, cwd=self.state_dir)
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            # A start that failed must not leave a half-started process holding ports and state.
+            self.process.stop(timeout=self.stop_timeout)
+            raise
         return f"{self.name}: started (pid {pid}) in {time.monotonic() - started:.1f}s"
 
     def wait_ready(self) -> None:

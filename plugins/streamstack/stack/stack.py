@@ -8,7 +8,7 @@ from collections.abc import Callable
 from streamstack.errors import StackError
 from streamstack.settings import Settings
 from streamstack.stack.airflow import AirflowService
-from streamstack.stack.dependents import stop_dependents
+from streamstack.stack.dependents import reset_closure, reset_spark_state, stop_dependents
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
@@ -53,8 +53,13 @@ class Stack:
         return [service.status() for service in self.services]
 
     def reset(self, report: Callable[[str], None] = print) -> None:
-        """Stop and delete the state of the selected services (data, logs, pid files)."""
-        for service in reversed(self.services):
+        """Stop and delete the state of the selected services (data, logs, pid files) and of
+        what depends on it (``stack/dependents.py``: Kafka -> Pinot and the Spark checkpoints)."""
+        selected = reset_closure({s.name for s in self.services})
+        services = [s for s in (f(self.settings) for f in SERVICE_FACTORIES) if s.name in selected]
+        if "kafka" in selected:
+            reset_spark_state(self.settings, report, keep=self._service_identities())
+        for service in reversed(services):
             service.down()
             if service.state_dir.exists():
                 shutil.rmtree(service.state_dir)
