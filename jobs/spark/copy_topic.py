@@ -10,37 +10,37 @@ from __future__ import annotations
 
 import argparse
 
-import jobkit
+import kafka_io
+import runner
+import validation as v
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import DataStreamWriter
-
-from streamstack import events
 
 JOB = "copy_topic"
 
 
 def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
-    kafka = jobkit.kafka_options(args)
+    kafka = kafka_io.kafka_options(args)
     value = F.col("value")
     if args.json_roundtrip:
-        value = F.to_json(F.from_json(value.cast("string"), jobkit.struct_type(events.PURCHASE)))
+        value = F.to_json(F.from_json(value.cast("string"), v.struct_type(v.Contract.read(args.contract).fields("purchases"))))
     columns = [F.col("key"), value.alias("value")]
 
     def process(batch: DataFrame, batch_id: int) -> None:
         batch.select(*columns).write.format("kafka").options(**kafka).option("topic", args.output_topic).save()
 
-    return jobkit.read_stream(spark, args, args.purchases_topic).writeStream.foreachBatch(process)
+    return kafka_io.read_stream(spark, args, args.purchases_topic).writeStream.foreachBatch(process)
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = jobkit.parser(JOB, __doc__.splitlines()[0])
-    jobkit.topic_arg(p, "purchases-topic", "purchases")
+    p = kafka_io.parser(JOB, __doc__.splitlines()[0])
+    kafka_io.topic_arg(p, "purchases-topic", "purchases")
     p.add_argument("--output-topic", required=True)
     p.add_argument("--json-roundtrip", action="store_true", help="parse and re-serialise each value")
     args = p.parse_args(argv)
-    jobkit.check_args(p, args, "purchases_topic", "output_topic")
-    jobkit.run(JOB, args, build)
+    kafka_io.check_args(p, args, "purchases_topic", "output_topic")
+    runner.run(JOB, args, build)
 
 
 if __name__ == "__main__":

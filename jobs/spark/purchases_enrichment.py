@@ -1,14 +1,19 @@
-"""Enrich purchases with the latest version of their product; dead-letter what cannot be enriched.
+"""Enrich purchases with the product version valid at their time; dead-letter what cannot be enriched.
 
-``spark-submit jobs/spark/purchases_enrichment.py --checkpoint-dir DIR --purchases-topic T ...``
+``spark-submit jobs/spark/purchases_enrichment.py --checkpoint-dir DIR --contract FILE --purchases-topic T ...``
 
-Why a batch snapshot of the catalogue inside ``foreachBatch`` and not a stream-stream join: a
+Each purchase meets exactly one product version: the newest on the products topic whose
+``event_time`` is not later than the purchase's ``transaction_time`` (the event contract's rule),
+so a price or COGS change never rewrites history and a re-published catalogue adds no row. A
+purchase older than every version of its product is dead-lettered ``no_product_version``.
+
+Why a batch snapshot of the versions inside ``foreachBatch`` and not a stream-stream join: a
 stream-stream join keeps every product version in state and joins each purchase with all of
-them, which is exactly the duplicate-on-republish bug of the original demo. Here each
-micro-batch of purchases is joined with one row per product_id: the record with the highest
-offset for the key (what compaction keeps; a tombstone deletes the product). The snapshot is
-re-read at most every ``--catalogue-refresh`` seconds, and at once when a batch meets an unknown
-product, so a product published a moment before its first purchase is not dead-lettered.
+them, which is exactly the duplicate-on-republish bug of the original demo. Here the snapshot is
+turned into validity intervals ``[event_time, next event_time)`` per product, so the join is an
+equi-join on product_id with a range condition that matches at most one interval. The snapshot is
+re-read at most every ``--catalogue-refresh`` seconds, and at once when a batch meets a purchase
+with no version, so a product published a moment before its first purchase is not dead-lettered.
 
 Output and dead letters go out in one Kafka write per micro-batch (per-row ``topic`` column).
 The Kafka sink is at-least-once: a batch interrupted between write and checkpoint commit is
@@ -20,27 +25,27 @@ from __future__ import annotations
 import argparse
 import time
 
-import jobkit
-from pyspark.sql import Column, DataFrame, SparkSession
+import kafka_io
+import runner
+import validation as v
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import DataStreamWriter
 
-from streamstack import events
-
 JOB = "purchases_enrichment"
-PRODUCT_COLUMNS = [f.name for f in events.PRODUCT if f.name != "product_id"]
 
 
 class Catalogue:
-    """The latest version of each product, re-read from the products topic when stale.
+    """Every version of every product, as validity intervals, re-read from the products topic when stale.
 
     ``changed()`` tells, from the topic's end offsets (one driver-side metadata request, no Spark
     job), whether a record was added since the snapshot was read. While nothing was, a re-read
-    would give the same snapshot, so a batch needs no unknown-product check.
+    would give the same snapshot, so a batch needs no missing-version re-check.
     """
 
-    def __init__(self, spark: SparkSession, args: argparse.Namespace) -> None:
-        self.spark, self.args = spark, args
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, contract: v.Contract) -> None:
+        self.spark, self.args, self.contract = spark, args, contract
+        self.columns = [n for n in contract.names("products") if n != "product_id"]
         self.refresh_seconds = args.catalogue_refresh
         self.frame: DataFrame | None = None
         self.loaded_at = float("-inf")
@@ -49,28 +54,39 @@ class Catalogue:
 
     def load(self) -> DataFrame:
         ends = self._offsets.get()  # before the read: a record added meanwhile counts as a change
-        raw = jobkit.read_batch(self.spark, self.args, self.args.products_topic)
+        raw = kafka_io.read_batch(self.spark, self.args, self.args.products_topic)
         parsed = raw.select(
             F.col("key").cast("string").alias("key"),
             "partition",
             "offset",
-            F.from_json(F.col("value").cast("string"), jobkit.struct_type(events.PRODUCT)).alias("p"),
-        ).select(F.coalesce(F.col("p.product_id"), F.col("key")).alias("product_id"), "partition", "offset", "p")
-        latest = (
-            parsed.where(F.col("product_id").isNotNull())
-            .groupBy("product_id")
+            F.from_json(F.col("value").cast("string"), v.struct_type(self.contract.fields("products"))).alias("p"),
+        ).select(
+            F.coalesce(F.col("p.product_id"), F.col("key")).alias("product_id"),
+            "partition",
+            "offset",
+            "p",
+            v.parse_ts(F.col("p.event_time"), self.contract).alias("valid_from"),
+        )
+        # One version per (product, event_time): a repeat at the same time counts as its last record.
+        versions = (
+            parsed.where(F.col("product_id").isNotNull() & F.col("valid_from").isNotNull())
+            .groupBy("product_id", "valid_from")
             .agg(F.max_by("p", F.struct("offset", "partition")).alias("p"))
-            .where(F.col("p").isNotNull())  # the latest record is a tombstone or unreadable: no product
         )
-        projected = latest.select(
-            "product_id", *[F.col(f"p.{c}").alias(f"p_{c}") for c in PRODUCT_COLUMNS], F.lit(True).alias("_known")
+        following = Window.partitionBy("product_id").orderBy("valid_from")
+        intervals = versions.select(
+            "product_id",
+            F.col("valid_from").alias("_valid_from"),
+            F.lead("valid_from").over(following).alias("_valid_to"),
+            *[F.col(f"p.{c}").alias(f"p_{c}") for c in self.columns],
+            F.lit(True).alias("_known"),
         )
-        # Collected once to the driver (one row per product): later batches join a local relation
-        # instead of reading the topic again.
-        # Cached: a frame made from Python rows would otherwise run a Python task every batch.
+        # Collected once to the driver (a few rows per product): later batches join a local
+        # relation instead of reading the topic again. Cached: a frame made from Python rows would
+        # otherwise run a Python task every batch.
         if self.frame is not None:
             self.frame.unpersist()
-        self.frame = self.spark.createDataFrame(projected.collect(), projected.schema).cache()
+        self.frame = self.spark.createDataFrame(intervals.collect(), intervals.schema).cache()
         self.frame.count()
         self.loaded_at = time.monotonic()
         self.loaded_ends = ends
@@ -113,7 +129,7 @@ class _EndOffsets:
         if self._consumer is None:
             jvm = self.spark.sparkContext._jvm
             props = jvm.java.util.Properties()
-            for key, value in jobkit.kafka_options(self.args).items():
+            for key, value in kafka_io.kafka_options(self.args).items():
                 props.setProperty(key.removeprefix("kafka."), value)
             deser = "org.apache.kafka.common.serialization.ByteArrayDeserializer"
             props.setProperty("key.deserializer", deser)
@@ -140,7 +156,7 @@ class _EndOffsets:
 
 
 def enriched_columns() -> dict:
-    """Output expressions in the exact order of ``events.PURCHASE_ENRICHED``."""
+    """Output expressions in the exact order of the enriched-purchase schema."""
     return {
         "transaction_time": F.col("transaction_time"),
         "transaction_timestamp": F.unix_millis("transaction_ts"),
@@ -150,32 +166,41 @@ def enriched_columns() -> dict:
         "product_category": F.col("p_category"),
         "product_name": F.col("p_item"),
         "product_size": F.col("p_size"),
-        "product_cogs": jobkit.money(F.col("p_cogs")),
-        "product_price": jobkit.money(F.col("p_price")),
+        "product_cogs": v.money(F.col("p_cogs")),
+        "product_price": v.money(F.col("p_price")),
         "contains_fruit": F.col("p_contains_fruit"),
         "contains_veggies": F.col("p_contains_veggies"),
         "contains_nuts": F.col("p_contains_nuts"),
         "contains_caffeine": F.col("p_contains_caffeine"),
-        "purchase_price": jobkit.money(F.col("price")),
+        "purchase_price": v.money(F.col("price")),
         "purchase_quantity": F.col("quantity"),
         "is_member": F.col("is_member"),
-        "member_discount": jobkit.money(F.col("member_discount")),
+        "member_discount": v.money(F.col("member_discount")),
         "add_supplements": F.col("add_supplements"),
-        "supplement_price": jobkit.money(F.col("supplement_price")),
-        "total_purchase": jobkit.money(F.col("total_purchase")),
+        "supplement_price": v.money(F.col("supplement_price")),
+        "total_purchase": v.money(F.col("total_purchase")),
+        "identity_derived": F.col("identity_derived"),
     }
 
 
-def enrich(checked: DataFrame, catalogue: DataFrame) -> DataFrame:
-    """Join validated purchases with one product row each; unknown products become a reason."""
-    joined = checked.join(F.broadcast(catalogue), "product_id", "left")
-    unknown = F.format_string(f"{jobkit.UNKNOWN_PRODUCT}: %s is not in the catalogue", F.col("product_id"))
-    return joined.withColumn(
-        "reason", F.coalesce(F.col("reason"), F.when(F.col("_known").isNull(), unknown))
+def enrich(checked: DataFrame, catalogue: DataFrame, contract: v.Contract) -> DataFrame:
+    """Join validated purchases with the one version valid at their time; none is a reason."""
+    c = catalogue.withColumnRenamed("product_id", "_product_id")
+    valid_at = (
+        (F.col("product_id") == F.col("_product_id"))
+        & (F.col("_valid_from") <= F.col("transaction_ts"))
+        & (F.col("_valid_to").isNull() | (F.col("transaction_ts") < F.col("_valid_to")))
     )
+    joined = checked.join(F.broadcast(c), valid_at, "left")
+    missing = F.format_string(
+        f"{contract.missing_version_code}: product_id '%s' has no version valid at %s",
+        F.col("product_id"),
+        F.col("transaction_time"),
+    )
+    return joined.withColumn("reason", F.coalesce(F.col("reason"), F.when(F.col("_known").isNull(), missing)))
 
 
-def output_columns(args: argparse.Namespace) -> list[Column]:
+def output_columns(args: argparse.Namespace, contract: v.Contract) -> list[Column]:
     """``key, value, topic`` of enriched records and dead letters, for the Kafka sink.
 
     One projection with a per-row choice, not a union of two filtered frames: a union reads and
@@ -183,10 +208,10 @@ def output_columns(args: argparse.Namespace) -> list[Column]:
     expressions, valid for every micro-batch.
     """
     good = F.col("reason").isNull()
-    enriched = jobkit.json_value(enriched_columns(), events.PURCHASE_ENRICHED)
+    enriched = v.json_value(enriched_columns(), contract.names("purchases_enriched"))
     return [
         F.when(good, F.col("transaction_id").cast("string")).alias("key"),
-        F.when(good, enriched).otherwise(jobkit.dead_letter_value(f"spark.{JOB}")).alias("value"),
+        F.when(good, enriched).otherwise(v.dead_letter_value(f"spark.{JOB}", contract)).alias("value"),
         F.when(good, F.lit(args.output_topic)).otherwise(F.lit(args.invalid_topic)).alias("topic"),
     ]
 
@@ -198,9 +223,10 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
     expressions) is built once here, not in ``process``: building it through py4j for every
     micro-batch cost ~0.5 s of driver time per batch, which is what continuous latency is made of.
     """
-    catalogue = Catalogue(spark, args)
-    kafka = jobkit.kafka_options(args)
-    columns = output_columns(args)
+    contract = v.Contract.read(args.contract)
+    catalogue = Catalogue(spark, args, contract)
+    kafka = kafka_io.kafka_options(args)
+    columns = output_columns(args, contract)
 
     def write(joined: DataFrame) -> None:
         joined.select(*columns).write.format("kafka").options(**kafka).save()
@@ -210,32 +236,32 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
         if catalogue.fresh() or not catalogue.changed():
             # The snapshot was just read, or is what the topic holds now: a re-read would give the
             # same, so an unknown product is unknown. One pass: no persist, no extra action.
-            write(enrich(checked, current))
+            write(enrich(checked, current, contract))
             return
-        joined = enrich(checked, current).persist()
+        joined = enrich(checked, current, contract).persist()
         try:
-            unknown = joined.where(F.col("reason").startswith(jobkit.UNKNOWN_PRODUCT)).limit(1).count()
+            unknown = joined.where(F.col("reason").startswith(contract.missing_version_code)).limit(1).count()
             if unknown and not catalogue.fresh():
                 joined.unpersist()
-                joined = enrich(checked, catalogue.load()).persist()
+                joined = enrich(checked, catalogue.load(), contract).persist()
             write(joined)
         finally:
             joined.unpersist()
 
-    checked = jobkit.validate_purchases(jobkit.read_stream(spark, args, args.purchases_topic))
+    checked = v.validate_purchases(kafka_io.read_stream(spark, args, args.purchases_topic), contract)
     return checked.writeStream.foreachBatch(process)
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = jobkit.parser(JOB, __doc__.splitlines()[0])
-    jobkit.topic_arg(p, "purchases-topic", "purchases")
-    jobkit.topic_arg(p, "products-topic", "products")
-    jobkit.topic_arg(p, "output-topic", "purchases_enriched")
-    jobkit.topic_arg(p, "invalid-topic", "purchases_invalid")
+    p = kafka_io.parser(JOB, __doc__.splitlines()[0])
+    kafka_io.topic_arg(p, "purchases-topic", "purchases")
+    kafka_io.topic_arg(p, "products-topic", "products")
+    kafka_io.topic_arg(p, "output-topic", "purchases_enriched")
+    kafka_io.topic_arg(p, "invalid-topic", "purchases_invalid")
     p.add_argument("--catalogue-refresh", type=float, default=30.0, help="seconds a catalogue snapshot is reused")
     args = p.parse_args(argv)
-    jobkit.check_args(p, args, "purchases_topic", "products_topic", "output_topic", "invalid_topic")
-    jobkit.run(JOB, args, build)
+    kafka_io.check_args(p, args, "purchases_topic", "products_topic", "output_topic", "invalid_topic")
+    runner.run(JOB, args, build)
 
 
 if __name__ == "__main__":

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import argparse
 
-import jobkit
+import kafka_io
+import runner
+import validation as v
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import DataStreamWriter
-
-from streamstack import events
 
 JOB = "sales_windows"
 WINDOW, SLIDE, WATERMARK = "10 minutes", "5 minutes", "10 minutes"
 
 
 def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
-    checked = jobkit.validate_purchases(jobkit.read_stream(spark, args, args.purchases_topic))
+    contract = v.Contract.read(args.contract)
+    checked = v.validate_purchases(kafka_io.read_stream(spark, args, args.purchases_topic), contract)
     windows = (
         checked.where(F.col("reason").isNull())
         .withWatermark("transaction_ts", WATERMARK)
@@ -32,33 +33,33 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
         .agg(
             F.count(F.lit(1)).alias("transactions"),
             F.sum(F.col("quantity").cast("long")).alias("drinks"),
-            F.sum(jobkit.money(F.col("total_purchase"))).alias("sales"),
+            F.sum(v.money(F.col("total_purchase"))).alias("sales"),
         )
     )
-    out = jobkit.to_kafka_value(
+    out = v.to_kafka_value(
         windows,
         {
-            "window_start": jobkit.format_ts(F.col("w.start")),
-            "window_end": jobkit.format_ts(F.col("w.end")),
+            "window_start": v.format_ts(F.col("w.start"), contract),
+            "window_end": v.format_ts(F.col("w.end"), contract),
             "product_id": F.col("product_id"),
             "transactions": F.col("transactions"),
             "drinks": F.col("drinks"),
             "sales": F.col("sales").cast("decimal(14,2)"),
         },
-        events.SALES_WINDOW,
+        contract.names("sales_windows"),
         "product_id",
     )
-    return jobkit.write_stream(out, args, args.output_mode)
+    return kafka_io.write_stream(out, args, args.output_mode)
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = jobkit.parser(JOB, __doc__.splitlines()[0])
-    jobkit.topic_arg(p, "purchases-topic", "purchases")
-    jobkit.topic_arg(p, "output-topic", "sales_windows")
+    p = kafka_io.parser(JOB, __doc__.splitlines()[0])
+    kafka_io.topic_arg(p, "purchases-topic", "purchases")
+    kafka_io.topic_arg(p, "output-topic", "sales_windows")
     p.add_argument("--output-mode", choices=("update", "append"), default="update")
     args = p.parse_args(argv)
-    jobkit.check_args(p, args, "purchases_topic", "output_topic")
-    jobkit.run(JOB, args, build)
+    kafka_io.check_args(p, args, "purchases_topic", "output_topic")
+    runner.run(JOB, args, build)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ class JobHealth:
 
 
 def job_paths(checkpoint_dir: Path, job: str) -> dict[str, Path]:
-    """The files of the job contract (mirrors ``jobs/spark/jobkit.paths``)."""
+    """The files of the job contract (mirrors ``jobs/spark/runner.paths``)."""
     return {
         "checkpoint": checkpoint_dir / job,
         "lock": checkpoint_dir / f"{job}.lock",

@@ -11,11 +11,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streamstack import events
 from streamstack.errors import ConfigError, StackError
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs, load_topics
@@ -99,18 +97,25 @@ def checkpoint_root(settings: Settings) -> Path:
     return settings.state_dir / "spark" / "checkpoints"
 
 
-def events_zip(settings: Settings) -> Path:
-    """``streamstack/events.py`` as a zip for ``--py-files``: what a cluster driver needs of us."""
-    source = Path(events.__file__).read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:12]
-    target = settings.state_dir / "spark" / "pyfiles" / f"streamstack-events-{digest}.zip"
+#: The modules every job imports besides pyspark, shipped with ``--py-files``.
+SHARED_MODULES = ("kafka_io.py", "runner.py", "validation.py")
+
+
+def contract_file(settings: Settings) -> Path:
+    """The resolved event contract the jobs read (``--contract``), written when it changes.
+
+    Named by content, so a running job keeps the rules it started with while a new submission
+    after a generator-setting change gets the new ones.
+    """
+    import json
+
+    from streamstack.contract import load_contract, write_contract
+
+    resolved = load_contract()
+    digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:12]
+    target = settings.state_dir / "contract" / f"contract-{digest}.json"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        with zipfile.ZipFile(tmp, "w") as zf:
-            zf.writestr("streamstack/__init__.py", '"""The event schemas of streamstack, shipped to Spark."""\n')
-            zf.writestr("streamstack/events.py", source)
-        tmp.replace(target)
+        write_contract(target, resolved)
     return target
 
 
@@ -161,6 +166,7 @@ def submission(
     conf: dict[str, str] | None = None,
     extra_args: list[str] | None = None,
     bootstrap_servers: str | None = None,
+    contract: Path | None = None,
 ) -> Submission:
     """Build the submission of ``job``; resolves the connector jars unless ``jars`` is given."""
     from streamstack.spark.jars import connector_jars
@@ -174,6 +180,7 @@ def submission(
     args = [
         "--bootstrap-servers", bootstrap_servers or settings.bootstrap_servers,
         "--checkpoint-dir", str(checkpoint_dir),
+        "--contract", str(contract or contract_file(settings)),
         "--trigger", trigger,
         "--interval", interval,
     ]
@@ -185,7 +192,7 @@ def submission(
         application=str(directory / spec.script),
         application_args=[*args, *(extra_args or [])],
         jars=[str(j) for j in (jars if jars is not None else connector_jars(settings))],
-        py_files=[str(events_zip(settings)), str(directory / "jobkit.py")],
+        py_files=[str(directory / name) for name in SHARED_MODULES],
         conf={**DEFAULT_CONF, **bind_conf(), **(conf or {})},
         env={"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable},
         checkpoint_dir=str(checkpoint_dir),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -66,12 +65,13 @@ def test_submission_names_every_topic_from_the_declarations(settings: Settings, 
         assert (PROJECT / "jobs" / "spark" / job.script).exists()
 
 
-def test_events_ship_to_the_driver_as_a_zip(settings: Settings, tmp_path: Path) -> None:
+def test_jobs_get_the_shared_modules_and_the_resolved_contract(settings: Settings, tmp_path: Path) -> None:
     sub = submission("running_totals", settings, jars=[], checkpoint_dir=tmp_path)
-    archive = Path(sub.py_files[0])
-    with zipfile.ZipFile(archive) as zf:
-        assert zf.read("streamstack/events.py") == Path(events.__file__).read_bytes()
-    assert sub.py_files[1].endswith("jobs/spark/jobkit.py")
+    assert [Path(p).name for p in sub.py_files] == ["kafka_io.py", "runner.py", "validation.py"]
+    args = sub.application_args
+    contract = json.loads(Path(args[args.index("--contract") + 1]).read_text())
+    assert contract["schemas"]["purchases"][0]["name"] == "transaction_time"
+    assert {c["code"] for c in contract["purchase"]["checks"]} >= {"quantity_out_of_range", "total_mismatch"}
 
 
 def test_bad_job_or_trigger_is_refused(settings: Settings) -> None:
@@ -95,23 +95,26 @@ def test_committed_offsets_ignore_a_batch_that_was_not_committed(tmp_path: Path)
     assert checkpoint.committed_offsets(tmp_path / "missing") == {}
 
 
-def _jobkit():
-    spec = importlib.util.spec_from_file_location("jobkit", PROJECT / "jobs" / "spark" / "jobkit.py")
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(name, PROJECT / "jobs" / "spark" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_job_file_contract_is_the_same_on_both_sides(tmp_path: Path) -> None:
-    jobkit = _jobkit()
-    assert jobkit.paths(tmp_path, "running_totals") == control.job_paths(tmp_path, "running_totals")
+    runner = _module("runner")
+    assert runner.paths(tmp_path, "running_totals") == control.job_paths(tmp_path, "running_totals")
 
 
-def test_job_schemas_come_from_events() -> None:
-    jobkit = _jobkit()
-    schema = jobkit.struct_type(events.PURCHASE)
+def test_job_schemas_come_from_the_contract() -> None:
+    from streamstack.contract import load_contract
+
+    validation = _module("validation")
+    contract = validation.Contract(load_contract())
+    schema = validation.struct_type(contract.fields("purchases"))
     assert schema.fieldNames() == events.field_names(events.PURCHASE)
     assert {f.name: f.dataType.simpleString() for f in schema.fields}["quantity"] == "int"
-    raw = jobkit.raw_struct_type(events.PURCHASE)
+    raw = validation._raw_struct_type(contract.fields("purchases"))
     assert raw.fieldNames() == [*events.field_names(events.PURCHASE), "_corrupt_record"]
     assert {f.dataType.simpleString() for f in raw.fields} == {"string"}

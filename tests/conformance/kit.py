@@ -1,0 +1,500 @@
+"""The conformance kit: one input, and what every engine must make of it, computed in plain Python.
+
+An engine (Spark, Flink, Kafka Streams) conforms when, run over :func:`build`'s input on fresh
+topics of a real broker, its output topics match the expectation field by field:
+
+- ``enriched``: every valid purchase joined with exactly one product version, the one valid at its
+  ``transaction_time`` (several versions with price and COGS changes, a re-published catalogue and
+  a product whose first version comes late are in the input);
+- ``dead_letters``: every rejected record by its source coordinates, with the contract's reason
+  code (and the field, for field-level codes);
+- ``running_totals`` (latest record per product_id) and ``windows`` (latest per window_start and
+  product_id: 10-minute windows sliding every 5 minutes).
+
+The expectation is derived from the input here, independently of every engine. The rules come
+from the resolved contract (``streamstack.contract``), so a generator setting such as another
+member discount changes the input and the expectation alike. Purchases are published in
+event-time order, partition by partition, so no record is late for a 10-minute watermark.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from confluent_kafka import TopicPartition
+
+from streamstack import contract as rules
+from streamstack import events
+from streamstack.clients import consumer, producer
+from streamstack.generator.catalogue import load_catalogue
+from streamstack.topics import TopicSpecs
+from streamstack.topics.offsets import end_offsets
+
+PARTITIONS = 3
+WINDOW, SLIDE = timedelta(minutes=10), timedelta(minutes=5)
+FIELD_CODES = {"missing_field", "mistyped_field"}
+DROP = object()
+
+
+@dataclass
+class Kit:
+    """The input (in publish order) and the expected outputs."""
+
+    contract: dict[str, Any]
+    base: datetime
+    #: ``(key, value)`` for the products topic (one partition), in order.
+    products: list[tuple[str | None, bytes | None]] = field(default_factory=list)
+    #: ``(partition, key, value)`` for the purchases topic, in order.
+    purchases: list[tuple[int, str | None, bytes | None]] = field(default_factory=list)
+    enriched: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    #: (source_partition, source_offset) -> (reason code, field or None, payload text or None)
+    dead_letters: dict[tuple[int, int], tuple[str, str | None, str | None]] = field(default_factory=dict)
+    running_totals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    windows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------- input
+def _ts(moment: datetime) -> str:
+    return events.format_timestamp(moment)
+
+
+def _money(value: float) -> float:
+    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _catalogue_versions(base: datetime, contract: dict[str, Any]) -> list[dict[str, Any]]:
+    """Product versions in publish order: v1, a price and a COGS change, a late product, a re-publish."""
+    from streamstack.generator.config import load_config
+
+    catalogue = load_catalogue(load_config().catalogue_file)
+    late_product = catalogue.products[-1].product_id  # first published 90 minutes into the day
+    first = [p.event(_ts(base - timedelta(minutes=30))) for p in catalogue.products if p.product_id != late_product]
+    price_changed, cogs_changed = catalogue.products[0].product_id, catalogue.products[14].product_id
+    changes = []
+    for p in catalogue.products:
+        if p.product_id == price_changed:
+            changes.append({**p.event(_ts(base + timedelta(minutes=60))), "price": _money(p.price + 0.50)})
+        elif p.product_id == cogs_changed:
+            changes.append({**p.event(_ts(base + timedelta(minutes=60))), "cogs": _money(p.cogs + 0.20)})
+    late = [p.event(_ts(base + timedelta(minutes=90))) for p in catalogue.products if p.product_id == late_product]
+    current = {v["product_id"]: v for v in first + changes + late}
+    republished = [{**v, "event_time": _ts(base + timedelta(minutes=120))} for v in current.values()]
+    # A product on the topic but not in the contract's catalogue: its purchases stay unknown.
+    stranger = {**first[0], "product_id": "ZZ01", "item": "Not on the menu"}
+    assert stranger["product_id"] not in rules.product_ids(contract)
+    return [*first, stranger, *changes, *late, *republished]
+
+
+def _version_at(versions: list[dict[str, Any]], product_id: str, moment: str) -> dict[str, Any] | None:
+    valid = [v for v in versions if v["product_id"] == product_id and v["event_time"] <= moment]
+    return max(valid, key=lambda v: v["event_time"]) if valid else None
+
+
+def _valid_transactions(
+    rnd: random.Random, base: datetime, contract: dict[str, Any], versions: list[dict[str, Any]]
+) -> list[list[dict[str, Any]]]:
+    """Valid transactions over three hours, in time order, priced by the version then in force."""
+    ids = rules.product_ids(contract)
+    lo, hi = rules.quantity_range(contract)
+    discounts, supplements = rules.allowed_values(contract, "member_discount"), rules.allowed_values(
+        contract, "supplement_price"
+    )
+    out = []
+    moment = base
+    for n in range(240):
+        moment += timedelta(seconds=rnd.randint(10, 80), microseconds=rnd.randint(0, 999_999))
+        tid = str(5_000_000_000 + n * 7919)
+        member = rnd.random() < 0.3
+        lines = []
+        for line in range(1, rnd.choice((1, 1, 1, 2, 2, 3)) + 1):
+            product = rnd.choice(ids)
+            version = _version_at(versions, product, _ts(moment))
+            price = version["price"] if version else 5.49  # no version yet: the shop's price all the same
+            quantity = rnd.randint(lo, hi)
+            supplement = rnd.random() < 0.3
+            discount = discounts[member][-1]
+            supplement_price = supplements[supplement][-1]
+            lines.append(
+                {
+                    "transaction_time": _ts(moment),
+                    "transaction_id": tid,
+                    "line_number": line,
+                    "product_id": product,
+                    "price": price,
+                    "quantity": quantity,
+                    "is_member": member,
+                    "member_discount": discount,
+                    "add_supplements": supplement,
+                    "supplement_price": supplement_price,
+                    "total_purchase": events.total_purchase(price, quantity, supplement_price, discount),
+                }
+            )
+        out.append(lines)
+    return out
+
+
+def _malformed(template: dict[str, Any], contract: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(label, payload) for every kind of bad input; the payload is bytes, None or a dict to JSON-encode."""
+    lo, hi = rules.quantity_range(contract)
+    discounts = rules.allowed_values(contract, "member_discount")
+    supplements = rules.allowed_values(contract, "supplement_price")
+    t = template
+
+    def v(**changes: Any) -> dict[str, Any]:
+        rec = {**t, **changes}
+        rec = {k: x for k, x in rec.items() if x is not DROP}
+        if not any(k in changes for k in ("total_purchase",)) and all(
+            isinstance(rec.get(k), int | float) and not isinstance(rec.get(k), bool)
+            for k in ("price", "quantity", "supplement_price", "member_discount")
+        ):
+            rec["total_purchase"] = events.total_purchase(
+                rec["price"], rec["quantity"], rec["supplement_price"], rec["member_discount"]
+            )
+        return rec
+
+    off_by = rules.total_tolerance(contract)
+    return [
+        ("not_json", b"this is not json"),
+        ("not_json", b'["an", "array"]'),
+        ("not_json", b'"a string"'),
+        ("not_json", None),
+        ("missing_field", v(quantity=DROP)),
+        ("missing_field", v(is_member=None)),
+        ("missing_field", v(transaction_time=DROP)),
+        ("mistyped_field", v(quantity="2")),
+        ("mistyped_field", v(quantity=2.5)),
+        ("mistyped_field", v(quantity=10**12)),
+        ("mistyped_field", v(price="5.99")),
+        ("mistyped_field", v(is_member="yes")),
+        ("mistyped_field", v(transaction_time=t["transaction_time"][:-1])),
+        ("mistyped_field", v(transaction_time="14/09/2022 04:36")),
+        ("mistyped_field", v(transaction_id="12ab")),
+        ("line_number_out_of_range", v(line_number=0)),
+        ("quantity_out_of_range", v(quantity=lo - 1)),
+        ("quantity_out_of_range", v(quantity=hi + 1)),
+        ("quantity_out_of_range", v(quantity=hi + 1, total_purchase=999.99)),  # the first failing check
+        ("price_out_of_range", v(price=0.0, supplement_price=0.0, add_supplements=False)),
+        ("discount_not_allowed", v(is_member=True, member_discount=round(discounts[True][-1] + 0.05, 2))),
+        ("discount_not_allowed", v(is_member=False, member_discount=discounts[True][-1])),
+        ("supplement_not_allowed", v(add_supplements=True, supplement_price=round(supplements[True][-1] + 0.5, 2))),
+        ("supplement_not_allowed", v(add_supplements=False, supplement_price=supplements[True][-1])),
+        ("total_mismatch", v(total_purchase=999.99)),
+        ("total_mismatch", v(total_purchase=round(t["total_purchase"] + off_by * 2, 2))),
+        ("unknown_product", v(product_id="XX99")),
+        ("unknown_product", v(product_id="ZZ01")),
+    ]
+
+
+def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: datetime | None = None) -> Kit:
+    """The kit's input and expectation. ``base`` defaults to four hours ago (within topic retention)."""
+    contract = contract or rules.load_contract()
+    if base is None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        base = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=4)
+    rnd = random.Random(seed)
+    kit = Kit(contract=contract, base=base)
+    versions = _catalogue_versions(base, contract)
+    kit.products = [(p["product_id"], json.dumps(p).encode()) for p in versions]
+
+    transactions = _valid_transactions(rnd, base, contract, versions)
+    offsets = [0] * PARTITIONS
+    bad_at = {i * 8 + 3: i for i in range(len(_malformed(transactions[0][0], contract)))}
+    legacy_at = {50, 120, 200}
+    extras_at = {30, 31}  # a valid purchase with an extra field; the tolerance's edge
+    valid: list[tuple[dict[str, Any], bool]] = []
+
+    def publish(partition: int, key: str | None, payload: Any) -> int:
+        value = payload if payload is None or isinstance(payload, bytes) else json.dumps(payload).encode()
+        kit.purchases.append((partition, key, value))
+        offsets[partition] += 1
+        return offsets[partition] - 1
+
+    for index, lines in enumerate(transactions):
+        partition = index % PARTITIONS
+        for line in lines:
+            record = dict(line)
+            if index in extras_at and line["line_number"] == 1:
+                if index == 30:
+                    record["coupon"] = "SPRING"
+                else:
+                    record["total_purchase"] = round(record["total_purchase"] + rules.total_tolerance(contract), 2)
+            offset = publish(partition, record["transaction_id"], record)
+            valid.append((_with_coordinates(record, partition, offset), False))
+        if index in legacy_at:
+            # The original demo's schema: no line_number; the oldest recordings had no transaction_id.
+            for number, line in enumerate(lines):
+                record = {k: x for k, x in line.items() if k != "line_number"}
+                if index == 200:
+                    record.pop("transaction_id")
+                offset = publish(partition, record.get("transaction_id"), record)
+                derived = dict(record)
+                assert rules.derive_identity(derived, contract, partition, offset)
+                assert number >= 0
+                valid.append((_with_coordinates(derived, partition, offset), True))
+        if index in bad_at:
+            code, payload = _malformed(lines[0], contract)[bad_at[index]]
+            key = payload.get("transaction_id") if isinstance(payload, dict) else None
+            offset = publish(partition, key if isinstance(key, str) else None, payload)
+            text = None if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+            _, reason, _ = rules.check_purchase(text, contract, partition, offset)
+            assert reason is not None and reason.split(":")[0] == code, (code, reason, payload)
+            kit.dead_letters[(partition, offset)] = (code, _reason_field(reason), text.decode() if text else None)
+
+    for record, derived in valid:
+        payload = json.dumps({k: x for k, x in record.items() if not k.startswith("_")}).encode()
+        _, reason, _ = rules.check_purchase(payload, contract, record["_partition"], record["_offset"])
+        assert reason is None, (reason, record)
+        _fold(kit, record)
+        version = _version_at(versions, record["product_id"], record["transaction_time"])
+        if version is None:
+            kit.dead_letters[(record["_partition"], record["_offset"])] = (
+                contract["enrichment"]["missing_version_code"], None, _original(kit, record)
+            )
+            continue
+        key = (record["transaction_id"], record["line_number"])
+        assert key not in kit.enriched, key
+        kit.enriched[key] = enriched_row(record, version, derived)
+    assert any(code == "no_product_version" for code, _, _ in kit.dead_letters.values())
+    return kit
+
+
+def _with_coordinates(record: dict[str, Any], partition: int, offset: int) -> dict[str, Any]:
+    return {**record, "_partition": partition, "_offset": offset}
+
+
+def _original(kit: Kit, record: dict[str, Any]) -> str | None:
+    seen = [0] * PARTITIONS
+    for partition, _key, value in kit.purchases:
+        if partition == record["_partition"] and seen[partition] == record["_offset"]:
+            return value.decode() if value is not None else None
+        seen[partition] += 1
+    raise AssertionError("record not in the input")
+
+
+def _reason_field(reason: str) -> str | None:
+    code, _, detail = reason.partition(": ")
+    return detail.split()[0] if code in FIELD_CODES and detail else None
+
+
+def enriched_row(purchase: dict[str, Any], product: dict[str, Any], derived: bool) -> dict[str, Any]:
+    """An enriched record (PRODUCT.md section 2), in ``events.PURCHASE_ENRICHED`` order."""
+    moment = events.parse_timestamp(purchase["transaction_time"])
+    row = {
+        "transaction_time": purchase["transaction_time"],
+        "transaction_timestamp": calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000,
+        "transaction_id": purchase["transaction_id"],
+        "line_number": purchase["line_number"],
+        "product_id": purchase["product_id"],
+        "product_category": product["category"],
+        "product_name": product["item"],
+        "product_size": product["size"],
+        "product_cogs": _money(product["cogs"]),
+        "product_price": _money(product["price"]),
+        "contains_fruit": product["contains_fruit"],
+        "contains_veggies": product["contains_veggies"],
+        "contains_nuts": product["contains_nuts"],
+        "contains_caffeine": product["contains_caffeine"],
+        "purchase_price": _money(purchase["price"]),
+        "purchase_quantity": purchase["quantity"],
+        "is_member": purchase["is_member"],
+        "member_discount": _money(purchase["member_discount"]),
+        "add_supplements": purchase["add_supplements"],
+        "supplement_price": _money(purchase["supplement_price"]),
+        "total_purchase": _money(purchase["total_purchase"]),
+        "identity_derived": derived,
+    }
+    assert list(row) == events.field_names(events.PURCHASE_ENRICHED)
+    return row
+
+
+def _fold(kit: Kit, record: dict[str, Any]) -> None:
+    """Add a valid purchase to the running totals and its two sliding windows."""
+    pid, total = record["product_id"], Decimal(str(record["total_purchase"]))
+    t = kit.running_totals.setdefault(
+        pid, {"event_time": "", "product_id": pid, "transactions": 0, "quantities": 0, "sales": Decimal(0)}
+    )
+    t["event_time"] = max(t["event_time"], record["transaction_time"])
+    t["transactions"] += 1
+    t["quantities"] += record["quantity"]
+    t["sales"] += total
+    moment = events.parse_timestamp(record["transaction_time"]).replace(tzinfo=None)
+    epoch = datetime(1970, 1, 1)
+    step = int(SLIDE.total_seconds())
+    first_start = epoch + timedelta(seconds=int((moment - epoch).total_seconds()) // step * step)
+    for start in (first_start - SLIDE, first_start):
+        if not start <= moment < start + WINDOW:
+            continue
+        w = kit.windows.setdefault(
+            (_ts(start), pid),
+            {"window_start": _ts(start), "window_end": _ts(start + WINDOW), "product_id": pid,
+             "transactions": 0, "drinks": 0, "sales": Decimal(0)},
+        )
+        w["transactions"] += 1
+        w["drinks"] += record["quantity"]
+        w["sales"] += total
+
+
+# ------------------------------------------------------------------------------- publishing
+def publish(kit: Kit, kafka_config: dict[str, Any], topics: TopicSpecs) -> None:
+    """Products first (all versions), then purchases to their partitions, in order, acknowledged."""
+    if topics["purchases"].partitions != PARTITIONS:
+        raise AssertionError(f"the kit needs {PARTITIONS} purchase partitions, topic has {topics['purchases'].partitions}")
+    p = producer({**kafka_config, "linger.ms": 5, "enable.idempotence": True, "acks": "all"})
+    for key, value in kit.products:
+        p.produce(topics["products"].name, key=key, value=value)
+    assert p.flush(30) == 0, "products not delivered"
+    for partition, key, value in kit.purchases:
+        p.produce(topics["purchases"].name, key=key, value=value, partition=partition)
+        p.poll(0)
+    assert p.flush(30) == 0, "purchases not delivered"
+    ends = end_offsets(kafka_config, topics["purchases"].name)
+    expected = defaultdict(int)
+    for partition, _, _ in kit.purchases:
+        expected[partition] += 1
+    assert ends == dict(expected), f"purchases topic must be fresh: ends {ends}, published {dict(expected)}"
+
+
+def read_topic(kafka_config: dict[str, Any], topic: str, *, isolation: str = "read_committed",
+               timeout: float = 60.0) -> list[dict[str, Any]]:
+    """Every record of ``topic`` up to its current end: key, value (text), partition, offset."""
+    c = consumer({**kafka_config, "group.id": f"conformance-{time.time_ns()}", "enable.auto.commit": False,
+                  "isolation.level": isolation})
+    try:
+        ends = end_offsets(kafka_config, topic)
+        c.assign([TopicPartition(topic, p, 0) for p in ends])
+        out: list[dict[str, Any]] = []
+        positions = dict.fromkeys(ends, 0)
+        deadline = time.monotonic() + timeout
+        while any(positions[p] < ends[p] for p in ends) and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                # Transaction markers take offsets but deliver no message: ask where we are.
+                for tp in c.position([TopicPartition(topic, p) for p in ends]):
+                    if tp.offset >= 0:
+                        positions[tp.partition] = max(positions[tp.partition], tp.offset)
+                continue
+            assert msg.error() is None, msg.error()
+            out.append({
+                "key": msg.key().decode() if msg.key() is not None else None,
+                "value": msg.value().decode() if msg.value() is not None else None,
+                "partition": msg.partition(),
+                "offset": msg.offset(),
+            })
+            positions[msg.partition()] = msg.offset() + 1
+        assert all(positions[p] >= ends[p] for p in ends), f"could not read {topic} to its end {ends}: {positions}"
+        return out
+    finally:
+        c.close()
+
+
+# ------------------------------------------------------------------------------ comparisons
+def _norm(value: Any) -> Any:
+    if isinstance(value, float | Decimal) and not isinstance(value, bool):
+        return round(float(value), 2)
+    return value
+
+
+def _diff(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    out = []
+    if list(actual) != list(expected):
+        out.append(f"fields {list(actual)} != {list(expected)}")
+    for name, want in expected.items():
+        if _norm(actual.get(name)) != _norm(want):
+            out.append(f"{name}: {actual.get(name)!r} != {want!r}")
+    return out
+
+
+def check_enriched(kit: Kit, records: list[dict[str, Any]]) -> None:
+    """The enriched topic holds exactly the expected rows, once each, keyed by transaction_id."""
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    problems = []
+    for r in records:
+        value = json.loads(r["value"])
+        key = (value["transaction_id"], value["line_number"])
+        if key in seen:
+            problems.append(f"duplicate {key}")
+        seen[key] = value
+        if r["key"] != value["transaction_id"]:
+            problems.append(f"{key}: record key {r['key']!r} is not the transaction_id")
+    missing, extra = sorted(set(kit.enriched) - set(seen)), sorted(set(seen) - set(kit.enriched))
+    if missing:
+        problems.append(f"{len(missing)} missing, e.g. {missing[:3]}")
+    if extra:
+        problems.append(f"{len(extra)} unexpected, e.g. {extra[:3]}")
+    for key in sorted(set(kit.enriched) & set(seen)):
+        for d in _diff(kit.enriched[key], seen[key]):
+            problems.append(f"{key}: {d}")
+    assert not problems, "enriched rows differ:\n  " + "\n  ".join(problems[:40])
+
+
+def check_dead_letters(kit: Kit, records: list[dict[str, Any]], purchases_topic: str) -> None:
+    """One dead letter per rejected record, with the contract's code (and field) and the payload."""
+    problems = []
+    seen: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in records:
+        value = json.loads(r["value"])
+        if list(value) != events.field_names(events.INVALID_PURCHASE):
+            problems.append(f"dead-letter fields {list(value)}")
+        where = (value["source_partition"], value["source_offset"])
+        if where in seen:
+            problems.append(f"duplicate dead letter {where}")
+        seen[where] = value
+    for where, (code, field_name, payload) in kit.dead_letters.items():
+        got = seen.get(where)
+        if got is None:
+            problems.append(f"{where}: no dead letter (expected {code} {field_name or ''})")
+            continue
+        got_code = str(got["reason"]).split(":")[0]
+        if got_code != code or (field_name and _reason_field(got["reason"]) != field_name):
+            problems.append(f"{where}: reason {got['reason']!r}, expected {code} {field_name or ''}")
+        if got["payload"] != payload:
+            problems.append(f"{where}: payload {got['payload']!r} != {payload!r}")
+        if got["source_topic"] != purchases_topic:
+            problems.append(f"{where}: source_topic {got['source_topic']!r}")
+    extra = sorted(set(seen) - set(kit.dead_letters))
+    if extra:
+        problems.append(f"{len(extra)} unexpected dead letters, e.g. {[seen[e]['reason'] for e in extra[:3]]}")
+    assert not problems, "dead letters differ:\n  " + "\n  ".join(problems[:40])
+
+
+def _latest(records: list[dict[str, Any]], key_of: Any) -> dict[Any, dict[str, Any]]:
+    out: dict[Any, dict[str, Any]] = {}
+    for r in sorted(records, key=lambda r: (r["partition"], r["offset"])):
+        value = json.loads(r["value"])
+        out[key_of(value)] = value
+    return out
+
+
+def check_running_totals(kit: Kit, records: list[dict[str, Any]]) -> None:
+    """The latest total per product_id equals the plain sum of the valid purchases."""
+    latest = _latest(records, lambda v: v["product_id"])
+    problems = [f"{k!r}: record key is not the product_id" for k in
+                {r["key"] for r in records} - set(latest)]
+    if set(latest) != set(kit.running_totals):
+        problems.append(f"products {sorted(latest)} != {sorted(kit.running_totals)}")
+    for pid, want in kit.running_totals.items():
+        if pid in latest:
+            problems += [f"{pid}: {d}" for d in _diff(want, latest[pid])]
+    assert not problems, "running totals differ:\n  " + "\n  ".join(problems[:40])
+
+
+def check_windows(kit: Kit, records: list[dict[str, Any]]) -> None:
+    """The latest value of each (window_start, product_id) equals the plain sum over that window."""
+    latest = _latest(records, lambda v: (v["window_start"], v["product_id"]))
+    problems = []
+    missing, extra = sorted(set(kit.windows) - set(latest)), sorted(set(latest) - set(kit.windows))
+    if missing:
+        problems.append(f"{len(missing)} windows missing, e.g. {missing[:3]}")
+    if extra:
+        problems.append(f"{len(extra)} unexpected windows, e.g. {extra[:3]}")
+    for key in sorted(set(kit.windows) & set(latest)):
+        problems += [f"{key}: {d}" for d in _diff(kit.windows[key], latest[key])]
+    assert not problems, "windows differ:\n  " + "\n  ".join(problems[:40])

@@ -1,0 +1,45 @@
+"""The kit's own checks fail on a wrong output (no services: the expectation fed back, then altered)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import kit as ck
+import pytest
+
+
+def _records(rows: list[dict], key: str) -> list[dict]:
+    return [{"key": str(r[key]), "value": json.dumps(r), "partition": 0, "offset": i} for i, r in enumerate(rows)]
+
+
+def test_expectation_passes_its_own_checks_and_fails_when_altered(kit: ck.Kit) -> None:
+    rows = list(kit.enriched.values())
+    ck.check_enriched(kit, _records(rows, "transaction_id"))
+    with pytest.raises(AssertionError, match="missing"):
+        ck.check_enriched(kit, _records(rows[1:], "transaction_id"))
+    changed = copy.deepcopy(rows)
+    changed[0]["product_price"] += 0.01
+    with pytest.raises(AssertionError, match="product_price"):
+        ck.check_enriched(kit, _records(changed, "transaction_id"))
+    with pytest.raises(AssertionError, match="duplicate"):
+        ck.check_enriched(kit, _records([*rows, rows[0]], "transaction_id"))
+
+
+def test_totals_and_windows_checks_fail_on_a_wrong_sum(kit: ck.Kit) -> None:
+    totals = [{**t, "sales": float(t["sales"])} for t in kit.running_totals.values()]
+    ck.check_running_totals(kit, _records(totals, "product_id"))
+    totals[0]["quantities"] += 1
+    with pytest.raises(AssertionError, match="quantities"):
+        ck.check_running_totals(kit, _records(totals, "product_id"))
+    windows = [{**w, "sales": float(w["sales"])} for w in kit.windows.values()]
+    ck.check_windows(kit, _records(windows, "product_id"))
+    with pytest.raises(AssertionError, match="missing"):
+        ck.check_windows(kit, _records(windows[:-1], "product_id"))
+
+
+def test_every_reason_code_of_the_contract_is_exercised(kit: ck.Kit) -> None:
+    codes = {code for code, _, _ in kit.dead_letters.values()}
+    assert codes == set(kit.contract["reasons"]), set(kit.contract["reasons"]) - codes
+    assert any(r["identity_derived"] for r in kit.enriched.values())
+    assert len({r["product_price"] for r in kit.enriched.values() if r["product_id"] == "CS01"}) == 2

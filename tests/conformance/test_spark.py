@@ -1,0 +1,53 @@
+"""The conformance kit on Spark: the three jobs, available-now, on the real broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import kit as ck
+import pytest
+
+from streamstack.settings import Settings
+from streamstack.spark.jars import connector_jars
+from streamstack.spark.jobs import submission
+from streamstack.topics import TopicSpecs
+
+pytestmark = pytest.mark.integration
+LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
+JOBS = ("purchases_enrichment", "running_totals", "sales_windows")
+
+
+@pytest.fixture(scope="module")
+def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Publish the kit's input, run every Spark job over it, read every output topic."""
+    config = kafka.kafka_client_config()
+    ck.publish(kit, config, kit_topics)
+    checkpoints = tmp_path_factory.mktemp("conformance-spark")
+    jars = connector_jars(kafka)
+    for job in JOBS:
+        sub = submission(job, kafka, topics=kit_topics, checkpoint_dir=Path(checkpoints), conf=LIGHT_CONF, jars=jars)
+        proc = subprocess.run(sub.command("local[2]"), env={**os.environ, **sub.env}, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert proc.returncode == 0, f"{job} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+    return {
+        logical: ck.read_topic(config, kit_topics[logical].name)
+        for logical in ("purchases_enriched", "purchases_invalid", "running_totals", "sales_windows")
+    }
+
+
+def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict) -> None:
+    ck.check_enriched(kit, outputs["purchases_enriched"])
+
+
+def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_dead_letters(kit, outputs["purchases_invalid"], kit_topics["purchases"].name)
+
+
+def test_running_totals_match(kit: ck.Kit, outputs: dict) -> None:
+    ck.check_running_totals(kit, outputs["running_totals"])
+
+
+def test_sliding_windows_match(kit: ck.Kit, outputs: dict) -> None:
+    ck.check_windows(kit, outputs["sales_windows"])
