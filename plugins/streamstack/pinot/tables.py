@@ -24,6 +24,14 @@ PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 TOPIC_KEY = "stream.kafka.topic.name"
 #: Tables in dependency-free apply order; the names are also the schema names.
 TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals")
+#: Tables whose rows are events of another kind than their topic's. ``purchases`` holds raw
+#: purchase lines but reads the enriched topic: only purchases the event contract accepted are
+#: there (the raw topic also carries what the jobs dead-letter), with the same identity and
+#: de-duplication as ``purchasesEnriched``; ``price``/``quantity`` come from an ingestion
+#: transform of ``purchase_price``/``purchase_quantity``.
+TABLE_EVENTS = {"purchases": "purchases"}
+#: Topics that carry records the contract has not checked: no Pinot table may read them.
+UNVALIDATED_TOPICS = ("purchases",)
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,13 @@ def load_specs(
                 file=table_file,
             )
         logical = found.group(1)
-        _check_schema(schema, logical, schema_file)
+        if logical in UNVALIDATED_TOPICS:
+            raise ConfigError(
+                f"reads topic '{logical}', whose records the event contract has not checked (dead letters "
+                "would reach Pinot); read the validated topic (purchases_enriched) instead",
+                file=table_file, key=f"tableIndexConfig.streamConfigs.{TOPIC_KEY}",
+            )
+        _check_schema(schema, TABLE_EVENTS.get(name, logical), schema_file)
         table = _render(raw, values, table_file)
         specs.append(
             TableSpec(name, schema, table, logical, table["tableIndexConfig"]["streamConfigs"][TOPIC_KEY])
