@@ -60,7 +60,8 @@ def run(jobs: tuple[str, ...], master: str) -> None:
 @click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
 @click.option("--interval", default="1 second", show_default=True, help="processing-time trigger")
 def start(jobs: tuple[str, ...], interval: str) -> None:
-    """Start JOBS (default all) long-running in the background, replacing any running copy."""
+    """Start JOBS (default all) long-running in the background; a running copy is kept, another
+    run's available-now copy is waited for (never stopped)."""
     from streamstack.spark.control import SparkJobControl
 
     control = SparkJobControl(Settings.from_env())

@@ -2,8 +2,9 @@
 
 Why a lock as well as a pid file: the lock (``<checkpoint-dir>/<job>.lock``, held by the job's
 driver with ``flock``) is the truth about whether a copy is writing: it cannot go stale, survives
-a lost pid file, and a second copy refuses to start on it. Starting a job therefore first stops
-any holder, so an Airflow retry or a second ``start`` never leaves two copies writing one topic.
+a lost pid file, and a second copy refuses to start on it. Starting a job never stops another
+run's copy: a continuous copy is kept, an available-now one (another run mid-work) is waited for,
+so two runs never kill each other's job nor leave two copies writing one topic.
 A stop is SIGTERM to the driver, which stops the query between micro-batches (checkpoint
 committed); only after ``timeout`` are the driver and its spark-submit JVM killed.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import signal
@@ -28,6 +30,10 @@ from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
 from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
 from streamstack.topics import TopicSpecs, load_topics
 from streamstack.topics.offsets import watermarks
+
+log = logging.getLogger(__name__)
+#: Exit code of a job that found its lock held by another copy (jobs/spark/runner.py).
+LOCK_HELD = 75
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,21 @@ class SparkJobControl:
         conf: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
         wait: float = 120.0,
+        wait_for_other: float = 1800.0,
     ) -> int:
-        """Start ``job`` long-running (processing-time trigger), replacing any running copy; return its pid."""
+        """Start ``job`` long-running (processing-time trigger); return the driver's pid.
+
+        Never stops another run's copy: a continuous copy already running is kept (its pid is
+        returned), and an available-now copy (another run's task, mid-work) is waited for until
+        it finishes, at most ``wait_for_other`` seconds; only then does this copy start.
+        """
         self.check_checkpoint(job)
-        self.stop(job)
+        holder = self.wait_for_other(job, wait_for_other)
+        if holder is not None:
+            return holder.pid
+        proc = self._process(job)
+        if proc.pid() is not None:  # our launcher of a copy that has not taken its lock yet
+            proc.stop(timeout=15)
         sub = submission(
             job,
             self.settings,
@@ -144,11 +161,37 @@ class SparkJobControl:
             holder = self.holder(job)
             if holder is not None:
                 return holder.pid
+            if proc.exited() == LOCK_HELD and time.monotonic() < deadline:
+                # Another run took the lock between our check and the driver's start: wait again.
+                return self.start(job, interval=interval, master=master, conf=conf, extra_args=extra_args,
+                                  wait=wait, wait_for_other=wait_for_other)
             if proc.exited() is not None:
                 raise StackError(f"spark job {job} exited {proc.exited()} at start:\n{proc.log_tail(40)}")
             time.sleep(0.5)
         proc.stop()
         raise StackError(f"spark job {job} did not take its lock within {wait:.0f}s:\n{proc.log_tail(40)}")
+
+    def wait_for_other(self, job: str, timeout: float) -> Holder | None:
+        """Wait while another run's available-now copy of ``job`` works; return a continuous holder.
+
+        None when the lock is free. Raises when the available-now copy is still working after
+        ``timeout``: it is never stopped from here, since its run would report work not done.
+        """
+        deadline = time.monotonic() + timeout
+        announced = False
+        while True:
+            holder = self.holder(job)
+            if holder is None or holder.mode == "processing-time":
+                return holder
+            if time.monotonic() >= deadline:
+                raise StackError(
+                    f"spark job {job}: another run's available-now copy (pid {holder.pid}, since {holder.started}) "
+                    f"still works after {timeout:.0f}s; not stopping it (stop it with `streamstack spark stop {job}`)"
+                )
+            if not announced:
+                log.info("%s: waiting for another run's available-now copy (pid %s) to finish", job, holder.pid)
+                announced = True
+            time.sleep(1.0)
 
     def stop(self, job: str, *, timeout: float = 60.0) -> bool:
         """Stop every copy of ``job`` (graceful first); True if something was running."""

@@ -40,10 +40,13 @@ class SparkStreamingJobOperator(SparkSubmitOperator):
     Other arguments are those of ``SparkSubmitOperator``; ``conf`` entries override the defaults.
     """
 
-    def __init__(self, *, job: str, bootstrap_servers: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, job: str, bootstrap_servers: str | None = None, wait_for_other: float = 1800.0, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("name", f"streamstack-{job}")
         super().__init__(application="", **kwargs)
         self.job = job
+        self.wait_for_other = wait_for_other
         self.bootstrap_servers = bootstrap_servers
 
     def execute(self, context: Context) -> None:
@@ -57,8 +60,14 @@ class SparkStreamingJobOperator(SparkSubmitOperator):
                 f"{self.job} runs in continuous mode (driver pid {holder.pid}) and processes new input already"
             )
         if holder is not None:
-            self.log.warning("stopping a leftover copy of %s (pid %s, %s)", self.job, holder.pid, holder.mode)
-            control.stop(self.job)
+            # Another run's copy is mid-work: never stop it (that run would report success for
+            # work not done); wait for it, then process whatever it left.
+            self.log.info("waiting for another run's copy of %s (pid %s, %s) to finish", self.job, holder.pid, holder.mode)
+            holder = control.wait_for_other(self.job, timeout=self.wait_for_other)
+            if holder is not None:
+                raise AirflowSkipException(
+                    f"{self.job} runs in continuous mode (driver pid {holder.pid}) and processes new input already"
+                )
         sub = submission(self.job, control.settings, trigger="available-now", bootstrap_servers=self.bootstrap_servers)
         self.application = sub.application
         self.application_args = sub.application_args
@@ -83,7 +92,7 @@ def spark_master(conn_id: str) -> str:
 
 
 class SparkStreamingStartOperator(BaseOperator):
-    """Start jobs long-running (processing-time trigger), replacing running copies; returns their pids.
+    """Start jobs long-running (processing-time trigger), keeping running copies; returns their pids.
 
     :param jobs: job names.
     :param interval: processing-time trigger interval, e.g. ``"1 second"``.
