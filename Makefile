@@ -26,10 +26,10 @@ help:
 
 # Java 17+ and Maven come from Debian when missing (the services' jars come from Maven Central).
 system-deps:
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
-	  echo "installing Java and Maven from apt"; \
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v gcc >/dev/null; then \
+	  echo "installing Java, Maven and gcc (the loopback bind shim) from apt"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jdk-headless maven gcc libc6-dev >/dev/null; \
 	fi
 	@java -version 2>&1 | head -1; mvn -v 2>/dev/null | head -1
 

@@ -27,6 +27,9 @@ from streamstack.errors import StreamstackError
 def cli(verbose: bool) -> None:
     """streamstack: Kafka, Spark, Pinot and data quality, orchestrated by Airflow."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    # librdkafka logs every failed connection attempt at ERROR, dozens a second; the failure
+    # itself surfaces as one exception, so its log is shown only with -v.
+    logging.getLogger("streamstack.librdkafka").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 cli.add_command(airflow)
