@@ -16,12 +16,18 @@ drifted, adds partitions when the file asks for more. It refuses a partition dec
 replication-factor change with a clear error. Re-running changes nothing, so trigger it as
 often as you like; then `verify_topics` reads the cluster back.
 
-Run `dry_run` to see the plan without changing anything.
+Run `dry_run` to see the plan without changing anything. Not scheduled: unpausing it starts
+nothing; `streaming_platform` applies the topics too.
+
+**Params**
+
+- `dry_run` (default off) — only log the plan.
 """
 
 
 @dag(
     dag_id="kafka_topics",
+    description="Setup: create or repair the Kafka topics declared in config/topics.yaml (idempotent).",
     schedule=None,
     tags=["streamstack", "kafka", "setup"],
     doc_md=DOC,

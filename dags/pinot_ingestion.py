@@ -26,12 +26,18 @@ DOC = """
 3. `record_freshness` logs and returns now − newest event time per table.
 4. `top_products` runs the demo's `top-products-enriched` query through the Pinot provider.
 
-Runs when the `demo.purchases.enriched` asset is updated, or by hand (`dry_run` only plans).
+**Schedule**: Asset-triggered. Unpaused, it runs every time the `demo.purchases.enriched`
+asset is updated (each Spark enrichment run); it can also be triggered by hand.
+
+**Params**
+
+- `dry_run` (default off) — only log what `apply_tables` would change.
 """
 
 
 @dag(
     dag_id="pinot_ingestion",
+    description="Pinot: apply the tables as code, wait until they have consumed Kafka, run the top-products query.",
     schedule=[PURCHASES_ENRICHED],
     tags=["streamstack", "pinot", "ingestion"],
     doc_md=DOC,

@@ -20,12 +20,22 @@ Validates the enriched purchases of a time window with the Great Expectations su
 - **Outcome**: a critical failure fails the task (no retry, same data, same answer) with the
   failed expectations and sample rows in the log; warnings are only logged; an empty window
   *skips* the task. The summary is the XCom `quality_summary`; the log ends with the path of the
-  GX Data Docs page under `<state_dir>/quality/<run id>/`.
+  GX Data Docs page; the task's **Data Docs** button opens it in the Airflow UI.
+
+**Schedule**: unpaused, it runs at the top of every hour (checking the hour before) **and**
+every time the `demo.purchases.enriched` asset is updated (each Spark enrichment run).
+
+**Params**
+
+- `source` (default `pinot`) — `pinot` or `kafka`;
+- `window_minutes` (default 60, at least 1) — length of the checked window;
+- `max_age_hours` (default 168, at least 0) — oldest acceptable `transaction_time`.
 """
 
 
 @dag(
     dag_id="purchases_quality",
+    description="Great Expectations gate on the enriched purchases of a window; opens its Data Docs from the task.",
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 * * * *", timezone="UTC"), assets=[PURCHASES_ENRICHED]
     ),
@@ -34,12 +44,17 @@ Validates the enriched purchases of a time window with the Great Expectations su
     default_args=DEFAULT_ARGS,
     params={
         "source": Param(
-            "pinot", enum=["pinot", "kafka"], title="Source", description="Where to read the window."
+            "pinot",
+            type="string",
+            enum=["pinot", "kafka"],
+            title="Source",
+            description="Where to read the window: the Pinot table purchasesEnriched or the Kafka topic.",
         ),
         "window_minutes": Param(
             60,
             type="integer",
             minimum=1,
+            maximum=10_080,
             title="Window (minutes)",
             description="Length of the checked window, ending at the data interval end.",
         ),

@@ -30,12 +30,24 @@ and restock events on `demo.inventories`, through the `kafka_default` connection
   hold), stockouts and lost sales, and price/COGS changes; shop events go to `demo.events`.
 
 Every number of the shop model (member rate, basket sizes, supplements, restocking...) lives
-in `config/generator.yaml`. The hourly run makes 200 transactions at speed 10 (about 70 s).
+in `config/generator.yaml`.
+
+**Schedule**: hourly. Unpausing it starts a run of 200 transactions at speed 10 (about 70 s)
+every hour, and each run updates `demo.purchases`, which triggers `spark_streaming` if that is
+unpaused too.
+
+**Params**
+
+- `transactions` (default 200, 1 to 10,000,000) — sales transactions in the run;
+- `mode` (default `realistic`) — `realistic` or `load`;
+- `seed` (optional) — reproducible run;
+- `speed` (default 10, above 0, at most 1000) — realistic mode only: divides the pauses.
 """
 
 
 @dag(
     dag_id="sales_generator",
+    description="Smoothie sales into Kafka: 200 transactions every hour, or a batch of your choice.",
     schedule="@hourly",
     start_date=datetime(2025, 1, 1),
     catchup=False,
@@ -50,7 +62,7 @@ in `config/generator.yaml`. The hourly run makes 200 transactions at speed 10 (a
                       description="realistic: paced like a shop; load: as fast as the broker accepts."),
         "seed": Param(None, type=["null", "integer"], title="Seed",
                       description="Same seed, same sales. Empty: a random seed (returned in the summary)."),
-        "speed": Param(10.0, type="number", exclusiveMinimum=0, maximum=1_000_000, title="Speed",
+        "speed": Param(10.0, type=["null", "number"], exclusiveMinimum=0, maximum=1_000_000, title="Speed",
                        description="Divides the realistic mode's 2-5 s pauses (1 = real time); in a "
                                    "simulated run, divides simulated time (3600 = an hour a second)."),
         "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",

@@ -20,6 +20,18 @@ Param `mode`:
 * `status`: reports progress and lag of each job.
 * `stop`: stops the long-running jobs between micro-batches.
 
+**Schedule**: Asset-triggered. Unpaused, it runs (available-now) every time the
+`demo.purchases` asset is updated, i.e. after each `sales_generator` run.
+
+**Params**
+
+- `mode` (default `available-now`) — `available-now`, `continuous`, `status` or `stop`;
+- `interval` (default `1 second`) — continuous mode only: the processing-time trigger, e.g.
+  `500 milliseconds`, `10 seconds`, `1 minute`.
+
+Each job task logs and returns (XCom) what it did: records read per partition and the offsets
+covered, records written, dead letters by reason code.
+
 Checkpoints live under `<state>/spark/checkpoints`; a restart resumes where the last committed
 batch ended. A retry never leaves two copies writing one topic (checkpoint lock per job).
 """
@@ -45,6 +57,7 @@ MODES = ["available-now", "continuous", "status", "stop"]
 
 @dag(
     dag_id="spark_streaming",
+    description="Spark Structured Streaming: enrich purchases, running totals, sliding windows (batch or continuous).",
     schedule=[PURCHASES],
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -52,8 +65,22 @@ MODES = ["available-now", "continuous", "status", "stop"]
     default_args=DEFAULT_ARGS,
     tags=["streamstack", "spark", "streaming"],
     params={
-        "mode": Param("available-now", enum=MODES, description="what to do with the Spark jobs"),
-        "interval": Param("1 second", type="string", description="processing-time trigger (continuous)"),
+        "mode": Param(
+            "available-now",
+            type="string",
+            enum=MODES,
+            title="Mode",
+            description="available-now: process what the topics hold, then finish; continuous: start the jobs "
+            "long-running; status: report progress and lag; stop: stop the long-running jobs.",
+        ),
+        "interval": Param(
+            "1 second",
+            type=["null", "string"],
+            pattern=r"^\s*\d+(\.\d+)?\s*(ms|milliseconds?|seconds?|minutes?|hours?)\s*$",
+            title="Trigger interval (continuous mode)",
+            description="Continuous mode only: how often a micro-batch starts, e.g. '1 second', '500 milliseconds', "
+            "'1 minute'. Ignored by the other modes.",
+        ),
     },
     doc_md=__doc__,
 )

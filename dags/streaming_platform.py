@@ -8,47 +8,73 @@ from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
 from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
 from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
 from streamstack.providers.spark.operators import SparkStreamingJobOperator
+from streamstack.providers.superset.operators import PublishDashboardsOperator
 
 DOC = """
-### Streaming platform — the "run everything" button
+### Streaming platform — START HERE: the "run everything" button
+
+New to streamstack? Trigger this DAG (it is what `make demo` runs), then follow the run in the
+Grid: every task's log starts with what it will do and ends with what it did, in numbers, and
+the `quality_gate` task has a **Data Docs** button. Nothing is scheduled: unpausing it starts
+nothing; each trigger is one run.
 
 One run of the whole pipeline, in order, with the same operators the single-purpose DAGs use:
 
 1. `apply_topics` — `config/topics.yaml` onto the cluster (idempotent);
-2. `generate_sales` — the catalogue and a batch of sales (params below) → `demo.purchases`;
+2. `generate_sales` — the catalogue and a batch of sales (see **Params**) → `demo.purchases`;
 3. `purchases_enrichment` → `running_totals` → `sales_windows` — the Spark jobs in
    available-now mode (each resumes from its checkpoint, so nothing is processed twice);
 4. `apply_pinot_tables` (while Spark works) → `wait_ingested` once every job has written —
    tables as code, then wait until Pinot has consumed every topic to its end offset;
 5. `top_products` and `quality_gate` — the demo query, and the Great Expectations gate on the
    enriched purchases of the last hour up to now (fails the run on a critical failure);
-6. `summary` — what happened, as one XCom (what `make demo` prints).
+6. `summary` — what happened, as one XCom (what `make demo` prints);
+7. `publish_dashboards` — the Superset dashboards of `config/superset` on these tables.
 
 Re-running it adds a new batch of sales; the totals stay exact (checkpoints in Spark,
 de-duplication on `(transaction_id, line_number)` in Pinot). The single-purpose DAGs
 (`sales_generator`, `spark_streaming`, `pinot_ingestion`, `purchases_quality`) do the same
 steps on their own schedules and Assets.
+
+**Params** (the defaults are what `make demo` runs)
+
+- `transactions` (default 500, 1 to 1,000,000) — sales transactions to generate; each has 1-3
+  line items, so expect roughly twice as many purchases;
+- `mode` (default `realistic`) — `realistic` pauses like a shop, `load` goes flat out;
+- `seed` (optional) — the same seed gives the same sales; empty gives a new batch;
+- `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses.
 """
 
 
 @dag(
     dag_id="streaming_platform",
+    description="START HERE: the whole pipeline once - topics, sales, Spark, Pinot, quality gate, summary.",
     schedule=None,
-    tags=["streamstack", "pipeline"],
+    is_paused_upon_creation=False,
+    tags=["streamstack", "pipeline", "start-here"],
     doc_md=DOC,
     default_args=DEFAULT_ARGS,
     params={
+        # The defaults are what `make demo` runs (plugins/streamstack/cli/demo.py).
         "transactions": Param(500, type="integer", minimum=1, maximum=1_000_000, title="Transactions",
-                              description="Sales transactions to generate (each has 1-3 line items)."),
-        "mode": Param("load", type="string", enum=["load", "realistic"], title="Generator mode"),
+                              description="Sales transactions to generate (each has 1-3 line items), 1 to 1,000,000."),
+        "mode": Param("realistic", type="string", enum=["realistic", "load"], title="Generator mode",
+                      description="realistic: the shop's 2-5 s pauses between sales, divided by speed; "
+                                  "load: as fast as the broker accepts."),
         "seed": Param(None, type=["null", "integer"], title="Seed",
                       description="Same seed, same sales. Empty: a new random batch each run."),
-        "speed": Param(20.0, type="number", exclusiveMinimum=0, title="Speed (realistic mode)"),
+        "speed": Param(100.0, type=["null", "number"], exclusiveMinimum=0, maximum=1000, title="Speed (realistic mode)",
+                       description="Realistic mode only: divides its pauses (1 = real time, 100 = the demo's). "
+                                   "Above 0, at most 1000."),
+        "engine": Param(None, type=["null", "string"], enum=[None, "spark", "flink"], title="Engine",
+                        description="Stream engine of the enrichment, totals and windows. Empty: STREAMSTACK_ENGINE "
+                                    "(default spark)."),
         "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",
                       description="Simulate this many days of the shop (see the sales_generator DAG); "
                                   "empty: an unsimulated batch of Transactions."),
@@ -82,8 +108,21 @@ def streaming_platform() -> None:
     )
     totals = SparkStreamingJobOperator(task_id="running_totals", job="running_totals")
     windows = SparkStreamingJobOperator(task_id="sales_windows", job="sales_windows")
-    pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables")
-    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600)
+
+    @task.branch
+    def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
+        """Spark or Flink writes the output topics (streamstack.engines), never both."""
+        from streamstack.engines import engine
+
+        return ["purchases_enrichment"] if engine((params or {}).get("engine")) == "spark" else ["flink_jobs"]
+
+    flink_jobs = FlinkJobOperator(task_id="flink_jobs", jobs=["purchases_enrichment", "running_totals", "sales_windows"],
+                                  action="bounded")
+    flink_wait = FlinkJobSensor(task_id="flink_wait", jobs_task_id="flink_jobs", action="bounded", timeout=3600,
+                                outlets=[PURCHASES_ENRICHED])
+    pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables", trigger_rule="none_failed_min_one_success")
+    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600,
+                                    trigger_rule="none_failed_min_one_success")
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
@@ -111,11 +150,15 @@ def streaming_platform() -> None:
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
     gate = quality_gate(generated.output)
-    topics >> generated >> enrichment >> totals >> windows
-    # Tables can be applied while Spark works; ingestion is awaited once every job has written.
-    enrichment >> pinot_tables
-    [windows, pinot_tables] >> ingested >> [top, gate]
+    engine_choice = choose_engine()
+    topics >> generated >> engine_choice >> [enrichment, flink_jobs]
+    enrichment >> totals >> windows
+    flink_jobs >> flink_wait
+    # Tables can be applied while the engine works; ingestion is awaited once every job has written.
+    [enrichment, flink_wait] >> pinot_tables
+    [windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
     summary(generated.output, ingested.output, top.output, gate)
+    ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 
 
 streaming_platform()

@@ -11,6 +11,13 @@ import json
 
 from streamstack.pinot.endpoints import pinot_connections
 from streamstack.settings import Settings
+from streamstack.superset.endpoints import superset_connection
+
+#: ``[logging] namespace_levels`` of the embedded Airflow (and of docker-compose.yml).
+THIRD_PARTY_LOG_LEVELS = (
+    "great_expectations=WARNING py4j=WARNING urllib3=WARNING httpx=WARNING httpcore=WARNING "
+    "pinotdb=WARNING confluent_kafka=WARNING kafka=WARNING matplotlib=WARNING"
+)
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
@@ -27,9 +34,13 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{settings.airflow_home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_home / "logs"),
+        # Third-party libraries below WARNING stay out of task logs (GX alone logs ~200 INFO lines
+        # per check); override the variable to see them again.
+        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": THIRD_PARTY_LOG_LEVELS,
         "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka_conn),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[*]"}),
         **pinot_connections(settings),
+        **superset_connection(settings),
         "STREAMSTACK_PROJECT_DIR": str(settings.project_dir),
         "STREAMSTACK_STATE_DIR": str(settings.state_dir),
     }

@@ -127,18 +127,16 @@ def load_contract(
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Read ``config/contract.yaml`` and resolve it against the generator settings and catalogue."""
-    import yaml
-
     from streamstack.generator.catalogue import load_catalogue
     from streamstack.generator.config import load_config
 
     file = Path(path) if path else default_contract_file()
+    from streamstack.config_files import load_yaml_text
+
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml_text(file.read_text(encoding="utf-8"), file)
     except OSError as exc:
         raise ConfigError(f"cannot read the event contract: {exc.strerror}", file=file) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
     generator = load_config(generator_config, environ)
     catalogue = load_catalogue(generator.catalogue_file)
     return resolve(data, file, generator, [p.product_id for p in catalogue.products])

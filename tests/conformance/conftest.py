@@ -6,7 +6,6 @@ import importlib.util
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,12 +36,7 @@ def kit() -> conformance_kit.Kit:
 @pytest.fixture(scope="module")
 def kit_topics(kafka: Settings) -> Iterator[TopicSpecs]:
     """The declared topics with a unique suffix, created for one engine's run and deleted after."""
-    suffix = f"c{uuid.uuid4().hex[:8]}"
-    declared = load_topics(kafka.topics_file)
-    specs = TopicSpecs(
-        file=declared.file,
-        topics=tuple(replace(spec, name=f"{spec.name}.{suffix}") for spec in declared.topics),
-    )
+    specs = load_topics(kafka.topics_file).suffixed(f"c{uuid.uuid4().hex[:8]}")
     TopicAdmin(kafka.kafka_client_config()).apply(specs)
     yield specs
     admin = admin_client(kafka.kafka_client_config())

@@ -22,21 +22,18 @@ from __future__ import annotations
 import calendar
 import json
 import random
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from confluent_kafka import TopicPartition
-
 from streamstack import contract as rules
 from streamstack import events
-from streamstack.clients import consumer, producer
+from streamstack.clients import producer
 from streamstack.generator.catalogue import load_catalogue
 from streamstack.topics import TopicSpecs
-from streamstack.topics.offsets import end_offsets
+from streamstack.topics.offsets import end_offsets, read_to_end
 
 PARTITIONS = 3
 WINDOW, SLIDE = timedelta(minutes=10), timedelta(minutes=5)
@@ -366,35 +363,8 @@ def publish(kit: Kit, kafka_config: dict[str, Any], topics: TopicSpecs) -> None:
 
 def read_topic(kafka_config: dict[str, Any], topic: str, *, isolation: str = "read_committed",
                timeout: float = 60.0) -> list[dict[str, Any]]:
-    """Every record of ``topic`` up to its current end: key, value (text), partition, offset."""
-    c = consumer({**kafka_config, "group.id": f"conformance-{time.time_ns()}", "enable.auto.commit": False,
-                  "isolation.level": isolation})
-    try:
-        ends = end_offsets(kafka_config, topic)
-        c.assign([TopicPartition(topic, p, 0) for p in ends])
-        out: list[dict[str, Any]] = []
-        positions = dict.fromkeys(ends, 0)
-        deadline = time.monotonic() + timeout
-        while any(positions[p] < ends[p] for p in ends) and time.monotonic() < deadline:
-            msg = c.poll(0.5)
-            if msg is None:
-                # Transaction markers take offsets but deliver no message: ask where we are.
-                for tp in c.position([TopicPartition(topic, p) for p in ends]):
-                    if tp.offset >= 0:
-                        positions[tp.partition] = max(positions[tp.partition], tp.offset)
-                continue
-            assert msg.error() is None, msg.error()
-            out.append({
-                "key": msg.key().decode() if msg.key() is not None else None,
-                "value": msg.value().decode() if msg.value() is not None else None,
-                "partition": msg.partition(),
-                "offset": msg.offset(),
-            })
-            positions[msg.partition()] = msg.offset() + 1
-        assert all(positions[p] >= ends[p] for p in ends), f"could not read {topic} to its end {ends}: {positions}"
-        return out
-    finally:
-        c.close()
+    """Every record of ``topic`` up to its current end (committed records only by default)."""
+    return read_to_end(kafka_config, topic, isolation=isolation, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------ comparisons

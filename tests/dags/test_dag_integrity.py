@@ -11,13 +11,15 @@ import pytest
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 PARSE_BUDGET_S = 0.5
+REFERENCE_FACTOR = 3.0
 #: Tasks allowed no retry, with the reason: a retry would publish a second batch of sales on
 #: top of the first (new transaction ids), so a failed generator run is for a human to judge.
 NO_RETRY = {
     ("sales_generator", "generate_sales"),
     ("streaming_platform", "generate_sales"),
 }
-EXPECTED_DAGS = {"kafka_topics", "sales_generator", "pinot_ingestion", "spark_streaming", "purchases_quality", "streaming_platform"}
+EXPECTED_DAGS = {"kafka_topics", "sales_generator", "pinot_ingestion", "spark_streaming", "purchases_quality", "streaming_platform",
+                 "superset_dashboards"}
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +70,89 @@ def test_params_have_defaults_for_the_trigger_form(dagbag) -> None:
             ), f"{dag_id}: param {name} has no default"
 
 
+def _parse_seconds(path: Path) -> float:
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("parse_time.py")), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=[p.name for p in DAG_FILES])
 def test_parse_time_budget(dag_file: Path) -> None:
-    """The scheduler parses DAG files over and over: no heavy imports or network at top level."""
-    runs = []
-    for _ in range(2):  # best of two: the machine is shared and noisy
-        out = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("parse_time.py")), str(dag_file)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
-    assert min(runs) < PARSE_BUDGET_S, f"{dag_file.name} parsed in {min(runs):.3f}s"
+    """The scheduler parses DAG files over and over: no heavy imports or network at top level.
+
+    Timed against a one-task reference DAG in alternating rounds (best of three each), since the
+    machines are shared: under load a plain 0.5 s budget failed files that parse in 0.2 s. A heavy
+    top-level import (pandas, pyspark, GX: 1-5 s) stays far outside both bounds.
+    """
+    reference = Path(__file__).with_name("reference_dag.py")
+    own, ref = [], []
+    for _ in range(3):
+        ref.append(_parse_seconds(reference))
+        own.append(_parse_seconds(dag_file))
+        if min(own) < PARSE_BUDGET_S:
+            return
+    assert min(own) < REFERENCE_FACTOR * min(ref), (
+        f"{dag_file.name} parsed in {min(own):.3f}s (best of {own}), over {REFERENCE_FACTOR}x the "
+        f"one-task reference's {min(ref):.3f}s and over the {PARSE_BUDGET_S}s budget"
+    )
+
+
+def test_every_dag_has_a_one_line_description(dagbag) -> None:
+    """The DAG list shows ``description`` under each name: a new user reads it before anything else."""
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        text = (dag.description or "").strip()
+        if not text:
+            problems.append(f"{dag_id}: needs description=")
+        elif "\n" in text or len(text) > 140:
+            problems.append(f"{dag_id}: description should be one line of at most 140 characters")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_param_has_a_title_and_a_description(dagbag) -> None:
+    """The trigger form labels each field with its title and explains it with its description."""
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        for name, param in dag.params.items():
+            if not str(param.schema.get("title") or "").strip():
+                problems.append(f"{dag_id}: param {name} needs title=")
+            if not str(param.description or param.schema.get("description") or "").strip():
+                problems.append(f"{dag_id}: param {name} needs description=")
+    assert not problems, "\n".join(problems)
+
+
+def test_scheduled_dags_say_what_unpausing_starts(dagbag) -> None:
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        if dag.timetable.__class__.__name__ != "NullTimetable" and "unpaus" not in (dag.doc_md or "").lower():
+            problems.append(f"{dag_id}: scheduled ({dag.timetable.summary}) but its doc_md does not say what unpausing it starts")
+    assert not problems, "\n".join(problems)
+
+
+def test_docs_list_every_param(dagbag) -> None:
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        for name in dag.params:
+            if f"`{name}`" not in (dag.doc_md or ""):
+                problems.append(f"{dag_id}: doc_md does not list param `{name}`")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_entry_point_stands_out(dagbag) -> None:
+    dag = dagbag.dags["streaming_platform"]
+    assert "start-here" in dag.tags
+    assert dag.description.startswith("START HERE")
+    assert dag.is_paused_upon_creation is False
+
+
+def test_streaming_platform_defaults_are_what_make_demo_runs(dagbag) -> None:
+    from streamstack.cli.demo import demo
+
+    defaults = {p.name: p.default for p in demo.params}
+    params = dagbag.dags["streaming_platform"].params
+    for name in ("transactions", "mode", "speed"):
+        assert params[name] == defaults[name], f"streaming_platform param {name}={params[name]!r}, make demo: {defaults[name]!r}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -59,12 +58,7 @@ def fresh_topics(kafka: Settings, request: pytest.FixtureRequest) -> Iterator[To
     """The declared topics of config/topics.yaml, renamed with a unique suffix and created."""
     from streamstack.topics import TopicAdmin
 
-    suffix = f"t{uuid.uuid4().hex[:8]}"
-    declared = load_topics(kafka.topics_file)
-    specs = TopicSpecs(
-        file=declared.file,
-        topics=tuple(replace(spec, name=f"{spec.name}.{suffix}") for spec in declared.topics),
-    )
+    specs = load_topics(kafka.topics_file).suffixed(f"t{uuid.uuid4().hex[:8]}")
     TopicAdmin(kafka.kafka_client_config()).apply(specs)
     yield specs
     admin = admin_client(kafka.kafka_client_config())

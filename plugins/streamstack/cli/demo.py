@@ -8,6 +8,7 @@ The stack stays up so the Airflow UI can be explored; ``streamstack stack down``
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -95,7 +96,7 @@ def demo(transactions: int, mode: str | None, speed: float, days: int | None, st
 
     settings = Settings.from_env()
     stack = Stack(settings)
-    click.secho("==> Starting the embedded stack (Kafka, Pinot, Airflow)", bold=True)
+    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow)", bold=True)
     started = time.monotonic()
     stack.up(lambda line: click.echo(f"    {line}"))
     click.echo(f"    ({time.monotonic() - started:.0f}s)")
@@ -110,7 +111,8 @@ def demo(transactions: int, mode: str | None, speed: float, days: int | None, st
             "DAG import errors:\n" + "\n".join(f"{e['filename']}: {e['stack_trace'][-800:]}" for e in errors)
         )
     client.set_paused(DAG_ID, False)
-    conf: dict[str, Any] = {"transactions": transactions, "mode": mode, "seed": None, "speed": speed}
+    conf: dict[str, Any] = {"transactions": transactions, "mode": mode, "seed": None, "speed": speed,
+                            "engine": os.environ.get("STREAMSTACK_ENGINE") or None}  # make demo ENGINE=flink
     if days:
         conf.update(days=days, start_date=start_date, profile=profile)
     run_id = client.trigger(DAG_ID, conf)
@@ -122,3 +124,13 @@ def demo(transactions: int, mode: str | None, speed: float, days: int | None, st
         raise StreamstackError(f"{DAG_ID} run {run_id} ended {run['state']}; Airflow UI: {settings.airflow_url}")
     summary = client.xcom(DAG_ID, run_id, "summary")
     _print_summary(summary, settings, str(airflow.password_file))  # type: ignore[attr-defined]
+    _print_dashboards(client.xcom(DAG_ID, run_id, "publish_dashboards"), stack)
+
+
+def _print_dashboards(report: dict[str, Any] | None, stack: Any) -> None:
+    """The Superset dashboards the run published (task ``publish_dashboards``)."""
+    superset = stack.get("superset")
+    click.secho("\n    Superset dashboards", bold=True)
+    for board in (report or {}).get("dashboards", {}).values():
+        click.echo(f"    {board['title']:<28} {board['url']}")
+    click.echo(f"    (user admin, password in {superset.password_file})")

@@ -8,6 +8,7 @@ command-line argument that would land in the shell history and the process list.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -76,14 +77,29 @@ def _print_summary(title: str, summary: dict[str, Any], as_json: bool) -> None:
         click.echo(f"  {key:<{width}}  {value}")
 
 
+class _PositiveFinite(click.FloatRange):
+    """A float > 0 that is a number: FloatRange lets nan through (every comparison with it is False)."""
+
+    name = "positive number"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+POSITIVE_FINITE = _PositiveFinite(min=0, min_open=True)
+
+
 @click.command()
 @click.option("-n", "--transactions", type=click.IntRange(min=0),
               help="Stop after N transactions (default: number_of_sales unless --duration is given).")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds.")
+@click.option("--duration", type=POSITIVE_FINITE, help="Stop after this many seconds.")
 @click.option("--mode", type=click.Choice(["realistic", "load"]), default="realistic", show_default=True,
               help="realistic: 2-5 s between transactions (divided by --speed); load: as fast as possible.")
 @click.option("--seed", type=int, help="Same seed, same sales (a random seed is printed otherwise).")
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+@click.option("--speed", type=POSITIVE_FINITE, default=1.0, show_default=True,
               help="Speed factor of the realistic mode's pauses.")
 @click.option("--start-time", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]),
               help="Event times start here (UTC) and advance by the drawn pauses: reproducible times.")

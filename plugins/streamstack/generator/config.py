@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from streamstack.config_files import load_yaml_text
 from streamstack.errors import ConfigError
 from streamstack.generator.shop import ShopConfig, line_discount, parse_shop
 from streamstack.settings import Settings
@@ -245,8 +244,10 @@ def load_config(path: Path | str | None = None, environ: Mapping[str, str] | Non
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the generator settings: {exc.strerror}", file=file) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
+    data = load_yaml_text(text, file)
+    if data is None:
+        # An empty file used to mean "all defaults": almost always a truncated or wrong file.
+        raise ConfigError(
+            "the file is empty (no settings); list at least one setting, e.g. number_of_sales", file=file
+        )
     return parse_config(data, file, environ)

@@ -9,6 +9,7 @@ tests' suffixed topics); nothing here runs Spark.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -33,6 +34,14 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
     "spark.executor.extraJavaOptions": "-XX:-DontCompileHugeMethods",
 }
+
+
+def bind_conf() -> dict[str, str]:
+    """The driver (RPC, block manager) on the stack's bind host, loopback by default."""
+    from streamstack.runtime.bind import bind_host, is_wildcard
+
+    host = bind_host()
+    return {} if is_wildcard(host) else {"spark.driver.bindAddress": host, "spark.driver.host": host}
 
 
 @dataclass(frozen=True)
@@ -208,7 +217,12 @@ def submission(
         application_args=[*args, *(extra_args or [])],
         jars=[str(j) for j in (jars if jars is not None else connector_jars(settings))],
         py_files=[str(directory / name) for name in SHARED_MODULES],
-        conf={**DEFAULT_CONF, **(conf or {})},
-        env={"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable},
+        conf={**DEFAULT_CONF, **bind_conf(), **(conf or {})},
+        env={
+            "PYSPARK_PYTHON": sys.executable,
+            "PYSPARK_DRIVER_PYTHON": sys.executable,
+            # Spark's start-up INFO lines would bury the job's report in the task log.
+            "SPARK_CONF_DIR": os.environ.get("SPARK_CONF_DIR") or str(settings.project_dir / "config" / "spark"),
+        },
         checkpoint_dir=str(checkpoint_dir),
     )

@@ -54,6 +54,12 @@ def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.
         if meta is None or meta.error is not None or not meta.partitions:
             raise StreamstackError(f"Kafka topic {topic!r} not found ({meta.error if meta else 'no metadata'})")
         return {p: partition_watermarks(c, topic, p, timeout) for p in sorted(meta.partitions)}
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else exc
+        detail = error.str() if isinstance(error, KafkaError) else str(error)
+        raise StreamstackError(
+            f"cannot read the offsets of Kafka topic {topic!r} at {kafka_config.get('bootstrap.servers')}: {detail}"
+        ) from None
     finally:
         c.close()
 
@@ -66,3 +72,43 @@ def end_offsets(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10
 def record_counts(kafka_config: Mapping[str, Any], topics: Iterable[str]) -> dict[str, int]:
     """Records currently held per topic (high - low, summed over partitions)."""
     return {t: sum(high - low for low, high in watermarks(kafka_config, t).values()) for t in topics}
+
+
+def read_to_end(
+    kafka_config: Mapping[str, Any], topic: str, *, isolation: str = "read_committed", timeout: float = 60.0
+) -> list[dict[str, Any]]:
+    """Every record of ``topic`` up to its end offsets as of now: key, value (text), partition, offset.
+
+    ``read_committed`` by default, so a transactional writer's aborted records are not seen;
+    transaction markers take offsets but deliver nothing, so progress is read from the position.
+    """
+    ends = end_offsets(kafka_config, topic)
+    c = consumer({**kafka_config, "group.id": f"streamstack-read-{time.time_ns()}", "enable.auto.commit": False,
+                  "isolation.level": isolation})
+    try:
+        c.assign([TopicPartition(topic, p, 0) for p in ends])
+        out: list[dict[str, Any]] = []
+        positions = dict.fromkeys(ends, 0)
+        deadline = time.monotonic() + timeout
+        while any(positions[p] < ends[p] for p in ends) and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                for tp in c.position([TopicPartition(topic, p) for p in ends]):
+                    if tp.offset >= 0:
+                        positions[tp.partition] = max(positions[tp.partition], tp.offset)
+                continue
+            if msg.error() is not None:
+                raise StreamstackError(f"reading {topic}: {msg.error()}")
+            out.append({
+                "key": msg.key().decode() if msg.key() is not None else None,
+                "value": msg.value().decode() if msg.value() is not None else None,
+                "partition": msg.partition(),
+                "offset": msg.offset(),
+                "timestamp": msg.timestamp()[1],
+            })
+            positions[msg.partition()] = msg.offset() + 1
+        if any(positions[p] < ends[p] for p in ends):
+            raise StreamstackError(f"could not read {topic} to its end {ends} in {timeout:.0f}s (at {positions})")
+        return out
+    finally:
+        c.close()

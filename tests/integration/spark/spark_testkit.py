@@ -12,19 +12,16 @@ import csv
 import json
 import os
 import subprocess
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import TopicPartition
-
 from streamstack import events
-from streamstack.clients import consumer, producer
+from streamstack.clients import producer
 from streamstack.settings import Settings
 from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
-from streamstack.topics.offsets import end_offsets
+from streamstack.topics.offsets import read_to_end
 
 PROJECT = Path(__file__).resolve().parents[3]
 SAMPLE = PROJECT / "tests" / "data" / "sample_date_new.json"
@@ -88,36 +85,9 @@ def produce_catalogue(config: dict[str, str], topic: str, products: list[dict]) 
     produce(config, topic, [(p["product_id"], p) for p in products])
 
 
-def consume_all(config: dict[str, str], topic: str, *, settle: float = 2.0) -> list[dict]:
+def consume_all(config: dict[str, str], topic: str) -> list[dict]:
     """Every record of ``topic`` up to its current end: ``key, value (str), partition, offset, timestamp``."""
-    c = consumer({**config, "group.id": f"spark-test-{time.time_ns()}", "enable.auto.commit": False})
-    try:
-        ends = end_offsets(config, topic)
-        parts = [TopicPartition(topic, p, 0) for p in ends]
-        c.assign(parts)
-        out: list[dict] = []
-        done = {p for p, end in ends.items() if end == 0}
-        deadline = time.monotonic() + 30 + settle
-        while len(done) < len(ends) and time.monotonic() < deadline:
-            msg = c.poll(0.5)
-            if msg is None:
-                continue
-            assert msg.error() is None, msg.error()
-            out.append(
-                {
-                    "key": msg.key().decode() if msg.key() is not None else None,
-                    "value": msg.value().decode() if msg.value() is not None else None,
-                    "partition": msg.partition(),
-                    "offset": msg.offset(),
-                    "timestamp": msg.timestamp()[1],
-                }
-            )
-            if msg.offset() + 1 >= ends[msg.partition()]:
-                done.add(msg.partition())
-        assert len(done) == len(ends), f"could not read {topic} to its end {ends}"
-        return out
-    finally:
-        c.close()
+    return read_to_end(config, topic)
 
 
 def by_line(records: list[dict]) -> dict[tuple[str, int], dict]:

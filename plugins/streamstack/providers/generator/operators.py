@@ -159,15 +159,19 @@ class SalesGeneratorOperator(BaseOperator):
         self.profile = profile
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from streamstack.providers.params import MAX_SIMULATED_SPEED, MAX_SPEED, sales_params
+
+        days = _optional(self.days, int)
+        checked = sales_params(
+            {"transactions": self.transactions, "mode": self.mode, "seed": self.seed, "speed": self.speed},
+            max_speed=MAX_SIMULATED_SPEED if days else MAX_SPEED,
+        )
         return generate_sales(
             kafka_config_id=self.kafka_config_id,
-            transactions=_optional(self.transactions, int),
-            mode=str(self.mode),
-            seed=_optional(self.seed, int),
-            speed=_optional(self.speed, float) or 1.0,
+            **checked,
             duration=_optional(self.duration, float),
             config_file=self.config_file,
-            days=_optional(self.days, int),
+            days=days,
             start_date=_optional(self.first_day, str),
             profile=_optional(self.profile, str),
         )

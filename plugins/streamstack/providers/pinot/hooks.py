@@ -61,3 +61,13 @@ class PinotRestHook(BaseHook):
         from airflow.providers.apache.pinot.hooks.pinot import PinotDbApiHook
 
         return PinotDbApiHook(pinot_broker_conn_id=self.pinot_broker_conn_id).get_records(sql)
+
+    def get_named_records(self, sql: str) -> list[dict[str, Any]]:
+        """Rows as ``{column: value}``, through the same DB-API hook (column names from the cursor)."""
+        from airflow.providers.apache.pinot.hooks.pinot import PinotDbApiHook
+        from airflow.providers.common.sql.hooks.handlers import fetch_all_handler
+
+        hook = PinotDbApiHook(pinot_broker_conn_id=self.pinot_broker_conn_id)
+        rows = hook.run(sql, handler=fetch_all_handler) or []
+        names = [d[0] for d in (hook.last_description or [])]
+        return [dict(zip(names, row, strict=True)) for row in rows]

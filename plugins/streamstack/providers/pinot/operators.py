@@ -95,9 +95,12 @@ class PinotNamedQueryOperator(BaseOperator):
         self.pinot_broker_conn_id = pinot_broker_conn_id
 
     def execute(self, context: Context) -> list[Any]:
-        from streamstack.pinot.queries import named_sql
+        """Log the rows as a table (numbers rounded); return them as lists (XCom), floats rounded."""
+        from streamstack.pinot.queries import QUERIES, named_sql
+        from streamstack.tables import format_table, tidy
 
-        rows = PinotRestHook(pinot_broker_conn_id=self.pinot_broker_conn_id).get_records(named_sql(self.query_name, int(self.limit)))
-        for row in rows:
-            self.log.info("%s", row)
-        return [list(r) for r in rows]
+        sql = named_sql(self.query_name, int(self.limit))
+        self.log.info("query %s (%s), limit %s:\n%s", self.query_name, QUERIES[self.query_name].title, self.limit, sql)
+        rows = PinotRestHook(pinot_broker_conn_id=self.pinot_broker_conn_id).get_named_records(sql)
+        self.log.info("%d row(s):\n%s", len(rows), "\n".join(format_table(rows)))
+        return [[tidy(v) for v in row.values()] for row in rows]

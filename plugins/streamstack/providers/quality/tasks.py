@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -25,6 +26,15 @@ from streamstack.settings import Settings
 log = logging.getLogger(__name__)
 
 SUMMARY_KEY = "quality_summary"
+#: Where the Airflow plugin (``streamstack.providers.quality.plugin``) serves a task's Data Docs.
+DATA_DOCS_ROUTE = "/streamstack/data-docs"
+
+
+def data_docs_url(dag_id: str, run_id: str, task_id: str) -> str:
+    """The path (on the Airflow UI's origin) of a quality task instance's Data Docs page."""
+    from urllib.parse import quote
+
+    return f"{DATA_DOCS_ROUTE}/{quote(dag_id, safe='')}/{quote(run_id, safe='')}/{quote(task_id, safe='')}/"
 SOURCES = ("pinot", "kafka")
 
 
@@ -73,6 +83,13 @@ def check_purchases_enriched(
         options=q.CheckOptions(reference_time=end, max_age_hours=max_age_hours),
     )
     result = summary.to_dict()
+    if summary.results_dir and getattr(ti, "dag_id", None):
+        from streamstack.quality.docs_page import write_index
+
+        airflow = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id,
+                   "try_number": getattr(ti, "try_number", None)}
+        write_index(Path(summary.results_dir).parent, airflow, summary.results_dir)
+        result["data_docs_url"] = data_docs_url(ti.dag_id, ti.run_id, ti.task_id)
     for line in summary.lines(max_rows=20):
         (log.error if summary.status == "failed" else log.info)("%s", line)
     if ti is not None:
@@ -85,6 +102,8 @@ def check_purchases_enriched(
         )
     if summary.status == "empty":
         raise AirflowSkipException(f"no enriched purchases in {batch.source}: nothing to check")
-    if summary.data_docs:
+    if result.get("data_docs_url"):
+        log.info("Data Docs: the task's 'Data Docs' button, or %s on the Airflow UI", result["data_docs_url"])
+    elif summary.data_docs:
         log.info("Data Docs: file://%s", summary.data_docs)
     return result

@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import BaseOperator, BaseSensorOperator, Context
 from airflow.sdk.exceptions import AirflowSkipException
 
 
@@ -44,6 +43,8 @@ class SparkStreamingJobOperator(BaseOperator):
     :param conn_id: the Spark connection (master, deploy mode).
     :param kafka_config_id: the Kafka connection the job reads and writes through.
     :param conf: Spark settings on top of the project's defaults.
+    :param wait_for_other: seconds to wait for another run's copy of the job to finish (it is
+        never stopped: that run would report success for work not done).
     """
 
     template_fields: Sequence[str] = ("job", "conf")
@@ -55,6 +56,7 @@ class SparkStreamingJobOperator(BaseOperator):
         conn_id: str = "spark_default",
         kafka_config_id: str = "kafka_default",
         conf: dict[str, str] | None = None,
+        wait_for_other: float = 1800.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -62,14 +64,17 @@ class SparkStreamingJobOperator(BaseOperator):
         self.conn_id = conn_id
         self.kafka_config_id = kafka_config_id
         self.conf = conf
+        self.wait_for_other = wait_for_other
         self._submit_hook: Any = None
 
-    def execute(self, context: Context) -> None:
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Submit and wait; log and return (XCom) what the run did: see ``streamstack.spark.report``."""
         from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
 
         from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
-        from streamstack.spark.jobs import submission
+        from streamstack.spark.jobs import job_spec, submission
+        from streamstack.spark.report import job_report, snapshot
 
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
         control = SparkJobControl(kafka_config=kafka_config)
@@ -79,8 +84,23 @@ class SparkStreamingJobOperator(BaseOperator):
                 f"{self.job} runs in continuous mode (driver pid {holder.pid}) and processes new input already"
             )
         if holder is not None:
-            self.log.warning("stopping a leftover copy of %s (pid %s, %s)", self.job, holder.pid, holder.mode)
-            control.stop(self.job)
+            # Another run's copy is mid-work: never stop it (that run would report success for
+            # work not done); wait for it, then process whatever it left.
+            self.log.info("waiting for another run's copy of %s (pid %s, %s) to finish", self.job, holder.pid, holder.mode)
+            holder = control.wait_for_other(self.job, timeout=self.wait_for_other)
+            if holder is not None:
+                raise AirflowSkipException(
+                    f"{self.job} runs in continuous mode (driver pid {holder.pid}) and processes new input already"
+                )
+        before = snapshot(control, self.job)
+        topics = {flag: control.topics[logical].name for flag, logical in job_spec(self.job).topics.items()}
+        self.log.info(
+            "%s (available-now): process what %s hold past the checkpoint (batch %s), write %s, then finish",
+            self.job,
+            ", ".join(t for f, t in topics.items() if f not in ("output-topic", "invalid-topic")),
+            before.batch,
+            ", ".join(t for f, t in topics.items() if f in ("output-topic", "invalid-topic")),
+        )
         sub = submission(self.job, control.settings, trigger="available-now", kafka_config=kafka_config)
         _ensure_spark_submit_on_path()
         self._submit_hook = SparkSubmitHook(
@@ -93,6 +113,10 @@ class SparkStreamingJobOperator(BaseOperator):
             name=f"streamstack-{self.job}",
         )
         self._submit_hook.submit(sub.application)
+        report = job_report(control, self.job, before, snapshot(control, self.job))
+        for line in report.lines():
+            self.log.info("%s", line)
+        return report.as_dict()
 
     def on_kill(self) -> None:
         if self._submit_hook is not None:
@@ -115,7 +139,7 @@ def spark_master(conn_id: str) -> str:
 
 
 class SparkStreamingStartOperator(BaseOperator):
-    """Start jobs long-running (processing-time trigger), replacing running copies; returns their pids.
+    """Start jobs long-running (processing-time trigger), keeping running copies; returns their pids.
 
     :param jobs: job names.
     :param interval: processing-time trigger interval, e.g. ``"1 second"``.
@@ -144,8 +168,10 @@ class SparkStreamingStartOperator(BaseOperator):
         self.kafka_config_id = kafka_config_id
 
     def execute(self, context: Context) -> dict[str, int]:
+        from streamstack.providers.params import spark_interval
         from streamstack.spark.control import SparkJobControl
 
+        interval = spark_interval("continuous", None if self.interval in (None, "None") else self.interval)
         _ensure_spark_submit_on_path()
         from streamstack.providers.kafka.hooks import KafkaConfigHook
 
@@ -153,39 +179,45 @@ class SparkStreamingStartOperator(BaseOperator):
         control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
         pids = {}
         for job in self.jobs:
-            pids[job] = control.start(job, interval=self.interval, master=master)
+            pids[job] = control.start(job, interval=interval, master=master)
             self.log.info("%s running: driver pid %s, log %s", job, pids[job], control.log_file(job))
         return pids
 
 
-class SparkStreamingHealthOperator(BaseOperator):
+class SparkStreamingHealthOperator(BaseSensorOperator):
     """Report each job's progress and lag; in continuous mode, wait for a committed batch of each.
+
+    A sensor: in ``reschedule`` mode (the default) it gives its worker slot back between checks,
+    so waiting for a slow first micro-batch holds no slot.
 
     :param jobs: job names.
     :param mode: ``continuous`` requires every job to run and commit a batch within ``timeout``;
-        any other value only reports (and fails on a job whose last run failed).
-    :param timeout: seconds to wait for progress in continuous mode.
+        any other value only reports once (and fails on a job whose last run failed).
+    :param kafka_config_id: the Kafka connection lag is measured on.
     """
 
-    template_fields: Sequence[str] = ("mode",)
+    template_fields: Sequence[str] = ("streaming_mode",)
 
-    def __init__(self, *, jobs: Sequence[str], mode: str = "status", timeout: float = 300.0, **kwargs: Any):
+    def __init__(
+        self, *, jobs: Sequence[str], mode: str = "status", kafka_config_id: str = "kafka_default", **kwargs: Any
+    ):
+        kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("poke_interval", 5)
+        kwargs.setdefault("timeout", 300)
+        # BaseSensorOperator owns ``mode`` (poke/reschedule): ours is the streaming mode.
+        self.streaming_mode = mode
         super().__init__(**kwargs)
         self.jobs = list(jobs)
-        self.mode = mode
-        self.timeout = timeout
+        self.kafka_config_id = kafka_config_id
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def poke(self, context: Context) -> Any:
+        from airflow.sdk import PokeReturnValue
+
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
 
-        control = SparkJobControl()
-        deadline = time.monotonic() + (self.timeout if self.mode == "continuous" else 0)
-        while True:
-            reports = control.health_all(self.jobs)
-            waiting = [r.job for r in reports if self.mode == "continuous" and (not r.running or r.committed_batch is None)]
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(5)
+        control = SparkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config())
+        reports = control.health_all(self.jobs)
         for r in reports:
             self.log.info(
                 "%s: running=%s pid=%s state=%s batch=%s lag=%s rate=%s rows/s last=%s",
@@ -193,11 +225,15 @@ class SparkStreamingHealthOperator(BaseOperator):
                 r.processed_rows_per_second, r.last_progress_at,
             )
         failed = [f"{r.job}: {r.error or 'failed'}" for r in reports if r.state == "failed" and not r.running]
-        if waiting:
-            failed += [f"{job}: not running or no committed batch after {self.timeout:.0f}s" for job in waiting]
         if failed:
             raise RuntimeError("unhealthy Spark jobs:\n" + "\n".join(failed))
-        return [r.as_dict() for r in reports]
+        waiting = [
+            r.job for r in reports if self.streaming_mode == "continuous" and (not r.running or r.committed_batch is None)
+        ]
+        if waiting:
+            self.log.info("waiting for a committed batch of %s", ", ".join(waiting))
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=[r.as_dict() for r in reports])
 
 
 class SparkStreamingStopOperator(BaseOperator):

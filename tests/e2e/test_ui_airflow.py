@@ -1,0 +1,112 @@
+"""What a new user sees in the Airflow UI, in headless Chromium, after a streaming_platform run.
+
+Runs after ``test_platform.py`` (file order) and reuses its finished ``streaming_platform`` run
+(or ``make demo``'s); it starts one only when there is none. Screenshots land in
+``<state>/screenshots``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from browser import body_text, browser, console_errors, shot, wait_for  # noqa: F401 (fixtures)
+from selenium.webdriver.common.by import By
+
+from streamstack.airflow_client import AirflowClient
+from streamstack.stack import Stack
+
+PIPELINE = "streaming_platform"
+WAIT = 120  # seconds; generous: the box is shared and the UI loads its bundle on first visit
+
+
+@pytest.fixture(scope="module")
+def finished_run(airflow: AirflowClient) -> str:
+    airflow.wait_for_dag(PIPELINE)
+    done = [r for r in airflow.runs(PIPELINE) if r["state"] == "success"]
+    if done:
+        return done[-1]["dag_run_id"]
+    airflow.set_paused(PIPELINE, False)
+    run_id = airflow.trigger(PIPELINE, {"transactions": 100, "mode": "load", "seed": 7, "speed": None})
+    run = airflow.wait_for_run(PIPELINE, run_id, timeout=1500)
+    assert run["state"] == "success", airflow.failure_report(PIPELINE, run_id)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def ui(platform: Stack, browser):  # noqa: F811
+    """The browser, logged in to the Airflow UI as admin (SimpleAuthManager, password in the state dir)."""
+    url = platform.settings.airflow_url
+    password = platform.get("airflow").password()  # type: ignore[attr-defined]
+    browser.get(f"{url}/")
+    wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "input[name=username], #username"), WAIT,
+             "the login form")
+    browser.find_element(By.CSS_SELECTOR, "input[name=username], #username").send_keys("admin")
+    browser.find_element(By.CSS_SELECTOR, "input[name=password], #password, input[type=password]").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(browser, lambda: "/login" not in browser.current_url and "Dags" in body_text(browser), WAIT,
+             "the login to go through")
+    browser.base_url = url
+    return browser
+
+
+def test_dag_list_shows_descriptions_and_the_entry_point(ui, shot) -> None:  # noqa: F811
+    ui.get(f"{ui.base_url}/dags?tags=start-here")
+    wait_for(ui, lambda: PIPELINE in body_text(ui), WAIT, "streaming_platform under the start-here tag")
+    shot(ui, "01-dag-list-start-here")
+    text = body_text(ui)
+    assert "start-here" in text
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}")
+    wait_for(ui, lambda: "START HERE" in body_text(ui), WAIT, "the DAG's description")
+    shot(ui, "02-streaming-platform")
+
+
+def test_quality_log_has_the_verdict_near_the_top(ui, finished_run: str, shot) -> None:  # noqa: F811
+    url = f"{ui.base_url}/dags/{PIPELINE}/runs/{quote(finished_run, safe='')}/tasks/quality_gate"
+    ui.get(url)
+    wait_for(ui, lambda: "quality gate:" in body_text(ui) or "PASSED" in body_text(ui).upper(), WAIT,
+             "the quality_gate log")
+    shot(ui, "03-quality-gate-log")
+    text = body_text(ui)
+    assert "Skipping registering function" not in text
+    assert "Skipping masking" not in text
+    lines = [line for line in text.splitlines() if line.strip()]
+    verdict = next(i for i, line in enumerate(lines) if "quality gate:" in line.lower())
+    assert verdict < 60, f"the verdict is line {verdict} of what the log page shows"
+
+
+def test_spark_task_log_reports_numbers(ui, finished_run: str, shot) -> None:  # noqa: F811
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}/runs/{quote(finished_run, safe='')}/tasks/purchases_enrichment")
+    wait_for(ui, lambda: "purchases_enrichment: read" in body_text(ui), WAIT, "the enrichment's report in its log")
+    shot(ui, "04-enrichment-log")
+    assert "dead-lettered" in body_text(ui)
+
+
+def test_data_docs_link_opens_a_styled_page_naming_the_source(ui, finished_run: str, shot) -> None:  # noqa: F811
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}/runs/{quote(finished_run, safe='')}/tasks/quality_gate")
+    link = wait_for(ui, lambda: [a for a in ui.find_elements(By.TAG_NAME, "a") if a.text.strip() == "Data Docs"],
+                    WAIT, "the task's Data Docs link")[0]
+    href = link.get_attribute("href")
+    assert "/streamstack/data-docs/" in href, href
+    ui.get(href)  # the link opens a new tab; the same page in this one
+    wait_for(ui, lambda: ui.find_elements(By.ID, "verdict"), WAIT, "the Data Docs page")
+    shot(ui, "05-data-docs")
+    verdict = ui.find_element(By.ID, "verdict")
+    assert "rows from pinot" in verdict.text.lower(), verdict.text
+    # Styled offline: the verdict box has a coloured background from the inline stylesheet.
+    assert verdict.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+    text = body_text(ui)
+    for needed in ("Source", "Window", "Rows checked", "Airflow DAG", PIPELINE, finished_run, "quality_gate",
+                   "CRITICAL", "WARNING"):
+        assert needed in text, f"{needed!r} missing from the Data Docs page"
+    assert console_errors(ui) == []
+
+
+def test_trigger_form_refuses_an_invalid_speed(ui, shot) -> None:  # noqa: F811
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}/trigger")
+    wait_for(ui, lambda: "Speed (realistic mode)" in body_text(ui), WAIT, "the trigger form with titled params")
+    shot(ui, "06-trigger-form")
+    text = body_text(ui)
+    for title in ("Transactions", "Generator mode", "Seed", "Speed (realistic mode)"):
+        assert title in text
+    assert "Realistic mode only" in text
