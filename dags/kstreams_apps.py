@@ -10,7 +10,7 @@ the `kafka_default` connection:
   `demo.purchases.enriched`; malformed purchases and purchases older than every version of their
   product -> `demo.purchases.invalid` with the contract's reason code.
 
-Param `action`:
+Param `app`: `running_totals`, `purchases_enrichment` or both. Param `action`:
 
 * `start`: start the app(s) in the background (replacing running copies), wait for RUNNING;
 * `status`: state from each app's `/health` endpoint and lag behind the input topics;

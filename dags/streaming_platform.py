@@ -48,7 +48,12 @@ steps on their own schedules and Assets.
   line items, so expect roughly twice as many purchases;
 - `mode` (default `realistic`) — `realistic` pauses like a shop, `load` goes flat out;
 - `seed` (optional) — the same seed gives the same sales; empty gives a new batch;
-- `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses.
+- `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses;
+- `engine` (optional: `spark` or `flink`) — the stream engine of this run; empty: `STREAMSTACK_ENGINE`
+  (default `spark`);
+- `days`, `start_date`, `profile` (optional) — simulate that many days of the shop (opening hours,
+  hourly profile, anomalies, stockouts, price changes) from `start_date` with the volume `profile`
+  instead of a plain batch (see `sales_generator`).
 """
 
 

@@ -24,7 +24,12 @@ DOC = """
 Dashboards: *Drink Purchases Dashboard*, *Smoothie Cafe Daily Sales*, *Pipeline Health*.
 Edit the YAML, re-run this DAG (or `streamstack superset import`). Re-runs change nothing;
 a bundle Superset rejects fails the task with Superset's message. Superset login comes from
-the `superset_default` connection (host, port, login, password). Runs when the `pinot_tables` asset is updated, or by hand.
+the `superset_default` connection (host, port, login, password).
+
+Param `test_connection` (default on): test Superset's connection to Pinot before importing.
+
+Scheduled on the `pinot_tables` Asset: unpausing it publishes the dashboards at the next update
+of the Pinot tables (every `pinot_ingestion` or `streaming_platform` run), or by hand.
 """
 
 
