@@ -11,8 +11,11 @@ UV_VERSION := 0.13.9
 LOCK   := constraints/airflow-py3.11.txt
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Options of `streamstack demo`, e.g. make demo DEMO_ARGS="--days 7" (a simulated week of the shop).
+DEMO_ARGS ?=
 
 .PHONY: help system-deps install demo test test-unit test-integration lint bench lock down clean
+.PHONY: kstreams
 
 help:
 	@echo "make demo    - set everything up and run the pipeline on the embedded local stack"
@@ -23,10 +26,10 @@ help:
 
 # Java 17+ and Maven come from Debian when missing (the services' jars come from Maven Central).
 system-deps:
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
-	  echo "installing Java and Maven from apt"; \
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v gcc >/dev/null; then \
+	  echo "installing Java, Maven and gcc (the loopback bind shim) from apt"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jdk-headless maven gcc libc6-dev >/dev/null; \
 	fi
 	@java -version 2>&1 | head -1; mvn -v 2>/dev/null | head -1
 
@@ -36,10 +39,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/uv pip install --python $(BIN)/python -q -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
-install: system-deps $(STAMP)
+install: system-deps $(STAMP) flink-venv
 
 demo: install
-	$(BIN)/streamstack demo
+	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo $(DEMO_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -52,6 +55,10 @@ test-integration: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# The Kafka Streams apps (jobs/kstreams, Maven) into .stack/kstreams/build; skipped when unchanged.
+kstreams: install
+	$(BIN)/streamstack kstreams build
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -69,6 +76,43 @@ down:
 
 clean: down
 	rm -rf .stack .pytest_cache .ruff_cache
+
+# PyFlink (the Flink session cluster and the jobs' Python) in a venv of its own: see docs/services/flink.md.
+FLINK_VENV  := .venv-flink
+FLINK_LOCK  := constraints/pyflink-py3.11.txt
+FLINK_STAMP := $(FLINK_VENV)/.installed
+.PHONY: flink-venv flink-lock
+$(FLINK_STAMP): $(FLINK_LOCK)
+	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q --disable-pip-version-check -c $(FLINK_LOCK) apache-flink==2.2.1
+	@touch $(FLINK_STAMP)
+flink-venv: $(FLINK_STAMP)
+flink-lock:
+	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q apache-flink==2.2.1
+	@{ head -2 $(FLINK_LOCK); $(FLINK_VENV)/bin/python -m pip freeze | grep -v -e '^-e' -e '^pip=='; } > $(FLINK_LOCK).new
+	@mv $(FLINK_LOCK).new $(FLINK_LOCK)
+
+# --- Superset: a venv of its own (SQLAlchemy 1.4 / pandas < 2.2 cannot live beside Airflow 3) ---
+SUPERSET_VENV  := .venv-superset
+SUPERSET_LOCK  := constraints/superset-py3.11.txt
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+# The three packaging fixes of Superset 6.1.0 (docs/services/superset.md).
+SUPERSET_REQS  := "apache-superset[pinot]==6.1.0" flask-caching==2.4.1 rich cachetools
+
+.PHONY: superset-venv lock-superset browser-deps
+install: superset-venv
+superset-venv: $(SUPERSET_STAMP)
+$(SUPERSET_STAMP): $(SUPERSET_LOCK) | $(STAMP)
+	@test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(SUPERSET_VENV)
+	$(BIN)/uv pip install --python $(SUPERSET_VENV)/bin/python -q -c $(SUPERSET_LOCK) $(SUPERSET_REQS)
+	@touch $(SUPERSET_STAMP)
+
+lock-superset: $(STAMP)
+	@test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(SUPERSET_VENV)
+	$(BIN)/uv pip install --python $(SUPERSET_VENV)/bin/python -q $(SUPERSET_REQS)
+	@{ head -3 $(SUPERSET_LOCK); $(BIN)/uv pip freeze --python $(SUPERSET_VENV)/bin/python | grep -v -e '^-e' -e '^pip=='; } > $(SUPERSET_LOCK).new
+	@mv $(SUPERSET_LOCK).new $(SUPERSET_LOCK)
 
 # Headless Chromium and its driver from Debian for the browser tests (no browser download).
 system-deps: browser-deps

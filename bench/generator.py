@@ -12,6 +12,12 @@ the end). Each round runs, back to back on the same broker:
 The ratio is generator / Java. Best of ``--rounds`` for each side (the machine is shared).
 
     .venv/bin/python bench/generator.py --transactions 300000 --rounds 2
+
+``--shop`` runs the other comparison instead: the simulated shop (time model, demo.events, supply
+with lost sales and restocks, the default week's anomalies and price changes) against today's
+plain load mode, alternating rounds on the same broker, as a ratio of purchase lines/s (aim >= 0.9):
+
+    .venv/bin/python bench/generator.py --shop --transactions 300000 --rounds 3
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 BEGIN, END = "<!-- generator:begin -->", "<!-- generator:end -->"
+SHOP_BEGIN, SHOP_END = "<!-- generator-shop:begin -->", "<!-- generator-shop:end -->"
+#: The bench's shop: the cafe's shape and supply scaled up so a round's transactions fit in its week.
+SHOP_SCALE = 500
 JAVA_LINE = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency", re.M)
 
 
@@ -63,6 +72,93 @@ def run_python(config: dict, specs: TopicSpecs, transactions: int, seed: int) ->
     sink = KafkaSink(config, specs, gen_config.producer)
     summary = run_generator(model, sink, mode="load", transactions=transactions)
     return {"records": summary.purchases, "seconds": summary.elapsed_seconds, "summary": summary}
+
+
+def shop_model(transactions: int, seed: int):
+    """The default shop (cafe profile, anomalies, price changes), volume and stock scaled by SHOP_SCALE."""
+    from streamstack.generator import build_simulation
+
+    gen_config = load_config()
+    shop = gen_config.shop
+    cafe = shop.profiles[shop.profile]
+    shop = replace(shop, profiles={**shop.profiles, shop.profile: replace(
+        cafe, transactions_per_hour=cafe.transactions_per_hour * SHOP_SCALE)},
+        supply=replace(shop.supply, reorder_point=shop.supply.reorder_point * SHOP_SCALE,
+                       order_quantity=shop.supply.order_quantity * SHOP_SCALE))
+    gen_config = replace(gen_config, shop=shop)
+    catalogue = load_catalogue(gen_config.catalogue_file)
+    catalogue = replace(catalogue, products=tuple(replace(p, inventory=p.inventory * SHOP_SCALE)
+                                                  for p in catalogue.products))
+    model = build_model(gen_config, catalogue, seed)
+    return gen_config, model, build_simulation(model, 7)
+
+
+def run_shop(config: dict, specs: TopicSpecs, transactions: int, seed: int) -> dict:
+    gen_config, model, simulation = shop_model(transactions, seed)
+    sink = KafkaSink(config, specs, gen_config.producer)
+    summary = run_generator(model, sink, mode="load", transactions=transactions, simulation=simulation)
+    return {"records": summary.purchases, "seconds": summary.elapsed_seconds, "summary": summary}
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):,.0f} - {max(values):,.0f}"
+
+
+def main_shop(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    config = settings.kafka_client_config()
+    specs = bench_topics(settings, uuid.uuid4().hex[:8])
+    TopicAdmin(config).apply(specs)
+    plain_runs, shop_runs = [], []
+    try:
+        for round_ in range(1, args.rounds + 1):
+            for name, runner, runs in (("plain", run_python, plain_runs), ("shop", run_shop, shop_runs)):
+                result = runner(config, specs, args.transactions, args.seed + round_)
+                result["per_second"] = result["records"] / result["seconds"]
+                runs.append(result)
+                print(f"round {round_}: {name} {result['records']} purchase lines in {result['seconds']:.2f}s = "
+                      f"{result['per_second']:,.0f}/s", flush=True)
+    finally:
+        delete_topics(config, [s.name for s in specs.topics])
+    plain = max(plain_runs, key=lambda r: r["per_second"])
+    shop = max(shop_runs, key=lambda r: r["per_second"])
+    ratio = shop["per_second"] / plain["per_second"]
+    s = shop["summary"]
+    load = os.getloadavg()
+    text = "\n".join([
+        f"### Sales generator: the simulated shop against plain load mode ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {machine()}; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        "(shared with other agents' builds and tests: absolute figures are noisy, the ratio less so). "
+        f"Broker: the embedded Kafka, one node. {args.transactions:,} transactions per run, "
+        f"{args.rounds} alternating rounds (plain, shop, plain, shop...), best of each.",
+        "",
+        f"The shop run: `--days 7` of the default settings (cafe profile, the dated promotion, storm, outage, "
+        f"supply hold and price changes) with volume, stock and orders x{SHOP_SCALE} so the transactions fit "
+        f"in the week; it also published {s.shop_events:,} demo.events records ({s.lost_sales:,} lost sales, "
+        f"{s.stockouts:,} stockouts, {s.restocks:,} restocks) and {s.products - 27} product versions.",
+        "",
+        "| run | purchase lines | best lines/s | spread of rounds (lines/s) |",
+        "|---|---:|---:|---:|",
+        f"| plain load mode (today's) | {plain['records']:,} | {plain['per_second']:,.0f} | "
+        f"{spread([r['per_second'] for r in plain_runs])} |",
+        f"| simulated shop, load mode | {shop['records']:,} | {shop['per_second']:,.0f} | "
+        f"{spread([r['per_second'] for r in shop_runs])} |",
+        "",
+        f"**Ratio shop / plain: {ratio:.2f}** (aim >= 0.9).",
+    ])
+    print()
+    print(text)
+    if not args.no_write:
+        block = f"{SHOP_BEGIN}\n{text.rstrip()}\n{SHOP_END}"
+        current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+        if SHOP_BEGIN in current and SHOP_END in current:
+            head, rest = current.split(SHOP_BEGIN, 1)
+            current = head + block + rest.split(SHOP_END, 1)[1]
+        else:
+            current = current.rstrip() + "\n\n" + block + "\n"
+        RESULTS.write_text(current)
+        print(f"\nwritten to {RESULTS}")
 
 
 def sample_payloads(path: Path, lines: int, seed: int) -> tuple[int, float]:
@@ -121,7 +217,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="Do not update bench/RESULTS.md.")
+    parser.add_argument("--shop", action="store_true", help="Compare the simulated shop with plain load mode.")
     args = parser.parse_args()
+    if args.shop:
+        main_shop(args)
+        return
 
     settings = Settings.from_env()
     config = settings.kafka_client_config()

@@ -24,6 +24,11 @@ and restock events on `demo.inventories`, through the `kafka_default` connection
 * The task's XCom is the run summary (transactions, purchases, bytes, events/s, seed).
 * It updates the Asset `demo.purchases`, so downstream DAGs can be scheduled on new sales.
 
+* **days** simulates that many days of the shop from **start_date** with a volume **profile**:
+  event times follow a simulated clock (a week takes seconds in `load` mode), only within opening
+  hours, shaped by hour and weekday, with the dated anomalies (storm, outage, promotion, supply
+  hold), stockouts and lost sales, and price/COGS changes; shop events go to `demo.events`.
+
 Every number of the shop model (member rate, basket sizes, supplements, restocking...) lives
 in `config/generator.yaml`.
 
@@ -57,9 +62,18 @@ unpaused too.
                       description="realistic: paced like a shop; load: as fast as the broker accepts."),
         "seed": Param(None, type=["null", "integer"], title="Seed",
                       description="Same seed, same sales. Empty: a random seed (returned in the summary)."),
-        "speed": Param(10.0, type=["null", "number"], exclusiveMinimum=0, maximum=1000, title="Speed (realistic mode)",
-                       description="Realistic mode only: divides its 2-5 s pauses (1 = real time). "
-                                   "Above 0, at most 1000."),
+        "speed": Param(10.0, type=["null", "number"], exclusiveMinimum=0, maximum=1_000_000, title="Speed",
+                       description="Divides the realistic mode's 2-5 s pauses (1 = real time); in a "
+                                   "simulated run, divides simulated time (3600 = an hour a second)."),
+        "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",
+                      description="Simulate this many days of the shop: opening hours, hourly profile, "
+                                  "anomalies, stockouts and price changes (config/generator.yaml `shop`). "
+                                  "Ends with the last day; Transactions is then only an upper bound. "
+                                  "Empty: an unsimulated batch as before."),
+        "start_date": Param(None, type=["null", "string"], format="date", title="Start date",
+                            description="First simulated day (YYYY-MM-DD, 00:00 UTC). Empty: shop.start_date."),
+        "profile": Param(None, type=["null", "string"], title="Volume profile",
+                         description="A profile of shop.profiles (e.g. cafe, flat). Empty: shop.profile."),
     },
 )
 def sales_generator() -> None:
@@ -69,10 +83,14 @@ def sales_generator() -> None:
         outlets=[PURCHASES],
         execution_timeout=timedelta(hours=2),
         retries=0,
-        transactions="{{ params.transactions }}",
+        # A simulated run ends with its last day: Transactions is then not a bound.
+        transactions="{{ '' if params.days else params.transactions }}",
         mode="{{ params.mode }}",
         seed="{{ params.seed }}",
         speed="{{ params.speed }}",
+        days="{{ params.days }}",
+        start_date="{{ params.start_date }}",
+        profile="{{ params.profile }}",
     )
 
 

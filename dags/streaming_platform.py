@@ -8,11 +8,13 @@ from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
 from streamstack.providers.defaults import DEFAULT_ARGS
+from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
 from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
 from streamstack.providers.spark.operators import SparkStreamingJobOperator
+from streamstack.providers.superset.operators import PublishDashboardsOperator
 
 DOC = """
 ### Streaming platform — START HERE: the "run everything" button
@@ -32,7 +34,8 @@ One run of the whole pipeline, in order, with the same operators the single-purp
    tables as code, then wait until Pinot has consumed every topic to its end offset;
 5. `top_products` and `quality_gate` — the demo query, and the Great Expectations gate on the
    enriched purchases of the last hour up to now (fails the run on a critical failure);
-6. `summary` — what happened, as one XCom (what `make demo` prints).
+6. `summary` — what happened, as one XCom (what `make demo` prints);
+7. `publish_dashboards` — the Superset dashboards of `config/superset` on these tables.
 
 Re-running it adds a new batch of sales; the totals stay exact (checkpoints in Spark,
 de-duplication on `(transaction_id, line_number)` in Pinot). The single-purpose DAGs
@@ -69,6 +72,16 @@ steps on their own schedules and Assets.
         "speed": Param(100.0, type=["null", "number"], exclusiveMinimum=0, maximum=1000, title="Speed (realistic mode)",
                        description="Realistic mode only: divides its pauses (1 = real time, 100 = the demo's). "
                                    "Above 0, at most 1000."),
+        "engine": Param(None, type=["null", "string"], enum=[None, "spark", "flink"], title="Engine",
+                        description="Stream engine of the enrichment, totals and windows. Empty: STREAMSTACK_ENGINE "
+                                    "(default spark)."),
+        "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",
+                      description="Simulate this many days of the shop (see the sales_generator DAG); "
+                                  "empty: an unsimulated batch of Transactions."),
+        "start_date": Param(None, type=["null", "string"], format="date", title="Start date",
+                            description="First simulated day (YYYY-MM-DD). Empty: shop.start_date."),
+        "profile": Param(None, type=["null", "string"], title="Volume profile",
+                         description="A profile of shop.profiles. Empty: shop.profile."),
     },
     max_active_runs=1,
 )
@@ -80,10 +93,14 @@ def streaming_platform() -> None:
         task_id="generate_sales",
         outlets=[PURCHASES],
         retries=0,
-        transactions="{{ params.transactions }}",
+        # A simulated run ends with its last day: Transactions is then not a bound.
+        transactions="{{ '' if params.days else params.transactions }}",
         mode="{{ params.mode }}",
         seed="{{ params.seed }}",
         speed="{{ params.speed }}",
+        days="{{ params.days }}",
+        start_date="{{ params.start_date }}",
+        profile="{{ params.profile }}",
     )
 
     enrichment = SparkStreamingJobOperator(
@@ -91,21 +108,40 @@ def streaming_platform() -> None:
     )
     totals = SparkStreamingJobOperator(task_id="running_totals", job="running_totals")
     windows = SparkStreamingJobOperator(task_id="sales_windows", job="sales_windows")
-    pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables")
-    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600)
+
+    @task.branch
+    def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
+        """Spark or Flink writes the output topics (streamstack.engines), never both."""
+        from streamstack.engines import engine
+
+        return ["purchases_enrichment"] if engine((params or {}).get("engine")) == "spark" else ["flink_jobs"]
+
+    flink_jobs = FlinkJobOperator(task_id="flink_jobs", jobs=["purchases_enrichment", "running_totals", "sales_windows"],
+                                  action="bounded")
+    flink_wait = FlinkJobSensor(task_id="flink_wait", jobs_task_id="flink_jobs", action="bounded", timeout=3600,
+                                outlets=[PURCHASES_ENRICHED])
+    pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables", trigger_rule="none_failed_min_one_success")
+    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600,
+                                    trigger_rule="none_failed_min_one_success")
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
     def quality_gate(generated: dict, run_id: str | None = None, ti=None) -> dict[str, Any]:
         """The hour up to the end of this run's batch (from its XCom, not now(): a cleared task
-        checks the same rows again)."""
+        checks the same rows again); for a simulated run, the simulated days it generated."""
         from datetime import datetime, timedelta
 
         from streamstack.providers.quality.tasks import check_purchases_enriched
 
-        end = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1)
-        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=60, run_id=run_id or "manual",
-                                        ti=ti)
+        end, minutes = datetime.fromisoformat(generated["finished_at"]) + timedelta(seconds=1), 60.0
+        max_age = None
+        if generated.get("simulated_days") and generated.get("last_event_time"):
+            from streamstack.providers.generator.operators import simulated_window
+
+            end, minutes = simulated_window(generated)
+            max_age = minutes / 60 + 1  # every simulated day is in bounds
+        return check_purchases_enriched(source="pinot", window_end=end, window_minutes=minutes,
+                                        run_id=run_id or "manual", ti=ti, max_age_hours=max_age)
 
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:
@@ -114,11 +150,15 @@ def streaming_platform() -> None:
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
     gate = quality_gate(generated.output)
-    topics >> generated >> enrichment >> totals >> windows
-    # Tables can be applied while Spark works; ingestion is awaited once every job has written.
-    enrichment >> pinot_tables
-    [windows, pinot_tables] >> ingested >> [top, gate]
+    engine_choice = choose_engine()
+    topics >> generated >> engine_choice >> [enrichment, flink_jobs]
+    enrichment >> totals >> windows
+    flink_jobs >> flink_wait
+    # Tables can be applied while the engine works; ingestion is awaited once every job has written.
+    [enrichment, flink_wait] >> pinot_tables
+    [windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
     summary(generated.output, ingested.output, top.output, gate)
+    ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 
 
 streaming_platform()

@@ -11,6 +11,7 @@ import json
 
 from streamstack.pinot.endpoints import pinot_connections
 from streamstack.settings import Settings
+from streamstack.superset.endpoints import superset_connection
 
 #: ``[logging] namespace_levels`` of the embedded Airflow (and of docker-compose.yml).
 THIRD_PARTY_LOG_LEVELS = (
@@ -39,6 +40,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka_conn),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[*]"}),
         **pinot_connections(settings),
+        **superset_connection(settings),
         "STREAMSTACK_PROJECT_DIR": str(settings.project_dir),
         "STREAMSTACK_STATE_DIR": str(settings.state_dir),
     }

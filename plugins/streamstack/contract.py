@@ -37,7 +37,15 @@ def default_contract_file() -> Path:
 # ------------------------------------------------------------------------------------ resolve
 def _resolve_value(value: Any, generator: Any, product_ids: list[str], file: Path, key: str) -> Any:
     if isinstance(value, list):
-        return [_resolve_value(v, generator, product_ids, file, f"{key}[{i}]") for i, v in enumerate(value)]
+        out: list[Any] = []
+        for i, v in enumerate(value):
+            item = _resolve_value(v, generator, product_ids, file, f"{key}[{i}]")
+            # A reference to a list inside a list is spliced in: [0.0, {generator: non_member_discounts}].
+            if isinstance(v, dict) and "generator" in v and isinstance(item, list):
+                out.extend(item)
+            else:
+                out.append(item)
+        return out
     if not isinstance(value, dict):
         return value
     if set(value) <= {"generator", "count"} and "generator" in value:
@@ -119,18 +127,16 @@ def load_contract(
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Read ``config/contract.yaml`` and resolve it against the generator settings and catalogue."""
-    import yaml
-
     from streamstack.generator.catalogue import load_catalogue
     from streamstack.generator.config import load_config
 
     file = Path(path) if path else default_contract_file()
+    from streamstack.config_files import load_yaml_text
+
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml_text(file.read_text(encoding="utf-8"), file)
     except OSError as exc:
         raise ConfigError(f"cannot read the event contract: {exc.strerror}", file=file) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
     generator = load_config(generator_config, environ)
     catalogue = load_catalogue(generator.catalogue_file)
     return resolve(data, file, generator, [p.product_id for p in catalogue.products])

@@ -115,6 +115,27 @@ SALES_WINDOW = _fields(
     ("sales", "double"),
 )
 
+#: The shop's generic events (``demo.events``, keyed by ``subject``): restock, stockout, lost_sale,
+#: price_change, cogs_change, promotion_start/_end, store_open/_close, anomaly_start/_end. The
+#: typed columns are the ones Pinot queries need; ``details`` is a compact JSON object with the rest.
+EVENT_TYPES = (
+    "restock", "stockout", "lost_sale", "price_change", "cogs_change", "promotion_start", "promotion_end",
+    "store_open", "store_close", "anomaly_start", "anomaly_end",
+)
+EVENT = (
+    Field("event_time", "timestamp"),
+    Field("event_type", "string"),
+    # The Kafka key: the product_id for product events, "store" for store_open/_close, the
+    # anomaly's id (e.g. "promotion-1") for anomaly and promotion events.
+    Field("subject", "string"),
+    Field("product_id", "string", nullable=True),
+    Field("category", "string", nullable=True),
+    Field("quantity", "int", nullable=True),
+    Field("value", "double", nullable=True),
+    Field("previous_value", "double", nullable=True),
+    Field("details", "string"),
+)
+
 #: Dead-letter records: the original payload kept as text, with why and where it was rejected.
 INVALID_PURCHASE = (
     Field("source_topic", "string"),
@@ -135,6 +156,7 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     "purchases_enriched": PURCHASE_ENRICHED,
     "sales_windows": SALES_WINDOW,
     "purchases_invalid": INVALID_PURCHASE,
+    "events": EVENT,
 }
 
 

@@ -180,7 +180,9 @@ def _malformed(template: dict[str, Any], contract: dict[str, Any]) -> list[tuple
         ("quantity_out_of_range", v(quantity=hi + 1, total_purchase=999.99)),  # the first failing check
         ("price_out_of_range", v(price=0.0, supplement_price=0.0, add_supplements=False)),
         ("discount_not_allowed", v(is_member=True, member_discount=round(discounts[True][-1] + 0.05, 2))),
-        ("discount_not_allowed", v(is_member=False, member_discount=discounts[True][-1])),
+        # A member-only discount (promotion discounts are allowed for both: config/generator.yaml shop).
+        ("discount_not_allowed", v(is_member=False,
+                                   member_discount=next(d for d in discounts[True] if d not in discounts[False]))),
         ("supplement_not_allowed", v(add_supplements=True, supplement_price=round(supplements[True][-1] + 0.5, 2))),
         ("supplement_not_allowed", v(add_supplements=False, supplement_price=supplements[True][-1])),
         ("total_mismatch", v(total_purchase=999.99)),

@@ -8,6 +8,7 @@ The stack stays up so the Airflow UI can be explored; ``streamstack stack down``
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -34,6 +35,15 @@ def _print_summary(summary: dict[str, Any], settings: Settings, password_file: s
         f"    generated   {gen.get('transactions')} transactions, {gen.get('purchases')} purchase lines "
         f"({gen.get('mode')} mode, seed {gen.get('seed')}, {gen.get('events_per_second', 0):,.0f} events/s)"
     )
+    if gen.get("simulated_days"):
+        click.echo(
+            f"    simulated   {gen['simulated_days']} days ({gen.get('profile')} profile) from "
+            f"{gen.get('first_event_time')} to {gen.get('last_event_time')}: {gen.get('shop_events')} shop events, "
+            f"{gen.get('stockouts')} stockouts, {gen.get('lost_sales')} lost sales, {gen.get('price_changes')} "
+            f"price/COGS changes; anomalies: {', '.join(gen.get('anomalies') or []) or 'none'}"
+        )
+        click.echo("    see them: streamstack query sales-by-hour | daily-gross-profit | discounts | shortages"
+                   " | shop-events")
     for name, count in topics.items():
         click.echo(f"    {name:<28} {count:>8} records on the topic (all runs so far)")
     for table, state in summary["pinot"].items():
@@ -64,21 +74,29 @@ def _print_summary(summary: dict[str, Any], settings: Settings, password_file: s
 @click.option(
     "--mode",
     type=click.Choice(["load", "realistic"]),
-    default="realistic",
-    show_default=True,
-    help="realistic: the shop's pauses between sales (divided by --speed); load: as fast as possible.",
+    default=None,
+    help="realistic: the shop's pauses between sales (divided by --speed); load: as fast as possible. "
+         "[default: realistic, or load with --days]",
 )
 @click.option("--speed", default=100.0, show_default=True, help="Speed-up of realistic mode's pauses.")
+@click.option("--days", type=click.IntRange(min=1, max=366),
+              help="Simulate this many days of the shop (e.g. 7: a week of opening hours, hourly rhythm, a "
+                   "promotion, a storm, an outage, stockouts and price changes; config/generator.yaml `shop`) "
+                   "instead of --transactions.")
+@click.option("--start-date", help="First simulated day, YYYY-MM-DD (default: shop.start_date).")
+@click.option("--profile", help="Volume profile of the simulated days (default: shop.profile).")
 @click.option("--timeout", default=1200, show_default=True, help="Seconds to wait for the pipeline.")
-def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
+def demo(transactions: int, mode: str | None, speed: float, days: int | None, start_date: str | None,
+         profile: str | None, timeout: int) -> None:
     """Start the local stack and run the whole pipeline through Airflow."""
+    mode = mode or ("load" if days else "realistic")
     from streamstack.airflow_client import AirflowClient
     from streamstack.errors import StreamstackError
     from streamstack.stack import Stack
 
     settings = Settings.from_env()
     stack = Stack(settings)
-    click.secho("==> Starting the embedded stack (Kafka, Pinot, Airflow)", bold=True)
+    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow)", bold=True)
     started = time.monotonic()
     stack.up(lambda line: click.echo(f"    {line}"))
     click.echo(f"    ({time.monotonic() - started:.0f}s)")
@@ -93,7 +111,11 @@ def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
             "DAG import errors:\n" + "\n".join(f"{e['filename']}: {e['stack_trace'][-800:]}" for e in errors)
         )
     client.set_paused(DAG_ID, False)
-    run_id = client.trigger(DAG_ID, {"transactions": transactions, "mode": mode, "seed": None, "speed": speed})
+    conf: dict[str, Any] = {"transactions": transactions, "mode": mode, "seed": None, "speed": speed,
+                            "engine": os.environ.get("STREAMSTACK_ENGINE") or None}  # make demo ENGINE=flink
+    if days:
+        conf.update(days=days, start_date=start_date, profile=profile)
+    run_id = client.trigger(DAG_ID, conf)
     click.secho(f"\n==> Running {DAG_ID} ({run_id})", bold=True)
     seen: dict[str, str | None] = {}
     run = client.wait_for_run(DAG_ID, run_id, timeout=timeout, on_change=lambda s: _show_tasks(s, seen))
@@ -102,3 +124,13 @@ def demo(transactions: int, mode: str, speed: float, timeout: int) -> None:
         raise StreamstackError(f"{DAG_ID} run {run_id} ended {run['state']}; Airflow UI: {settings.airflow_url}")
     summary = client.xcom(DAG_ID, run_id, "summary")
     _print_summary(summary, settings, str(airflow.password_file))  # type: ignore[attr-defined]
+    _print_dashboards(client.xcom(DAG_ID, run_id, "publish_dashboards"), stack)
+
+
+def _print_dashboards(report: dict[str, Any] | None, stack: Any) -> None:
+    """The Superset dashboards the run published (task ``publish_dashboards``)."""
+    superset = stack.get("superset")
+    click.secho("\n    Superset dashboards", bold=True)
+    for board in (report or {}).get("dashboards", {}).values():
+        click.echo(f"    {board['title']:<28} {board['url']}")
+    click.echo(f"    (user admin, password in {superset.password_file})")

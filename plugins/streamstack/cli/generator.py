@@ -8,6 +8,7 @@ command-line argument that would land in the shell history and the process list.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -76,36 +77,74 @@ def _print_summary(title: str, summary: dict[str, Any], as_json: bool) -> None:
         click.echo(f"  {key:<{width}}  {value}")
 
 
+class _PositiveFinite(click.FloatRange):
+    """A float > 0 that is a number: FloatRange lets nan through (every comparison with it is False)."""
+
+    name = "positive number"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+POSITIVE_FINITE = _PositiveFinite(min=0, min_open=True)
+
+
 @click.command()
 @click.option("-n", "--transactions", type=click.IntRange(min=0),
               help="Stop after N transactions (default: number_of_sales unless --duration is given).")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds.")
+@click.option("--duration", type=POSITIVE_FINITE, help="Stop after this many seconds.")
 @click.option("--mode", type=click.Choice(["realistic", "load"]), default="realistic", show_default=True,
               help="realistic: 2-5 s between transactions (divided by --speed); load: as fast as possible.")
 @click.option("--seed", type=int, help="Same seed, same sales (a random seed is printed otherwise).")
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+@click.option("--speed", type=POSITIVE_FINITE, default=1.0, show_default=True,
               help="Speed factor of the realistic mode's pauses.")
 @click.option("--start-time", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]),
               help="Event times start here (UTC) and advance by the drawn pauses: reproducible times.")
+@click.option("--days", type=click.IntRange(min=1, max=366),
+              help="Simulate this many days of the shop (opening hours, profile, anomalies, supply, price "
+                   "changes: the `shop` settings); event times follow the simulated clock.")
+@click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="First simulated day, 00:00 UTC (default: shop.start_date). Needs --days.")
+@click.option("--profile", help="Volume profile of a simulated run (default: shop.profile). Needs --days.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write JSON lines here instead of Kafka (other event types go to sibling files).")
 @_connection_options
 def generate(
     transactions: int | None, duration: float | None, mode: str, seed: int | None, speed: float,
-    start_time: datetime | None, output: Path | None, config_file: str | None, as_json: bool, **connection: Any,
+    start_time: datetime | None, days: int | None, start_date: datetime | None, profile: str | None,
+    output: Path | None, config_file: str | None, as_json: bool, **connection: Any,
 ) -> None:
-    """Generate smoothie sales: the catalogue, then purchases and restocks, to Kafka or a file."""
-    from streamstack.generator import build_model, load_catalogue, load_config, run_generator
+    """Generate smoothie sales: the catalogue, then purchases and restocks, to Kafka or a file.
+
+    With --days, a simulated shop: in load mode a week takes seconds; in realistic mode the
+    simulated time between events is divided by --speed (3600 = an hour a second).
+    """
+    from streamstack.generator import (
+        build_model,
+        build_simulation,
+        load_catalogue,
+        load_config,
+        run_generator,
+    )
     from streamstack.generator.sinks import FileSink
 
+    if days is None and (start_date or profile):
+        raise click.UsageError("--start-date and --profile need --days")
+    if days is not None and start_time is not None:
+        raise click.UsageError("--start-time is for unsimulated runs; a simulated run uses --start-date")
     config = load_config(config_file)
     model = build_model(config, load_catalogue(config.catalogue_file), seed, start_time)
+    simulation = (build_simulation(model, days, start_date.date() if start_date else None, profile)
+                  if days is not None else None)
     sink = FileSink(output) if output else _kafka_sink(connection, config.producer)
-    total = transactions if transactions is not None else (None if duration else config.number_of_sales)
+    total = transactions if transactions is not None else (None if duration or days else config.number_of_sales)
     with _progress() as bar:
         task = bar.add_task(f"{mode} → {sink.destination}", total=total)
         summary = run_generator(model, sink, mode=mode, transactions=transactions, duration=duration, speed=speed,
-                                progress=lambda done: bar.update(task, completed=done))
+                                progress=lambda done: bar.update(task, completed=done), simulation=simulation)
     result = summary.to_dict()
     if output:
         result["files"] = {kind: str(path) for kind, path in sink.files.items()}

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from typing import TYPE_CHECKING
 
 import click
 
 from streamstack.settings import Settings
+
+if TYPE_CHECKING:
+    from streamstack.spark.control import JobHealth
 
 JOB_NAMES = ("purchases_enrichment", "running_totals", "sales_windows")
 
@@ -56,7 +60,8 @@ def run(jobs: tuple[str, ...], master: str) -> None:
 @click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
 @click.option("--interval", default="1 second", show_default=True, help="processing-time trigger")
 def start(jobs: tuple[str, ...], interval: str) -> None:
-    """Start JOBS (default all) long-running in the background, replacing any running copy."""
+    """Start JOBS (default all) long-running in the background; a running copy is kept, another
+    run's available-now copy is waited for (never stopped)."""
     from streamstack.spark.control import SparkJobControl
 
     control = SparkJobControl(Settings.from_env())
@@ -79,6 +84,33 @@ def stop(jobs: tuple[str, ...], timeout: float) -> None:
 
 @spark.command()
 @click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
+@click.confirmation_option(prompt="Delete these jobs' checkpoints (they re-read their topics from the start)?")
+def reset(jobs: tuple[str, ...]) -> None:
+    """Delete the checkpoints of JOBS (default all), e.g. after the topics were recreated."""
+    from streamstack.spark.control import SparkJobControl
+
+    control = SparkJobControl(Settings.from_env())
+    for job in _jobs(jobs):
+        click.echo(f"{job}: {'checkpoint deleted' if control.reset(job) else 'had no checkpoint'}")
+
+
+def status_line(r: JobHealth) -> str:
+    """One job's status line."""
+    if r.running:
+        state = f"running pid {r.pid} ({r.mode})"
+    elif r.state == "running":
+        # The progress file still says running but nothing holds the lock: the job died.
+        state = "not running (crashed: stopped without a clean shutdown)"
+    else:
+        state = f"not running ({r.state or 'never run'})"
+    return (
+        f"{r.job:<22} {state:<38} batch={r.committed_batch} lag={r.total_lag} "
+        f"rate={r.processed_rows_per_second} rows/s last={r.last_progress_at}"
+    )
+
+
+@spark.command()
+@click.argument("jobs", nargs=-1, type=click.Choice(JOB_NAMES))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(jobs: tuple[str, ...], as_json: bool) -> None:
     """Health of JOBS: running, last progress, committed batch, lag behind the purchases topic."""
@@ -89,10 +121,6 @@ def status(jobs: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
         return
     for r in reports:
-        state = f"running pid {r.pid} ({r.mode})" if r.running else f"not running ({r.state or 'never run'})"
-        click.echo(
-            f"{r.job:<22} {state:<38} batch={r.committed_batch} lag={r.total_lag} "
-            f"rate={r.processed_rows_per_second} rows/s last={r.last_progress_at}"
-        )
+        click.echo(status_line(r))
         if r.error:
             click.echo(f"  error: {r.error.splitlines()[0]}")

@@ -29,17 +29,21 @@ def down(services: tuple[str, ...]) -> None:
 @stack.command()
 @click.argument("services", nargs=-1)
 def status(services: tuple[str, ...]) -> None:
-    """Show what runs, on which address, and where its log is. Exit 3 if something is down."""
-    all_up = True
+    """Show what runs, on which address, and where its log is.
+
+    Exit 3 only when a service runs but does not answer (unhealthy); a stopped service is a
+    state, not an error.
+    """
+    healthy = True
     for st in Stack(names=list(services) or None).status():
         state = "ready" if st.ready else ("starting/unhealthy" if st.running else "stopped")
-        all_up &= st.ready
+        healthy &= st.ready or not st.running
         where = ", ".join(f"{k}={v}" for k, v in st.endpoints.items())
         pid = f"pid {st.pid}" if st.pid else "-"
         click.echo(f"{st.name:<10} {state:<20} {pid:<12} {where}  log: {st.log_file}")
         for note in st.notes:
             click.echo(f"           note: {note}")
-    if not all_up:
+    if not healthy:
         raise SystemExit(3)
 
 
@@ -53,7 +57,14 @@ def logs(service: str, lines: int) -> None:
 
 @stack.command()
 @click.argument("services", nargs=-1)
-@click.confirmation_option(prompt="Delete the state (data, logs) of these services?")
+@click.confirmation_option(
+    prompt="Delete the state (data, logs) of these services and of what depends on them "
+    "(kafka: also Pinot and the Spark checkpoints; pinot and pinot-zk go together)?"
+)
 def reset(services: tuple[str, ...]) -> None:
-    """Stop and delete the services' state, e.g. after a corrupt state directory."""
+    """Stop and delete the services' state, e.g. after a corrupt state directory.
+
+    What holds offsets or metadata of a reset service is reset with it: kafka also resets
+    pinot-zk, pinot and the Spark checkpoints; pinot and pinot-zk are reset together.
+    """
     Stack(names=list(services) or None).reset(click.echo)

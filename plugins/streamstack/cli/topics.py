@@ -16,14 +16,19 @@ def topics() -> None:
 @click.option(
     "--file", "path", type=click.Path(dir_okay=False), help="Topics file (default config/topics.yaml)."
 )
-@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-def apply(path: str | None, dry_run: bool) -> None:
+@click.option("--dry-run", is_flag=True, help="Validate with the broker and show what would change; change nothing.")
+@click.option(
+    "--remove-undeclared", is_flag=True, help="Also delete config overrides the topics file does not declare."
+)
+def apply(path: str | None, dry_run: bool, remove_undeclared: bool) -> None:
     """Create missing topics, repair drifted configs, grow partitions; refuse unsafe changes."""
     from streamstack.topics import TopicAdmin, load_topics
 
     settings = Settings.from_env()
     specs = load_topics(path or settings.topics_file)
-    result = TopicAdmin(settings.kafka_client_config()).apply(specs, dry_run=dry_run)
+    result = TopicAdmin(settings.kafka_client_config()).apply(
+        specs, dry_run=dry_run, remove_undeclared=remove_undeclared
+    )
     for line in result.lines():
         click.echo(line)
 

@@ -10,7 +10,8 @@ from streamstack.generator.catalogue import Catalogue, Product, load_catalogue
 from streamstack.generator.config import GeneratorConfig, load_config
 from streamstack.generator.errors import DeliveryError, GeneratorError, RecordProblem, ReplayError
 from streamstack.generator.model import PurchaseEncoder, SalesModel, Transaction, VirtualClock
-from streamstack.generator.run import RunSummary, build_model, run_generator
+from streamstack.generator.run import RunSummary, build_model, build_simulation, run_generator
+from streamstack.generator.simulation import Simulation
 
 __all__ = [
     "Catalogue",
@@ -23,9 +24,11 @@ __all__ = [
     "ReplayError",
     "RunSummary",
     "SalesModel",
+    "Simulation",
     "Transaction",
     "VirtualClock",
     "build_model",
+    "build_simulation",
     "load_catalogue",
     "load_config",
     "run_generator",

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from streamstack.config_files import load_yaml_text
 from streamstack.errors import ConfigError
+from streamstack.generator.shop import ShopConfig, line_discount, parse_shop
 from streamstack.settings import Settings
 
 ENV_PREFIX = "STREAMSTACK_GENERATOR_"
@@ -50,7 +50,20 @@ class GeneratorConfig:
     min_inventory: int = 10
     restock_amount: int = 15
     producer: dict[str, Any] = field(default_factory=dict)
+    #: The shop's life (opening hours, profiles, supply, anomalies, price changes): simulated runs only.
+    shop: ShopConfig = field(default_factory=ShopConfig)
     source: str = "<defaults>"
+
+    @property
+    def member_discounts(self) -> tuple[float, ...]:
+        """Every ``member_discount`` a member's line can carry: the member discount, or a promotion's if larger."""
+        promos = self.shop.promotion_discounts()
+        return tuple(sorted({self.member_discount, *(line_discount(self.member_discount, d, True) for d in promos)}))
+
+    @property
+    def non_member_discounts(self) -> tuple[float, ...]:
+        """Every ``member_discount`` a non-member's line can carry: none, or a promotion's."""
+        return tuple(sorted({0.0, *(line_discount(self.member_discount, d, False) for d in self.shop.promotion_discounts())}))
 
 
 # --- value parsers: (raw value, from_env) -> value, raising ValueError with a reason -------------
@@ -139,6 +152,13 @@ def _producer(raw: Any, from_env: bool) -> dict[str, Any]:
     return out
 
 
+def _shop_from_env(raw: Any, from_env: bool) -> Any:
+    """The ``shop`` section is structured: parsed by ``parse_shop`` with the file, never from the environment."""
+    if from_env:
+        raise ValueError("the shop section cannot be set from the environment; edit the file")
+    return raw
+
+
 PARSERS: dict[str, Callable[[Any, bool], Any]] = {
     "catalogue_file": _path,
     "number_of_sales": _int(1),
@@ -157,6 +177,7 @@ PARSERS: dict[str, Callable[[Any, bool], Any]] = {
     "min_inventory": _int(0),
     "restock_amount": _int(1),
     "producer": _producer,
+    "shop": _shop_from_env,
 }
 
 
@@ -193,6 +214,8 @@ def parse_config(data: Any, file: Path, environ: Mapping[str, str] | None = None
         except ValueError as exc:
             raise ConfigError(str(exc), file="environment", key=name) from None
 
+    if "shop" in values:
+        values["shop"] = parse_shop(values["shop"], file)
     catalogue = Path(values.pop("catalogue_file", "products.csv"))
     if not catalogue.is_absolute():
         catalogue = file.parent / catalogue
@@ -221,8 +244,10 @@ def load_config(path: Path | str | None = None, environ: Mapping[str, str] | Non
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the generator settings: {exc.strerror}", file=file) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
+    data = load_yaml_text(text, file)
+    if data is None:
+        # An empty file used to mean "all defaults": almost always a truncated or wrong file.
+        raise ConfigError(
+            "the file is empty (no settings); list at least one setting, e.g. number_of_sales", file=file
+        )
     return parse_config(data, file, environ)

@@ -29,7 +29,8 @@ SASL_MECHANISM = "SCRAM-SHA-512"
 #: Consumer-only keys an Airflow ``kafka`` connection often carries; a producer warns on them.
 CONSUMER_ONLY = ("group.id", "auto.offset.reset", "enable.auto.commit", "session.timeout.ms")
 #: The key field the generator can fill, per logical topic.
-KEY_FIELDS = {"purchases": "transaction_id", "products": "product_id", "inventories": "product_id"}
+KEY_FIELDS = {"purchases": "transaction_id", "products": "product_id", "inventories": "product_id",
+              "events": "subject"}
 
 
 def connection_config(
@@ -101,6 +102,10 @@ class KafkaSink:
         self.sent = 0
         self.failed = 0
         self.first_error: str | None = None
+        #: Per Kafka topic: records handed to the producer, and records the broker refused.
+        self.sent_by_topic: dict[str, int] = {}
+        self.failed_by_topic: dict[str, int] = {}
+        self._unacknowledged = 0
         self._fatal: KafkaError | None = None
         config = {
             **(producer_settings or {}),
@@ -132,6 +137,7 @@ class KafkaSink:
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             self.failed += 1
+            self.failed_by_topic[msg.topic()] = self.failed_by_topic.get(msg.topic(), 0) + 1
             if self.first_error is None:
                 self.first_error = f"{msg.topic()}: {err}"
 
@@ -141,11 +147,38 @@ class KafkaSink:
         else:
             log.warning("kafka: %s", err)
 
+    def landed(self) -> dict[str, int]:
+        """Per topic, the records acknowledged so far (sent minus refused minus still in flight).
+
+        Records still in flight when a run fails are counted as not landed: they may have
+        landed, which is why a rerun must be (and is) safe, see ``_incomplete``.
+        """
+        unknown = self._unacknowledged
+        out = {}
+        for topic, sent in self.sent_by_topic.items():
+            out[topic] = max(sent - self.failed_by_topic.get(topic, 0), 0)
+        if unknown:  # not attributable per topic: take them off the last topics sent to
+            for topic in reversed(list(out)):
+                taken = min(unknown, out[topic])
+                out[topic] -= taken
+                unknown -= taken
+        return out
+
+    def _incomplete(self, what: str) -> DeliveryError:
+        landed = self.landed()
+        per_topic = ", ".join(f"{t} {landed[t]}/{self.sent_by_topic[t]}" for t in self.sent_by_topic)
+        return DeliveryError(
+            f"the run is incomplete: {sum(landed.values())} of {self.sent} records landed ({per_topic}); {what}. "
+            "A rerun with the same seed re-sends the same records with the same identity: the Pinot purchase "
+            "tables de-duplicate them (transaction_id+line_number) and products are upserted, but the Spark "
+            "running totals and windows would count re-sent purchases again"
+        )
+
     def _raise_if_broken(self) -> None:
         if self._fatal is not None:
-            raise DeliveryError(f"fatal producer error, the run is incomplete: {self._fatal}")
+            raise self._incomplete(f"fatal producer error: {self._fatal}")
         if self.failed:
-            raise DeliveryError(f"{self.failed} record(s) were not delivered, first: {self.first_error}")
+            raise self._incomplete(f"{self.failed} refused, first: {self.first_error}")
 
     def _retry(self, topic: str, value: bytes, key: str | None) -> None:
         """The local queue is full: serve delivery reports until there is room."""
@@ -165,6 +198,7 @@ class KafkaSink:
         except BufferError:
             self._retry(self._purchases, value, key)
         self.sent += 1
+        self.sent_by_topic[self._purchases] = self.sent_by_topic.get(self._purchases, 0) + 1
         self.bytes_sent += len(value)
         if not self.sent & 0x3FFF:
             self._poll(0)
@@ -180,14 +214,16 @@ class KafkaSink:
         except BufferError:
             self._retry(self.topics[kind], value, key)
         self.sent += 1
+        self.sent_by_topic[self.topics[kind]] = self.sent_by_topic.get(self.topics[kind], 0) + 1
         self.bytes_sent += len(value)
 
     def close(self) -> None:
         """Flush; raise ``DeliveryError`` unless every record was acknowledged."""
         remaining = self._producer.flush(self.flush_timeout)
+        self._unacknowledged = remaining
         self._raise_if_broken()
         if remaining:
-            raise DeliveryError(
-                f"{remaining} record(s) still undelivered after {self.flush_timeout:.0f}s: is "
-                f"{self.connection['bootstrap.servers']} reachable?"
+            raise self._incomplete(
+                f"{remaining} still unacknowledged after {self.flush_timeout:.0f}s "
+                f"(is {self.connection['bootstrap.servers']} reachable?)"
             )

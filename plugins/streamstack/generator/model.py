@@ -62,13 +62,22 @@ class TimestampFormatter:
 
     def __init__(self) -> None:
         self._second = -1
+        self._day = None
+        self._date = ""
         self._prefix = ""
 
     def __call__(self, micros: int) -> str:
         second, fraction = divmod(micros, 1_000_000)
         if second != self._second:
+            # A simulated clock moves seconds at a time: the date is cached per day, the time is arithmetic.
             self._second = second
-            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S.")
+            day, rest = divmod(second, 86400)
+            if day != self._day:
+                self._day = day
+                self._date = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d ")
+            hours, rest = divmod(rest, 3600)
+            minutes, seconds = divmod(rest, 60)
+            self._prefix = f"{self._date}{hours:02d}:{minutes:02d}:{seconds:02d}."
         return f"{self._prefix}{fraction:06d}"
 
 
@@ -81,6 +90,8 @@ class Transaction:
     is_member: bool
     lines: list[Line]
     restocks: list[dict[str, Any]]
+    #: Per line, the discount when a promotion applies to the transaction (simulated runs), else None.
+    discounts: list[float] | None = None
 
 
 def _cumulative(weights: tuple[float, ...]) -> list[float]:
@@ -166,22 +177,36 @@ class PurchaseEncoder:
 
     def __init__(self, config: GeneratorConfig, catalogue: Catalogue) -> None:
         self.config = config
-        self.products = catalogue.products
+        self.products = list(catalogue.products)
         self._suffix: dict[bool, dict[Line, bytes]] = {True: {}, False: {}}
-        for is_member in (True, False):
-            for index in range(len(self.products)):
-                for quantity in range(1, len(config.quantity_weights) + 1):
-                    for supplements in (True, False):
-                        line = (index, quantity, supplements)
-                        record = self._line_fields(line, is_member)
-                        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-                        self._suffix[is_member][line] = text[1:].encode()  # without the leading '{'
+        #: Suffixes of promoted lines, by (is_member, line, discount), filled on first use.
+        self._discounted: dict[tuple[bool, Line, float], bytes] = {}
+        for index in range(len(self.products)):
+            self._encode_product(index)
         self._numbers = [b""] + [f"{n},".encode() for n in range(1, len(config.items_per_transaction_weights) + 1)]
 
-    def _line_fields(self, line: Line, is_member: bool) -> dict[str, Any]:
+    def _encode_product(self, index: int) -> None:
+        for is_member in (True, False):
+            for quantity in range(1, len(self.config.quantity_weights) + 1):
+                for supplements in (True, False):
+                    line = (index, quantity, supplements)
+                    self._suffix[is_member][line] = self._encode_line(line, is_member, None)
+
+    def _encode_line(self, line: Line, is_member: bool, discount: float | None) -> bytes:
+        text = json.dumps(self._line_fields(line, is_member, discount), ensure_ascii=False, separators=(",", ":"))
+        return text[1:].encode()  # without the leading '{'
+
+    def reprice(self, index: int, product: Any) -> None:
+        """A new version of product ``index`` (a price change): its lines are encoded anew."""
+        self.products[index] = product
+        self._encode_product(index)
+        self._discounted = {k: v for k, v in self._discounted.items() if k[1][0] != index}
+
+    def _line_fields(self, line: Line, is_member: bool, discount: float | None = None) -> dict[str, Any]:
         index, quantity, supplements = line
         product = self.products[index]
-        discount = self.config.member_discount if is_member else 0.0
+        if discount is None:
+            discount = self.config.member_discount if is_member else 0.0
         supplement_price = self.config.supplement_price if supplements else 0.0
         return {
             "product_id": product.product_id,
@@ -198,8 +223,9 @@ class PurchaseEncoder:
         """The transaction's ``purchases`` records, fields in ``events.PURCHASE`` order."""
         out = []
         for number, line in enumerate(tx.lines, start=1):
+            discount = tx.discounts[number - 1] if tx.discounts is not None else None
             record = {"transaction_time": tx.transaction_time, "transaction_id": tx.transaction_id,
-                      "line_number": number, **self._line_fields(line, tx.is_member)}
+                      "line_number": number, **self._line_fields(line, tx.is_member, discount)}
             out.append(record)
         return out
 
@@ -207,7 +233,16 @@ class PurchaseEncoder:
         """The records of ``records(tx)`` as compact UTF-8 JSON, one ``bytes`` per line."""
         head = f'{{"transaction_time":"{tx.transaction_time}","transaction_id":"{tx.transaction_id}","line_number":'.encode()
         suffixes, numbers = self._suffix[tx.is_member], self._numbers
-        return [head + numbers[n] + suffixes[line] for n, line in enumerate(tx.lines, start=1)]
+        if tx.discounts is None:
+            return [head + numbers[n] + suffixes[line] for n, line in enumerate(tx.lines, start=1)]
+        out = []
+        for n, (line, discount) in enumerate(zip(tx.lines, tx.discounts, strict=True), start=1):
+            key = (tx.is_member, line, discount)
+            suffix = self._discounted.get(key)
+            if suffix is None:
+                suffix = self._discounted[key] = self._encode_line(line, tx.is_member, discount)
+            out.append(head + numbers[n] + suffix)
+        return out
 
 
 def dumps(record: dict[str, Any]) -> bytes:

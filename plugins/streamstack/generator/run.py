@@ -11,14 +11,15 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from streamstack.generator.catalogue import Catalogue
 from streamstack.generator.config import GeneratorConfig
 from streamstack.generator.errors import GeneratorError
 from streamstack.generator.model import PurchaseEncoder, SalesModel, VirtualClock
+from streamstack.generator.simulation import TX, Simulation
 from streamstack.generator.sinks import Sink
 
 MODES = ("realistic", "load")
@@ -40,10 +41,21 @@ class RunSummary:
     dead_letters: int = 0
     bytes: int = 0
     elapsed_seconds: float = 0.0
+    #: Simulated runs (``days``): records on demo.events, and what happened in the shop.
+    shop_events: int = 0
+    lost_sales: int = 0
+    stockouts: int = 0
+    restocks: int = 0
+    price_changes: int = 0
+    anomalies: list[str] = field(default_factory=list)
+    simulated_days: int = 0
+    profile: str | None = None
+    first_event_time: str | None = None
+    last_event_time: str | None = None
 
     @property
     def events(self) -> int:
-        return self.purchases + self.products + self.inventories + self.dead_letters
+        return self.purchases + self.products + self.inventories + self.dead_letters + self.shop_events
 
     @property
     def events_per_second(self) -> float:
@@ -76,6 +88,18 @@ def build_model(
     return SalesModel(config, catalogue, new_seed() if seed is None else seed, clock=clock)
 
 
+def build_simulation(
+    model: SalesModel, days: int, start_date: date | str | None = None, profile: str | None = None
+) -> Simulation:
+    """A simulated run of ``days`` days of the shop (settings: the model's ``config.shop``)."""
+    if isinstance(start_date, str):
+        try:
+            start_date = date.fromisoformat(start_date.strip()[:10])
+        except ValueError:
+            raise GeneratorError(f"start date {start_date!r} is not YYYY-MM-DD") from None
+    return Simulation(model, model.config.shop, days=days, start_date=start_date, profile=profile)
+
+
 def run_generator(
     model: SalesModel,
     sink: Sink,
@@ -87,20 +111,24 @@ def run_generator(
     progress: Callable[[int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    simulation: Simulation | None = None,
 ) -> RunSummary:
     """Publish the catalogue, then transactions until a bound is reached; flush; summarise.
 
     :param mode: ``realistic`` (paced) or ``load`` (no pauses).
     :param transactions: stop after this many transactions.
     :param duration: stop after this many seconds.
-    :param speed: realistic pacing is divided by this factor (10 = ten times faster).
+    :param speed: realistic pacing is divided by this factor (10 = ten times faster); in a
+        simulated run, the simulated time between events is divided by it (1 = real time).
     :param progress: called with the number of transactions done, a few times a second.
+    :param simulation: simulate the shop's days (``build_simulation``): the run ends with the
+        last simulated day unless ``transactions`` or ``duration`` stop it first.
     """
     if mode not in MODES:
         raise GeneratorError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     if speed <= 0:
         raise GeneratorError(f"speed must be positive, got {speed}")
-    if transactions is None and duration is None:
+    if transactions is None and duration is None and simulation is None:
         transactions = model.config.number_of_sales
     if transactions is not None and transactions < 0:
         raise GeneratorError(f"transactions must not be negative, got {transactions}")
@@ -119,6 +147,9 @@ def run_generator(
         sink.send_record("products", record)
     summary.products = len(model.catalogue)
 
+    if simulation is not None:
+        return _simulate(simulation, sink, summary, limit, deadline, realistic, speed, progress, sleep, monotonic,
+                         start)
     try:
         done, purchases, inventories = _loop(model, sink, encoder, limit, deadline, realistic, speed, progress,
                                              sleep, monotonic, next_report)
@@ -178,3 +209,75 @@ def _loop(
             progress(done)
             next_report = now + PROGRESS_EVERY
     return done, purchases, inventories
+
+
+def _simulate(
+    sim: Simulation,
+    sink: Sink,
+    summary: RunSummary,
+    limit: int,
+    deadline: float | None,
+    realistic: bool,
+    speed: float,
+    progress: Callable[[int], None] | None,
+    sleep: Callable[[float], None],
+    monotonic: Callable[[], float],
+    start: float,
+) -> RunSummary:
+    """The simulated run: events in simulated-time order, paced by ``speed`` in realistic mode."""
+    send_purchase, send_record, encode = sink.send_purchase, sink.send_record, sim.encoder.encode
+    done = purchases = shop_events = inventories = products = 0
+    previous = 0.0
+    next_report = start + PROGRESS_EVERY
+    first = last = None
+    try:
+        for t, kind, payload in sim.run():
+            if realistic and t > previous:
+                pause = (t - previous) / speed
+                if deadline is not None:
+                    pause = min(pause, max(0.0, deadline - monotonic()))
+                sleep(pause)
+            previous = t
+            now = monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            if kind is TX:
+                tid = payload.transaction_id
+                for value in encode(payload):
+                    send_purchase(tid, value)
+                purchases += len(payload.lines)
+                done += 1
+                last = payload.transaction_time
+                if first is None:
+                    first = last
+                if done == limit:
+                    break
+                if progress is not None and now >= next_report:
+                    progress(done)
+                    next_report = now + PROGRESS_EVERY
+                continue
+            send_record(kind, payload)
+            if kind == "events":
+                shop_events += 1
+            elif kind == "inventories":
+                inventories += 1
+            else:
+                products += 1
+    except KeyboardInterrupt:
+        sink.close()
+        raise
+    sink.close()
+    summary.elapsed_seconds = monotonic() - start
+    summary.transactions, summary.purchases, summary.inventories = done, purchases, inventories
+    summary.products += products
+    summary.shop_events = shop_events
+    summary.bytes = sink.bytes_sent
+    counts = sim.counts
+    summary.lost_sales, summary.stockouts = counts["lost_sales"], counts["stockouts"]
+    summary.restocks, summary.price_changes = counts["restocks"], counts["price_changes"]
+    summary.anomalies = [f"{w.id} {sim._time(w.start)}" for w in sim.windows]
+    summary.simulated_days, summary.profile = sim.days, sim.profile.name
+    summary.first_event_time, summary.last_event_time = first, last
+    if progress is not None:
+        progress(done)
+    return summary

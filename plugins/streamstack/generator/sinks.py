@@ -12,7 +12,7 @@ from typing import IO, Any, Protocol
 from streamstack.generator.model import dumps
 
 #: Logical topics (``config/topics.yaml``) the generator writes.
-KINDS = ("products", "purchases", "inventories", "purchases_invalid")
+KINDS = ("products", "purchases", "inventories", "purchases_invalid", "events")
 
 
 class Sink(Protocol):

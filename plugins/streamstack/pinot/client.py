@@ -39,9 +39,12 @@ class Change:
     kind: str  # "schema" | "table"
     name: str
     action: str  # "created" | "updated" | "unchanged"
+    dry_run: bool = False
 
     def line(self) -> str:
-        return f"{self.kind:<6} {self.name:<20} {self.action}"
+        planned = {"created": "would create", "updated": "would update"}
+        action = planned.get(self.action, self.action) if self.dry_run else self.action
+        return f"{self.kind:<6} {self.name:<20} {action}"
 
 
 def _same(existing: Any, desired: Any) -> bool:
@@ -196,7 +199,7 @@ class PinotClient:
                 raise PinotError(
                     f"schema {name}: {exc}{hint}", status=exc.status, pinot_message=exc.pinot_message
                 ) from exc
-        return Change("schema", name, action)
+        return Change("schema", name, action, dry_run)
 
     def apply_table(self, table: dict[str, Any], *, dry_run: bool = False) -> Change:
         """Create or update a REALTIME table config; no request when Pinot already has it."""
@@ -215,4 +218,4 @@ class PinotClient:
                 raise PinotError(
                     f"table {name}: {exc}", status=exc.status, pinot_message=exc.pinot_message
                 ) from exc
-        return Change("table", name, action)
+        return Change("table", name, action, dry_run)

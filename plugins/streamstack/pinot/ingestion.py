@@ -44,12 +44,34 @@ class TableIngestion:
         return sorted(p for p, end in self.end_offsets.items() if end > 0 and p not in self.consumed_offsets)
 
     @property
+    def beyond_end(self) -> dict[int, tuple[int, int]]:
+        """Partition -> (consumed, end) where Pinot waits past the topic's end.
+
+        That happens when the topic was deleted and recreated (``stack reset kafka``): the
+        consuming segment waits at the old offset and ingests nothing, forever. It is an
+        error, never "caught up".
+        """
+        return {
+            p: (self.consumed_offsets[p], end)
+            for p, end in sorted(self.end_offsets.items())
+            if self.consumed_offsets.get(p, 0) > end
+        }
+
+    @property
     def lag(self) -> int:
         return sum(max(end - self.consumed_offsets.get(p, 0), 0) for p, end in self.end_offsets.items())
 
     @property
     def caught_up(self) -> bool:
-        return self.lag == 0 and not self.not_consuming
+        return self.lag == 0 and not self.not_consuming and not self.beyond_end
+
+    def beyond_end_error(self) -> str:
+        where = ", ".join(f"partition {p} at offset {c} > end {e}" for p, (c, e) in self.beyond_end.items())
+        return (
+            f"Pinot table {self.table} consumes beyond the end of topic {self.topic} ({where}): the topic was "
+            f"recreated under it; re-create the table (`streamstack pinot apply --recreate {self.table}`) "
+            "or reset Pinot with Kafka (`streamstack stack reset kafka`)"
+        )
 
     @property
     def freshness_s(self) -> float | None:
@@ -59,10 +81,18 @@ class TableIngestion:
     def summary(self) -> str:
         fresh = "n/a" if self.freshness_s is None else f"{self.freshness_s:.1f}s"
         parts = f" not consuming partitions {self.not_consuming}" if self.not_consuming else ""
+        if self.beyond_end:
+            parts += f" consuming beyond the end of the topic {self.beyond_end}"
         return f"{self.table}: rows={self.rows} lag={self.lag} offsets freshness={fresh}{parts}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "lag": self.lag, "caught_up": self.caught_up, "freshness_s": self.freshness_s}
+        return {
+            **asdict(self),
+            "lag": self.lag,
+            "caught_up": self.caught_up,
+            "freshness_s": self.freshness_s,
+            "beyond_end": {str(p): list(v) for p, v in self.beyond_end.items()},
+        }
 
 
 def end_offsets(kafka_config: Mapping[str, str], topic: str, timeout: float = 10.0) -> dict[int, int]:
@@ -101,6 +131,8 @@ def wait_caught_up(
         log.info("%s", state.summary())
         if state.caught_up:
             return state
+        if state.beyond_end:
+            raise StreamstackError(state.beyond_end_error())
         if time.monotonic() >= deadline:
             raise IngestionTimeout(
                 f"Pinot table {spec.name} did not catch up with topic {spec.topic} within {timeout:.0f}s: "

@@ -8,7 +8,6 @@ Table files carry two kinds of placeholders so one file serves every environment
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from streamstack import events
+from streamstack.config_files import load_json_text
 from streamstack.errors import ConfigError
 from streamstack.pinot.client import Change, PinotClient
 from streamstack.settings import Settings
@@ -23,7 +23,15 @@ from streamstack.settings import Settings
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 TOPIC_KEY = "stream.kafka.topic.name"
 #: Tables in dependency-free apply order; the names are also the schema names.
-TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals")
+TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals", "deadLetters", "salesWindows", "events")
+#: Tables whose rows are events of another kind than their topic's. ``purchases`` holds raw
+#: purchase lines but reads the enriched topic: only purchases the event contract accepted are
+#: there (the raw topic also carries what the jobs dead-letter), with the same identity and
+#: de-duplication as ``purchasesEnriched``; ``price``/``quantity`` come from an ingestion
+#: transform of ``purchase_price``/``purchase_quantity``.
+TABLE_EVENTS = {"purchases": "purchases"}
+#: Topics that carry records the contract has not checked: no Pinot table may read them.
+UNVALIDATED_TOPICS = ("purchases",)
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,68 @@ class TableSpec:
         return "append"
 
 
+#: The keys Pinot 0.11's TableConfig and its parts read (``org.apache.pinot.spi.config.table``).
+#: Pinot ignores any other key without a word, so a typo (``dedupConfg``) silently turns a
+#: de-duplicating table into an append-only one: unknown keys are refused here.
+TABLE_KEYS = {
+    "tableName", "tableType", "segmentsConfig", "tenants", "tableIndexConfig", "metadata", "quota",
+    "task", "routing", "query", "instanceAssignmentConfigMap", "fieldConfigList", "upsertConfig",
+    "dedupConfig", "ingestionConfig", "tierConfigs", "isDimTable", "tunerConfigs",
+    "instancePartitionsMap", "segmentAssignmentConfigMap",
+}
+SECTION_KEYS = {
+    "segmentsConfig": {
+        "timeColumnName", "timeType", "retentionTimeUnit", "retentionTimeValue", "replication",
+        "replicasPerPartition", "schemaName", "segmentPushType", "segmentPushFrequency",
+        "segmentAssignmentStrategy", "peerSegmentDownloadScheme", "completionConfig",
+        "crypterClassName", "minimizeDataMovement", "deletedSegmentsRetentionPeriod",
+        "replicaGroupStrategyConfig",
+    },
+    "dedupConfig": {"dedupEnabled", "hashFunction"},
+    "upsertConfig": {
+        "mode", "comparisonColumn", "hashFunction", "partialUpsertStrategies",
+        "defaultPartialUpsertStrategy", "enableSnapshot", "metadataTTL", "deleteRecordColumn",
+    },
+    "tenants": {"broker", "server", "tagOverrideConfig"},
+    "routing": {"segmentPrunerTypes", "instanceSelectorType", "routingTableBuilderName"},
+}
+#: Keys without which the table does not work as this project uses it.
+REQUIRED = {"segmentsConfig": ("timeColumnName",)}
+
+
+def _check_table_keys(raw: dict[str, Any], file: Path) -> None:
+    for key in raw:
+        if key not in TABLE_KEYS:
+            raise ConfigError(f"unknown table config key (Pinot would ignore it); known: {sorted(TABLE_KEYS)}", file=file, key=key)
+    for section, known in SECTION_KEYS.items():
+        value = raw.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError("must be an object", file=file, key=section)
+        for key in value:
+            if key not in known:
+                raise ConfigError(
+                    f"unknown key in {section} (Pinot would ignore it); known: {sorted(known)}",
+                    file=file, key=f"{section}.{key}",
+                )
+    for section, keys in REQUIRED.items():
+        if not isinstance(raw.get(section), dict):
+            raise ConfigError("is required", file=file, key=section)
+        for key in keys:
+            if key not in raw[section]:
+                raise ConfigError("is required", file=file, key=f"{section}.{key}")
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"invalid JSON: {exc}", file=path) from exc
+    data = load_json_text(text, path)
+    if not isinstance(data, dict):
+        raise ConfigError("must be a JSON object", file=path)
+    return data
 
 
 def _render(value: Any, values: Mapping[str, str], file: Path) -> Any:
@@ -114,6 +177,7 @@ def load_specs(
         raw = _read_json(table_file)
         if schema.get("schemaName") != name or raw.get("tableName") != name:
             raise ConfigError(f"schemaName and tableName must both be '{name}'", file=table_file)
+        _check_table_keys(raw, table_file)
         if raw.get("tableType") != "REALTIME":
             raise ConfigError("only REALTIME tables are managed here", file=table_file, key="tableType")
         template = raw.get("tableIndexConfig", {}).get("streamConfigs", {}).get(TOPIC_KEY, "")
@@ -124,7 +188,13 @@ def load_specs(
                 file=table_file,
             )
         logical = found.group(1)
-        _check_schema(schema, logical, schema_file)
+        if logical in UNVALIDATED_TOPICS:
+            raise ConfigError(
+                f"reads topic '{logical}', whose records the event contract has not checked (dead letters "
+                "would reach Pinot); read the validated topic (purchases_enriched) instead",
+                file=table_file, key=f"tableIndexConfig.streamConfigs.{TOPIC_KEY}",
+            )
+        _check_schema(schema, TABLE_EVENTS.get(name, logical), schema_file)
         table = _render(raw, values, table_file)
         specs.append(
             TableSpec(name, schema, table, logical, table["tableIndexConfig"]["streamConfigs"][TOPIC_KEY])

@@ -23,3 +23,6 @@ def kafka_asset(logical: str) -> Asset:
 
 PURCHASES = kafka_asset("purchases")
 PURCHASES_ENRICHED = kafka_asset("purchases_enriched")
+#: Updated once Pinot's tables have caught up with their topics (DAG ``pinot_ingestion``);
+#: the dashboards DAG is scheduled on it.
+PINOT_TABLES = Asset(name="pinot_tables")

@@ -17,6 +17,8 @@ from airflow.sdk.exceptions import AirflowFailException
 GENERATOR_MODES = ("realistic", "load")
 MAX_TRANSACTIONS = 10_000_000
 MAX_SPEED = 1000.0
+#: A simulated run's speed divides simulated time (3600 = an hour of the shop a second).
+MAX_SIMULATED_SPEED = 1_000_000.0
 #: Spark's processing-time trigger intervals the jobs accept ("1 second", "500 milliseconds", ...).
 INTERVAL = re.compile(r"^\s*\d+(\.\d+)?\s*(ms|milliseconds?|seconds?|minutes?|hours?)\s*$")
 
@@ -44,7 +46,7 @@ def _number(name: str, value: Any, kind: type) -> Any:
     return number
 
 
-def sales_params(params: dict[str, Any] | None) -> dict[str, Any]:
+def sales_params(params: dict[str, Any] | None, *, max_speed: float = MAX_SPEED) -> dict[str, Any]:
     """The generator's keyword arguments from a trigger form (transactions, mode, seed, speed).
 
     Values may be rendered templates ("500", "None"). ``transactions`` may be absent (the
@@ -64,10 +66,10 @@ def sales_params(params: dict[str, Any] | None) -> dict[str, Any]:
     speed = p.get("speed")
     if mode == "realistic":
         if _blank(speed):
-            raise _fail("speed", speed, "is required in realistic mode (above 0, at most 1000; 1 = real time)")
+            raise _fail("speed", speed, f"is required in realistic mode (above 0, at most {max_speed:g}; 1 = real time)")
         speed = _number("speed", speed, float)
-        if not 0 < speed <= MAX_SPEED:
-            raise _fail("speed", p.get("speed"), f"must be above 0 and at most {MAX_SPEED:g} (1 = real time)")
+        if not 0 < speed <= max_speed:
+            raise _fail("speed", p.get("speed"), f"must be above 0 and at most {max_speed:g} (1 = real time)")
     else:
         speed = 1.0  # load mode does not pause, so speed has no effect
     return {"transactions": transactions, "mode": mode, "seed": seed, "speed": speed}

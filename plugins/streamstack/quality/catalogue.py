@@ -38,9 +38,20 @@ def load_catalogue(path: Path | str) -> pd.DataFrame:
     ``ConfigError`` naming the file, row and column of a malformed value.
     """
     catalogue = read_products(path)
+    frame = _frame(catalogue)
+    # Price and COGS change over time (generator.yaml shop.price_changes publish new versions):
+    # the derived columns accept any value a version of the product can carry.
+    from streamstack.generator.config import load_config
+    from streamstack.generator.shop import publishable_values
+
+    frame.attrs["versions"] = publishable_values(load_config().shop, catalogue.products)
+    return frame
+
+
+def _frame(catalogue: object) -> pd.DataFrame:
     rows = {
         p.product_id: {catalogue_column(attr): getattr(p, name) for attr, name in ATTRIBUTES.items()}
-        for p in catalogue.products
+        for p in catalogue.products  # type: ignore[attr-defined]
     }
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "product_id"

@@ -38,6 +38,8 @@ DERIVED_COLUMNS: frozenset[str] = frozenset(
     }
 )
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+#: Attributes that change with product versions -> their key in the catalogue's ``attrs["versions"]``.
+VERSIONED = {"product_price": "price", "product_cogs": "cogs"}
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -118,4 +120,14 @@ def _add_catalogue(out: pd.DataFrame, frame: pd.DataFrame, catalogue: pd.DataFra
         if not known.all():
             own = frame[attribute] if attribute in frame else pd.Series(None, index=frame.index, dtype=object)
             values = values.astype(object).where(known, own)
+        versions = catalogue.attrs.get("versions")
+        if versions and attribute in VERSIONED and attribute in frame and "product_id" in frame:
+            # A price or COGS of another version of the product (a price change) is the version in
+            # force, not a mismatch: the row's own value is then the expected one.
+            own = _numeric(frame, attribute)
+            allowed = pd.MultiIndex.from_tuples(
+                [(pid, round(v, 6)) for pid, kinds in versions.items() for v in kinds[VERSIONED[attribute]]])
+            ok = pd.MultiIndex.from_arrays([frame["product_id"], own.round(6)]).isin(allowed)
+            if ok.any():
+                values = values.astype(object).where(~ok, own)
         out[column] = values

@@ -45,6 +45,19 @@ def _environ_has(pid: int, entry: str) -> bool:
     return entry.encode() in raw.split(b"\0")
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it 0700: the state dir holds secrets and data."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Make an existing secrets file 0600 (one written before the stack set its umask)."""
+    if path.exists() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 class ManagedProcess:
     """One long-running child process of the stack.
 
@@ -103,6 +116,9 @@ class ManagedProcess:
                 cwd=cwd or self.run_dir,
                 env=child_env,
                 start_new_session=True,
+                # State, logs and secrets a service writes (e.g. Airflow's generated admin
+                # password) are the user's alone.
+                umask=0o077,
             )
         self.pid_file.write_text(f"{proc.pid}\n")
         self._popen = proc

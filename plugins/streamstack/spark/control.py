@@ -2,8 +2,9 @@
 
 Why a lock as well as a pid file: the lock (``<checkpoint-dir>/<job>.lock``, held by the job's
 driver with ``flock``) is the truth about whether a copy is writing: it cannot go stale, survives
-a lost pid file, and a second copy refuses to start on it. Starting a job therefore first stops
-any holder, so an Airflow retry or a second ``start`` never leaves two copies writing one topic.
+a lost pid file, and a second copy refuses to start on it. Starting a job never stops another
+run's copy: a continuous copy is kept, an available-now one (another run mid-work) is waited for,
+so two runs never kill each other's job nor leave two copies writing one topic.
 A stop is SIGTERM to the driver, which stops the query between micro-batches (checkpoint
 committed); only after ``timeout`` are the driver and its spark-submit JVM killed.
 """
@@ -13,20 +14,26 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import shutil
 import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streamstack.errors import StackError
+from streamstack.errors import StackError, StreamstackError
 from streamstack.runtime.process import ManagedProcess, pid_alive
 from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
 from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
 from streamstack.topics import TopicSpecs, load_topics
 from streamstack.topics.offsets import watermarks
+
+log = logging.getLogger(__name__)
+#: Exit code of a job that found its lock held by another copy (jobs/spark/runner.py).
+LOCK_HELD = 75
 
 
 @dataclass(frozen=True)
@@ -129,9 +136,21 @@ class SparkJobControl:
         conf: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
         wait: float = 120.0,
+        wait_for_other: float = 1800.0,
     ) -> int:
-        """Start ``job`` long-running (processing-time trigger), replacing any running copy; return its pid."""
-        self.stop(job)
+        """Start ``job`` long-running (processing-time trigger); return the driver's pid.
+
+        Never stops another run's copy: a continuous copy already running is kept (its pid is
+        returned), and an available-now copy (another run's task, mid-work) is waited for until
+        it finishes, at most ``wait_for_other`` seconds; only then does this copy start.
+        """
+        self.check_checkpoint(job)
+        holder = self.wait_for_other(job, wait_for_other)
+        if holder is not None:
+            return holder.pid
+        proc = self._process(job)
+        if proc.pid() is not None:  # our launcher of a copy that has not taken its lock yet
+            proc.stop(timeout=15)
         sub = submission(
             job,
             self.settings,
@@ -150,11 +169,37 @@ class SparkJobControl:
             holder = self.holder(job)
             if holder is not None:
                 return holder.pid
+            if proc.exited() == LOCK_HELD and time.monotonic() < deadline:
+                # Another run took the lock between our check and the driver's start: wait again.
+                return self.start(job, interval=interval, master=master, conf=conf, extra_args=extra_args,
+                                  wait=wait, wait_for_other=wait_for_other)
             if proc.exited() is not None:
                 raise StackError(f"spark job {job} exited {proc.exited()} at start:\n{proc.log_tail(40)}")
             time.sleep(0.5)
         proc.stop()
         raise StackError(f"spark job {job} did not take its lock within {wait:.0f}s:\n{proc.log_tail(40)}")
+
+    def wait_for_other(self, job: str, timeout: float) -> Holder | None:
+        """Wait while another run's available-now copy of ``job`` works; return a continuous holder.
+
+        None when the lock is free. Raises when the available-now copy is still working after
+        ``timeout``: it is never stopped from here, since its run would report work not done.
+        """
+        deadline = time.monotonic() + timeout
+        announced = False
+        while True:
+            holder = self.holder(job)
+            if holder is None or holder.mode == "processing-time":
+                return holder
+            if time.monotonic() >= deadline:
+                raise StackError(
+                    f"spark job {job}: another run's available-now copy (pid {holder.pid}, since {holder.started}) "
+                    f"still works after {timeout:.0f}s; not stopping it (stop it with `streamstack spark stop {job}`)"
+                )
+            if not announced:
+                log.info("%s: waiting for another run's available-now copy (pid %s) to finish", job, holder.pid)
+                announced = True
+            time.sleep(1.0)
 
     def stop(self, job: str, *, timeout: float = 60.0) -> bool:
         """Stop every copy of ``job`` (graceful first); True if something was running."""
@@ -216,12 +261,52 @@ class SparkJobControl:
         report.committed_batch = last_committed_batch(paths["checkpoint"])
         committed = committed_offsets(paths["checkpoint"])
         source = self.topics[spec.topics["purchases-topic"]].name
-        report.lag = self._lag(source, committed.get(source, {}))
+        try:
+            report.lag = self._lag(source, committed.get(source, {}))
+        except StreamstackError as exc:
+            if "beyond the end" not in str(exc):
+                raise
+            report.error, report.total_lag = f"{job}: {exc}", None
+            return report
         report.total_lag = sum(report.lag.values())
         return report
 
+    def check_checkpoint(self, job: str) -> None:
+        """Refuse a checkpoint that points past the end of any of its source topics."""
+        committed = committed_offsets(job_paths(self.checkpoint_dir, job)["checkpoint"])
+        for topic, offsets in committed.items():
+            try:
+                self._lag(topic, offsets)
+            except StreamstackError as exc:
+                if "beyond the end" in str(exc):
+                    raise StackError(f"spark job {job}: {exc.args[0].replace('`streamstack spark reset`', f'`streamstack spark reset {job}`')}") from None
+                raise
+
+    def reset(self, job: str) -> bool:
+        """Delete ``job``'s checkpoint and progress (it restarts from the topics' start); refuses while it runs."""
+        holder = self.holder(job)
+        if holder is not None:
+            raise StackError(f"spark job {job} is running (pid {holder.pid}); stop it first: `streamstack spark stop {job}`")
+        paths = job_paths(self.checkpoint_dir, job)
+        found = False
+        if paths["checkpoint"].exists():
+            shutil.rmtree(paths["checkpoint"])
+            found = True
+        for key in ("progress", "stop"):
+            if paths[key].exists():
+                paths[key].unlink()
+                found = True
+        return found
+
     def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
         marks = watermarks(self.kafka_config, topic)
+        beyond = {p: (o, marks[p][1]) for p, o in sorted(committed.items()) if p in marks and o > marks[p][1]}
+        if beyond:
+            where = ", ".join(f"partition {p} at offset {o} > end {e}" for p, (o, e) in beyond.items())
+            raise StreamstackError(
+                f"the checkpoint is beyond the end of topic {topic} ({where}): the topic was recreated "
+                "(stack reset kafka?); reset the checkpoint: `streamstack spark reset`"
+            )
         return {
             f"{topic}/{partition}": max(0, high - max(committed.get(partition, low), low))
             for partition, (low, high) in marks.items()

@@ -36,6 +36,14 @@ DEFAULT_CONF: dict[str, str] = {
 }
 
 
+def bind_conf() -> dict[str, str]:
+    """The driver (RPC, block manager) on the stack's bind host, loopback by default."""
+    from streamstack.runtime.bind import bind_host, is_wildcard
+
+    host = bind_host()
+    return {} if is_wildcard(host) else {"spark.driver.bindAddress": host, "spark.driver.host": host}
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One job: its script and which logical topic each ``--<flag>`` argument names."""
@@ -209,7 +217,7 @@ def submission(
         application_args=[*args, *(extra_args or [])],
         jars=[str(j) for j in (jars if jars is not None else connector_jars(settings))],
         py_files=[str(directory / name) for name in SHARED_MODULES],
-        conf={**DEFAULT_CONF, **(conf or {})},
+        conf={**DEFAULT_CONF, **bind_conf(), **(conf or {})},
         env={
             "PYSPARK_PYTHON": sys.executable,
             "PYSPARK_DRIVER_PYTHON": sys.executable,

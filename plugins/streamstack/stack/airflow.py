@@ -17,7 +17,9 @@ import requests
 
 from streamstack.airflow_env import airflow_environment
 from streamstack.errors import StackError
+from streamstack.runtime.bind import bind_host
 from streamstack.runtime.ports import port_open
+from streamstack.runtime.process import private_dir, private_file
 from streamstack.stack.service import Service
 
 ADMIN_USER = "admin"
@@ -49,6 +51,9 @@ class AirflowService(Service):
     def up(self) -> str:
         """Start (or find) Airflow and say where the UI is and how to log in."""
         report = super().up()
+        private_file(self.password_file)
+        for secret in ("airflow.db", "airflow.cfg"):  # the cfg holds the generated JWT and Fernet keys
+            private_file(self.settings.airflow_home / secret)
         return (
             f"{report}; UI {self.settings.airflow_url}, user {ADMIN_USER}, "
             f"password in {self.password_file}"
@@ -72,6 +77,10 @@ class AirflowService(Service):
         env.update(
             {
                 "AIRFLOW__API__PORT": str(self.settings.airflow_port),
+                # Loopback by default (STREAMSTACK_BIND_HOST); the log servers have no host
+                # setting and are kept on it by the bind shim (streamstack.runtime.bind).
+                "AIRFLOW__API__HOST": bind_host(),
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": bind_host(),
                 "AIRFLOW__API__BASE_URL": self.settings.airflow_url,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -84,7 +93,7 @@ class AirflowService(Service):
         return env
 
     def prepare(self) -> None:
-        self.settings.airflow_home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.airflow_home)
 
     def command(self) -> list[str]:
         return [self.executable, "standalone"]

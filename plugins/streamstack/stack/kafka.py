@@ -8,6 +8,7 @@ from pathlib import Path
 from string import Template
 
 from streamstack.errors import StackError
+from streamstack.runtime.bind import bind_host
 from streamstack.runtime.java import find_java
 from streamstack.runtime.maven import copy_dependencies
 from streamstack.runtime.ports import port_open
@@ -94,6 +95,7 @@ class KafkaService(Service):
         self.properties_file.write_text(
             template.substitute(
                 host=self.settings.host,
+                bind_host=bind_host(),
                 port=self.settings.kafka_port,
                 controller_port=self.settings.kafka_controller_port,
                 data_dir=self.data_dir.resolve(),

@@ -8,14 +8,16 @@ stopping only what ``up`` started.
 
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamstack.errors import StackError
-from streamstack.runtime.ports import describe_listeners, port_open
-from streamstack.runtime.process import ManagedProcess
+from streamstack.runtime.bind import bind_environment, bind_host, port_free
+from streamstack.runtime.ports import describe_listeners
+from streamstack.runtime.process import ManagedProcess, private_dir
 from streamstack.settings import Settings
 
 
@@ -81,13 +83,15 @@ class Service(ABC):
 
     def up(self) -> str:
         """Start the service and wait until ready. Returns a one-line report."""
+        private_dir(self.settings.state_dir)
         if self.is_running():
             self.wait_ready()
             return f"{self.name}: already running (pid {self.process.pid()})"
-        taken = {n: p for n, p in self.ports().items() if port_open(self.settings.host, p)}
+        host = bind_host()
+        taken = {n: p for n, p in self.ports().items() if not port_free(host, p)}
         if taken:
             desc = ", ".join(
-                f"{n} {self.settings.host}:{p}" + (f" held by {who}" if (who := describe_listeners(p)) else "")
+                f"{n} {host}:{p}" + (f" held by {who}" if (who := describe_listeners(p)) else "")
                 for n, p in taken.items()
             )
             raise StackError(
@@ -97,8 +101,15 @@ class Service(ABC):
         self.resolve()
         self.prepare()
         started = time.monotonic()
-        pid = self.process.start(self.command(), env=self.env(), cwd=self.state_dir)
-        self.wait_ready()
+        env = self.env()
+        env = {**env, **bind_environment(self.settings, {**os.environ, **env})}
+        pid = self.process.start(self.command(), env=env, cwd=self.state_dir)
+        try:
+            self.wait_ready()
+        except BaseException:
+            # A start that failed must not leave a half-started process holding ports and state.
+            self.process.stop(timeout=self.stop_timeout)
+            raise
         return f"{self.name}: started (pid {pid}) in {time.monotonic() - started:.1f}s"
 
     def wait_ready(self) -> None:

@@ -8,16 +8,22 @@ from collections.abc import Callable
 from streamstack.errors import StackError
 from streamstack.settings import Settings
 from streamstack.stack.airflow import AirflowService
+from streamstack.stack.dependents import reset_closure, reset_spark_state, stop_dependents
+from streamstack.stack.flink import FlinkJobManagerService, FlinkTaskManagerService
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
+from streamstack.stack.superset import SupersetService
 
 #: Start order. Later services (Pinot, Airflow) depend on earlier ones (Kafka).
 SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [
     KafkaService,
     PinotZookeeperService,
     PinotService,
+    SupersetService,
     AirflowService,
+    FlinkJobManagerService,
+    FlinkTaskManagerService,
 ]
 
 
@@ -39,15 +45,26 @@ class Stack:
             report(service.up())
 
     def down(self, report: Callable[[str], None] = print) -> None:
+        if any(s.name == "kafka" for s in self.services):  # jobs on top stop first (stack/dependents.py)
+            stop_dependents(self.settings, report, keep=self._service_identities())
         for service in reversed(self.services):
             report(service.down())
+
+    def _service_identities(self) -> set[str]:
+        """Every service's identity, also of those not selected (they are not dependents)."""
+        return {f(self.settings).process.identity.partition("=")[2] for f in SERVICE_FACTORIES}
 
     def status(self) -> list[ServiceStatus]:
         return [service.status() for service in self.services]
 
     def reset(self, report: Callable[[str], None] = print) -> None:
-        """Stop and delete the state of the selected services (data, logs, pid files)."""
-        for service in reversed(self.services):
+        """Stop and delete the state of the selected services (data, logs, pid files) and of
+        what depends on it (``stack/dependents.py``: Kafka -> Pinot and the Spark checkpoints)."""
+        selected = reset_closure({s.name for s in self.services})
+        services = [s for s in (f(self.settings) for f in SERVICE_FACTORIES) if s.name in selected]
+        if "kafka" in selected:
+            reset_spark_state(self.settings, report, keep=self._service_identities())
+        for service in reversed(services):
             service.down()
             if service.state_dir.exists():
                 shutil.rmtree(service.state_dir)

@@ -33,6 +33,8 @@ from streamstack.topics.spec import TopicSpec, TopicSpecs
 
 log = logging.getLogger(__name__)
 LIST_CONFIGS = {"cleanup.policy"}
+#: Actions that report a state without changing it.
+PASSIVE = {"unchanged", "undeclared-configs"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Change:
     """One action taken (or planned) on one topic."""
 
     topic: str
-    action: str  # create | alter-configs | add-partitions | unchanged
+    action: str  # create | alter-configs | add-partitions | undeclared-configs | remove-configs | unchanged
     detail: str = ""
 
 
@@ -65,12 +67,12 @@ class ApplyResult:
 
     @property
     def changed(self) -> list[Change]:
-        return [c for c in self.changes if c.action != "unchanged"]
+        return [c for c in self.changes if c.action not in PASSIVE]
 
     def lines(self) -> list[str]:
         prefix = "would " if self.dry_run else ""
         out = [
-            f"{c.topic:<28} {prefix if c.action != 'unchanged' else ''}{c.action}  {c.detail}".rstrip()
+            f"{c.topic:<28} {prefix if c.action not in PASSIVE else ''}{c.action}  {c.detail}".rstrip()
             for c in self.changes
         ]
         out.append(
@@ -158,8 +160,13 @@ class TopicAdmin:
             out.append(TopicState(name, len(parts), rf, configs[name], overrides[name]))
         return out
 
-    def plan(self, specs: TopicSpecs | Iterable[TopicSpec]) -> list[Change]:
-        """What ``apply`` would do; raises ``TopicReconcileError`` listing every unsafe change."""
+    def plan(self, specs: TopicSpecs | Iterable[TopicSpec], *, remove_undeclared: bool = False) -> list[Change]:
+        """What ``apply`` would do; raises ``TopicReconcileError`` listing every unsafe change.
+
+        Config overrides set on a topic that its declaration does not name (set out of band,
+        e.g. ``max.message.bytes``) are drift too: reported as ``undeclared-configs``, and
+        planned for removal (``remove-configs``) only when ``remove_undeclared`` is asked.
+        """
         specs = list(specs)
         states = self.describe(s.name for s in specs)
         changes, refusals = [], []
@@ -197,70 +204,138 @@ class TopicAdmin:
                         ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in drift.items()),
                     )
                 )
+            undeclared = {k: v for k, v in sorted(state.overrides.items()) if k not in spec.configs}
+            if undeclared:
+                listed = ", ".join(f"{k}={v}" for k, v in undeclared.items())
+                if remove_undeclared:
+                    changes.append(Change(spec.name, "remove-configs", listed))
+                else:
+                    changes.append(
+                        Change(
+                            spec.name,
+                            "undeclared-configs",
+                            f"{listed} (not in the topics file; `topics apply --remove-undeclared` removes them)",
+                        )
+                    )
             if spec.partitions > state.partitions:
                 detail = f"{state.partitions} -> {spec.partitions}"
                 if spec.key:
                     detail += f" (records keyed by {spec.key} written before now stay in their old partition)"
                 changes.append(Change(spec.name, "add-partitions", detail))
-            if not drift and spec.partitions == state.partitions:
+            if not drift and not undeclared and spec.partitions == state.partitions:
                 changes.append(Change(spec.name, "unchanged"))
         if refusals:
             raise TopicReconcileError("refusing unsafe topic changes:\n  " + "\n  ".join(refusals))
         return changes
 
-    def apply(self, specs: TopicSpecs | Iterable[TopicSpec], *, dry_run: bool = False) -> ApplyResult:
-        """Bring the cluster to the declared state; return what changed."""
+    def apply(
+        self, specs: TopicSpecs | Iterable[TopicSpec], *, dry_run: bool = False, remove_undeclared: bool = False
+    ) -> ApplyResult:
+        """Bring the cluster to the declared state; return what changed.
+
+        All or nothing as far as the broker allows: every request is first sent with
+        ``validate_only`` (values, partition counts, replication), so a value the broker
+        rejects fails the apply (and the dry run) before any topic is created or altered.
+        """
+        file = getattr(specs, "file", None)
         specs = list(specs)
-        changes = self.plan(specs)
+        changes = self.plan(specs, remove_undeclared=remove_undeclared)
         result = ApplyResult(changes=changes, dry_run=dry_run)
-        if dry_run:
-            return result
         by_name = {s.name: s for s in specs}
         creates = [by_name[c.topic] for c in changes if c.action == "create"]
         alters = [by_name[c.topic] for c in changes if c.action == "alter-configs"]
         grows = [by_name[c.topic] for c in changes if c.action == "add-partitions"]
-        if creates:
-            futures = self.admin.create_topics(
-                [
-                    NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs))
-                    for s in creates
-                ],
-                operation_timeout=self.timeout,
-                request_timeout=self.timeout,
-            )
-            self._wait_create(futures)
-        if alters:
-            resources = [
-                ConfigResource(
-                    ResourceType.TOPIC,
-                    s.name,
-                    incremental_configs=[
-                        ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
-                        for k, v in s.configs.items()
-                    ],
-                )
-                for s in alters
-            ]
-            _wait(
-                self.admin.incremental_alter_configs(resources, request_timeout=self.timeout),
-                "altering topic configs",
-            )
-        if grows:
-            _wait(
-                self.admin.create_partitions(
-                    [NewPartitions(s.name, s.partitions) for s in grows],
-                    operation_timeout=self.timeout,
-                    request_timeout=self.timeout,
-                ),
-                "adding partitions",
-            )
+        removals = {
+            c.topic: [item.split("=", 1)[0] for item in c.detail.split(", ")]
+            for c in changes
+            if c.action == "remove-configs"
+        }
+        requests = self._requests(creates, alters, grows, removals, by_name)
+        for what, send in requests:
+            self._check(send(True), what, by_name, file)
+        if dry_run:
+            return result
+        for what, send in requests:
+            if what == "creating topics":
+                self._wait_create(send(False))
+            else:
+                _wait(send(False), what)
         if result.changed:
-            self._await_convergence(specs)
+            self._await_convergence(specs, remove_undeclared=remove_undeclared)
         for change in result.changed:
             log.info("%s: %s %s", change.topic, change.action, change.detail)
         return result
 
-    def _await_convergence(self, specs: list[TopicSpec]) -> None:
+    def _requests(
+        self,
+        creates: list[TopicSpec],
+        alters: list[TopicSpec],
+        grows: list[TopicSpec],
+        removals: dict[str, list[str]],
+        by_name: dict[str, TopicSpec],
+    ) -> list[tuple[str, Any]]:
+        """The admin requests of one apply, each callable with ``validate_only``."""
+        out: list[tuple[str, Any]] = []
+        t = {"request_timeout": self.timeout}
+        if creates:
+            new = [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in creates]
+            out.append(("creating topics", lambda v: self.admin.create_topics(
+                new, operation_timeout=self.timeout, validate_only=v, **t)))
+        resources = [
+            ConfigResource(
+                ResourceType.TOPIC,
+                s.name,
+                incremental_configs=[
+                    ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in s.configs.items()
+                ],
+            )
+            for s in alters
+        ]
+        for name, keys in removals.items():
+            resources = [r for r in resources if r.name != name]
+            altered = name in {s.name for s in alters}  # one request per topic: sets and deletes together
+            sets = [
+                ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                for k, v in (by_name[name].configs.items() if altered else ())
+            ]
+            deletes = [ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE) for k in keys]
+            resources.append(ConfigResource(ResourceType.TOPIC, name, incremental_configs=[*sets, *deletes]))
+        if resources:
+            out.append(("altering topic configs", lambda v: self.admin.incremental_alter_configs(
+                resources, validate_only=v, **t)))
+        if grows:
+            parts = [NewPartitions(s.name, s.partitions) for s in grows]
+            out.append(("adding partitions", lambda v: self.admin.create_partitions(
+                parts, operation_timeout=self.timeout, validate_only=v, **t)))
+        return out
+
+    @staticmethod
+    def _check(futures: dict[Any, Any], what: str, by_name: dict[str, TopicSpec], file: Any) -> None:
+        """Raise one line naming the file and the key for the first request the broker rejects."""
+        for key, future in futures.items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else exc
+                if isinstance(err, KafkaError) and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue
+                message = err.str() if isinstance(err, KafkaError) else str(err)
+                name = getattr(key, "name", key)
+                spec = by_name.get(name)
+                where = f"topics.{spec.logical}" if spec else str(name)
+                if spec:
+                    named = [k for k in spec.configs if k in message]
+                    if named:
+                        where += f".configs.{max(named, key=len)}"
+                        message = f"the broker rejects {spec.configs[max(named, key=len)]!r}: {message}"
+                    else:
+                        where += f" ({name})"
+                prefix = f"{file}: " if file else ""
+                raise TopicReconcileError(
+                    f"{prefix}{where}: {message} ({what}, validated before any change: nothing was changed)"
+                ) from None
+
+    def _await_convergence(self, specs: list[TopicSpec], *, remove_undeclared: bool = False) -> None:
         """Wait until the brokers show the declared state.
 
         In KRaft mode a completed admin request means the controller committed the change;
@@ -270,7 +345,7 @@ class TopicAdmin:
         """
         deadline = time.monotonic() + self.timeout
         while True:
-            pending = [c for c in self.plan(specs) if c.action != "unchanged"]
+            pending = [c for c in self.plan(specs, remove_undeclared=remove_undeclared) if c.action not in PASSIVE]
             if not pending:
                 return
             if time.monotonic() > deadline:

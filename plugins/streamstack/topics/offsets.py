@@ -54,6 +54,12 @@ def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.
         if meta is None or meta.error is not None or not meta.partitions:
             raise StreamstackError(f"Kafka topic {topic!r} not found ({meta.error if meta else 'no metadata'})")
         return {p: partition_watermarks(c, topic, p, timeout) for p in sorted(meta.partitions)}
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else exc
+        detail = error.str() if isinstance(error, KafkaError) else str(error)
+        raise StreamstackError(
+            f"cannot read the offsets of Kafka topic {topic!r} at {kafka_config.get('bootstrap.servers')}: {detail}"
+        ) from None
     finally:
         c.close()
 

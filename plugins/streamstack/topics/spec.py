@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from streamstack import events
+from streamstack.config_files import load_yaml_text
 from streamstack.errors import ConfigError
 from streamstack.settings import Settings
 
@@ -187,6 +187,13 @@ def parse_topics(data: Any, file: Path) -> TopicSpecs:
         key = raw.get("key")
         if key is not None and not isinstance(key, str):
             raise ConfigError("must be an event field name", file=file, key=f"{where}.key")
+        fields = events.SCHEMAS.get(str(logical))
+        if key is not None and fields is not None and key not in events.field_names(fields):
+            raise ConfigError(
+                f"'{key}' is not a field of the {logical} events (fields: {', '.join(events.field_names(fields))})",
+                file=file,
+                key=f"{where}.key",
+            )
         specs.append(
             TopicSpec(
                 logical=str(logical),
@@ -217,11 +224,7 @@ def load_topics(path: Path | str | None = None) -> TopicSpecs:
         text = file.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read topics file: {exc.strerror}", file=file) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
-    return parse_topics(data, file)
+    return parse_topics(load_yaml_text(text, file), file)
 
 
 @lru_cache(maxsize=8)

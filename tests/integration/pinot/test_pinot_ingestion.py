@@ -168,7 +168,7 @@ def test_broken_table_config_fails_with_pinots_message(
 
 def test_table_on_a_missing_topic_is_refused_before_pinot(pinot: PinotClient, kafka: Settings) -> None:
     specs = load_specs(
-        kafka.config_dir / "pinot", {"purchases": "no.such.topic"}, kafka.bootstrap_servers, ["purchases"]
+        kafka.config_dir / "pinot", {"purchases_enriched": "no.such.topic"}, kafka.bootstrap_servers, ["purchases"]
     )
     with pytest.raises(Exception, match=r"topics \['no.such.topic'\] do not exist"):
         apply_specs(pinot, specs, existing_topics=set())

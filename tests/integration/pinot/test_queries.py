@@ -44,10 +44,6 @@ def products_of(kafka: Settings) -> list[dict[str, str]]:
     return catalogue(kafka)[::3]
 
 
-def purchases(n: int, products: list[dict[str, str]], seed: int) -> list[dict[str, Any]]:
-    """``n`` transactions as the generator writes them to the purchases topic: the raw side of ``enriched``."""
-    return [events.purchase_from_enriched(r) for r in enriched(n, products, seed)]
-
 
 def per_product(records: list[dict[str, Any]], quantity: str) -> dict[str, tuple[int, float, int]]:
     """product_id -> (quantity, sales rounded to cents, lines), best sales first."""
@@ -78,13 +74,14 @@ def test_named_queries_match_python_aggregates(
         price, cogs = round(float(p["Price"]) + delta, 2), round(float(p["COGS"]) + 0.10, 2)
         latest[p["ID"]] = (price, cogs)
         versions.append(product_record(p, now - timedelta(seconds=30), price, cogs))
-    lines = purchases(40, products, seed=11)
-    enriched_lines = enriched(40, products, seed=3)
+    # The raw purchases table reads the validated (enriched) topic too, so one set of lines
+    # feeds both tables; both deduplicate on (transaction_id, line_number): every 7th line twice.
+    enriched_lines = enriched(40, products, seed=11)
+    lines = [events.purchase_from_enriched(r) for r in enriched_lines]
 
     specs = {name: pinot_tables[name] for name in ("products", "purchases", "purchasesEnriched")}
+    assert specs["purchases"].topic == specs["purchasesEnriched"].topic
     produce(kafka, specs["products"].topic, "product_id", versions)
-    produce(kafka, specs["purchases"].topic, "transaction_id", lines)
-    # purchasesEnriched deduplicates on (transaction_id, line_number): send every 7th line twice.
     produce(kafka, specs["purchasesEnriched"].topic, "transaction_id", enriched_lines + enriched_lines[::7])
     rows_expected = {
         "products": len(products),
@@ -174,8 +171,9 @@ def test_query_command_prints_named_and_sql_results(
 ) -> None:
     spec = pinot_tables["purchases"]
     products = products_of(kafka)
-    lines = purchases(30, products, seed=5)
-    produce(kafka, spec.topic, "transaction_id", lines)
+    validated = enriched(30, products, seed=5)
+    lines = [events.purchase_from_enriched(r) for r in validated]
+    produce(kafka, spec.topic, "transaction_id", validated)
     assert wait_caught_up(pinot, spec, kafka.kafka_client_config(), timeout=120).rows == len(lines)
     expected = per_product(lines, "quantity")
     runner = CliRunner()

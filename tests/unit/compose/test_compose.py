@@ -707,3 +707,23 @@ def test_no_secret_looking_literals_anywhere(raw: dict[str, Any]) -> None:
     hits = [(m.group(1), m.group(2)) for text in texts for m in literal.finditer(text)]
     hits = [h for h in hits if not h[1].startswith("/")]  # file paths (e.g. the passwords file) are fine
     assert not hits, f"secret-looking literals in docker-compose.yml: {hits}"
+
+
+# --- Superset ---------------------------------------------------------------------------------------
+
+
+def test_superset_image_is_pinned_with_the_pinot_driver_and_the_embedded_versions(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Same Superset as .venv-superset: the official image at the lock's version, pinotdb from the lock."""
+    lock = (ROOT / "constraints" / "superset-py3.11.txt").read_text()
+    version = re.search(r"^apache-superset==(\S+)$", lock, re.M).group(1)  # type: ignore[union-attr]
+    pinotdb = re.search(r"^pinotdb==(\S+)$", lock, re.M).group(1)  # type: ignore[union-attr]
+    dockerfile = (ROOT / "docker" / "superset" / "Dockerfile").read_text()
+    assert re.search(rf"^FROM apache/superset:{re.escape(version)}$", dockerfile, re.M), "Superset base != lock"
+    assert f"pinotdb=={pinotdb}" in dockerfile and "superset-py3.11.txt" in dockerfile
+    svc = services["superset"]
+    assert split_image(svc["image"])[1], svc["image"]
+    assert svc["depends_on"]["pinot-broker"]["condition"] == "service_healthy"
+    assert "/health" in " ".join(strings(svc["healthcheck"]["test"]))
+    assert "superset_config.py" in env_of(svc)["SUPERSET_CONFIG_PATH"]

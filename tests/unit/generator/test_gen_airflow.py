@@ -39,10 +39,14 @@ def test_params_render_as_a_typed_form(dag) -> None:
     assert schemas["mode"]["enum"] == ["realistic", "load"]
     assert schemas["seed"]["type"] == ["null", "integer"]
     assert schemas["speed"]["type"] == "number"
-    assert dag.params.validate() == {"transactions": 200, "mode": "realistic", "seed": None, "speed": 10.0}
+    assert schemas["days"]["type"] == ["null", "integer"] and schemas["start_date"]["format"] == "date"
+    assert all(dag.params.get_param(n).schema.get("title") and dag.params.get_param(n).description
+               for n in ("days", "start_date", "profile"))
+    assert dag.params.validate() == {"transactions": 200, "mode": "realistic", "seed": None, "speed": 10.0,
+                                     "days": None, "start_date": None, "profile": None}
     from airflow.sdk.exceptions import ParamValidationError
 
-    for name, value in (("mode", "fast"), ("transactions", 0), ("speed", 0), ("seed", "abc")):
+    for name, value in (("mode", "fast"), ("transactions", 0), ("speed", 0), ("seed", "abc"), ("days", 0)):
         params = ParamsDict(dict(dag.params.items()))
         with pytest.raises(ParamValidationError, match=f"Invalid input for param {name}"):
             params[name] = value
@@ -54,11 +58,13 @@ def test_operator_turns_templated_strings_back_into_numbers(monkeypatch: pytest.
     calls = []
     monkeypatch.setattr(operators, "generate_sales", lambda **kw: calls.append(kw) or {"transactions": 1})
     op = operators.SalesGeneratorOperator(task_id="gen", transactions="250", mode="load", seed="None", speed="2.5",
-                                          duration="")
+                                          duration="", days="7", start_date="2026-02-02", profile="None")
     assert op.execute({}) == {"transactions": 1}
     assert calls == [{"kafka_config_id": "kafka_default", "transactions": 250, "mode": "load", "seed": None,
-                      "speed": 2.5, "duration": None, "config_file": None}]
-    assert set(op.template_fields) == {"transactions", "mode", "seed", "speed", "duration"}
+                      "speed": 2.5, "duration": None, "config_file": None, "days": 7, "start_date": "2026-02-02",
+                      "profile": None}]
+    assert set(op.template_fields) == {"transactions", "mode", "seed", "speed", "duration", "days", "start_date",
+                                       "profile"}
 
 
 def test_task_function_reads_the_airflow_connection(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,9 @@ TOPICS = {
     "purchases_enriched": "pe",
     "running_totals": "rt",
     "inventories": "i",
+    "sales_windows": "sw",
+    "purchases_invalid": "dl",
+    "events": "ev",
 }
 
 
@@ -30,9 +33,13 @@ def test_all_tables_load_and_render() -> None:
     assert "${" not in json.dumps(pe.table)
     assert pe.mode == "dedup" and pe.schema["primaryKeyColumns"] == ["transaction_id", "line_number"]
     assert specs["products"].mode == "upsert" and specs["runningTotals"].mode == "upsert"
-    assert specs["purchases"].mode == "append"
+    assert specs["events"].mode == "append" and specs["events"].time_column == "event_time"
+    # The raw table reads validated purchases (the enriched topic) and de-duplicates (finding #5).
+    assert specs["purchases"].mode == "dedup" and specs["purchases"].topic == "pe"
     assert specs["products"].time_column == "event_time"
     assert pe.time_column == "transaction_time"
+    assert specs["deadLetters"].mode == "append" and specs["deadLetters"].time_column == "rejected_at"
+    assert specs["salesWindows"].mode == "upsert" and specs["salesWindows"].time_column == "window_start"
 
 
 @pytest.mark.parametrize("name", TABLES)
@@ -72,7 +79,7 @@ def test_unknown_placeholder_and_topic_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown placeholder"):
         load_specs(cfg, {"products": "p"}, "b:1", ["purchases"])
     path = cfg / "tables" / "purchases.json"
-    path.write_text(path.read_text().replace("${topic:purchases}", "demo.purchases"))
+    path.write_text(path.read_text().replace("${topic:purchases_enriched}", "demo.purchases"))
     with pytest.raises(ConfigError, match="placeholder"):
         load_specs(cfg, TOPICS, "b:1", ["purchases"])
 
@@ -85,3 +92,11 @@ def test_an_explicit_bootstrap_wins_over_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("STREAMSTACK_BOOTSTRAP_SERVERS", "from-env:9092")
     specs = local_specs(Settings.from_env(), ["purchases"], bootstrap_servers="from-connection:19092")
     assert "from-connection:19092" in json.dumps(specs[0].table) and "from-env" not in json.dumps(specs[0].table)
+
+
+def test_no_table_reads_unvalidated_purchases(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    path = cfg / "tables" / "purchases.json"
+    path.write_text(path.read_text().replace("${topic:purchases_enriched}", "${topic:purchases}"))
+    with pytest.raises(ConfigError, match="the event contract has not checked"):
+        load_specs(cfg, TOPICS, "b:1", ["purchases"])

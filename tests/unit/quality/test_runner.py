@@ -100,7 +100,7 @@ CRITICAL = [
     ),
     (
         "discount_outside_set",
-        _set("member_discount", 0.2),
+        _set("member_discount", 0.37),  # no member or promotion discount (0.2 is a promotion's)
         "member_discount_allowed_for_is_member",
     ),
     (
@@ -215,3 +215,37 @@ def test_summary_is_json_safe(runner: QualityRunner, clean: pd.DataFrame, option
     data = json.loads(json.dumps(summary.to_dict()))
     assert data["failed_by_severity"]["critical"] >= 1
     assert data["sample_bad_rows"][0]["row"]["purchase_quantity"] == 0
+
+
+def _reprice(price: float | None, cogs: float | None = None) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Every Classic Smoothies row as a later product version (generator.yaml shop.price_changes)."""
+
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        rows = out["product_category"] == "Classic Smoothies"
+        assert rows.any()
+        if price is not None:
+            out.loc[rows, "product_price"] = price
+            out.loc[rows, "purchase_price"] = price
+            out.loc[rows, "total_purchase"] = (
+                out.loc[rows, "purchase_quantity"] * (price + out.loc[rows, "supplement_price"])
+                * (1 - out.loc[rows, "member_discount"])).round(2)
+        if cogs is not None:
+            out.loc[rows, "product_cogs"] = cogs
+        return out
+
+    return change
+
+
+def test_a_price_of_a_publishable_version_passes_any_other_fails(
+    runner: QualityRunner, clean: pd.DataFrame, options: CheckOptions
+) -> None:
+    """The Classic price change (5.29) is a version in force after its date, not a mismatch."""
+    summary = _check(runner, _reprice(5.29)(clean), options)
+    assert summary.status == "passed", summary.lines()
+    summary = _check(runner, _reprice(5.31)(clean), options)
+    assert "expect_column_pair_values_to_be_equal(product_price, catalogue_product_price)" in [
+        f.name for f in summary.critical_failures], summary.failed_names
+    summary = _check(runner, _reprice(None, cogs=2.45)(clean), options)  # Indulgent's COGS, not Classic's
+    assert "expect_column_pair_values_to_be_equal(product_cogs, catalogue_product_cogs)" in [
+        f.name for f in summary.critical_failures], summary.failed_names

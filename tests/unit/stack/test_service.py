@@ -89,7 +89,7 @@ def test_port_taken_by_a_stranger_is_a_clear_error(settings: Settings) -> None:
         squatter.bind(("localhost", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        with pytest.raises(StackError, match=f"port already in use .*localhost:{port} held by pid {os.getpid()}"):
+        with pytest.raises(StackError, match=f"port already in use .*127.0.0.1:{port} held by pid {os.getpid()}"):
             HttpService(settings, port).up()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,25 @@ from streamstack.errors import TopicReconcileError
 from streamstack.topics import TopicAdmin, TopicSpec, TopicState
 
 
+class AcceptingAdmin:
+    """An admin client whose validate-only requests all succeed (a dry run sends only those)."""
+
+    def _ok(self, items, validate_only: bool = False, **_: object) -> dict:
+        assert validate_only, "a dry run must not send a real change"
+        done: Future = Future()
+        done.set_result(None)
+        return {getattr(i, "topic", getattr(i, "name", i)): done for i in items}
+
+    create_topics = incremental_alter_configs = create_partitions = _ok
+
+
 class FakeStateAdmin(TopicAdmin):
     """TopicAdmin whose view of the cluster is a dict, so plan() can be tested alone."""
 
     def __init__(self, states: dict[str, TopicState]) -> None:
         self.states = states
+        self.timeout = 1.0
+        self.admin = AcceptingAdmin()
 
     def describe(self, names):  # type: ignore[override]
         return [self.states.get(n) for n in names]

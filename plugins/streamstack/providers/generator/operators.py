@@ -39,6 +39,9 @@ def generate_sales(
     config_file: str | None = None,
     topics_file: str | None = None,
     topics: TopicSpecs | None = None,
+    days: int | None = None,
+    start_date: str | None = None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """Publish the catalogue and a bounded batch of sales; return the run summary.
 
@@ -53,19 +56,31 @@ def generate_sales(
     :param config_file: generator settings (default ``config/generator.yaml``).
     :param topics_file: topic declarations (default ``config/topics.yaml``).
     :param topics: already-loaded topic declarations (overrides ``topics_file``).
+    :param days: simulate this many days of the shop (``shop`` settings); None = an unsimulated batch.
+    :param start_date: first simulated day ``YYYY-MM-DD`` (default ``shop.start_date``).
+    :param profile: volume profile of the simulated days (default ``shop.profile``).
     :return: the summary: transactions, purchases, inventories, bytes, events/s, seed...
     """
-    from streamstack.generator import build_model, load_catalogue, load_config, run_generator
+    from streamstack.generator import (
+        build_model,
+        build_simulation,
+        load_catalogue,
+        load_config,
+        run_generator,
+    )
     from streamstack.generator.kafka import KafkaSink
     from streamstack.providers.kafka.hooks import KafkaConfigHook
     from streamstack.topics import load_topics
 
     config = load_config(config_file)
     model = build_model(config, load_catalogue(config.catalogue_file), seed)
+    simulation = build_simulation(model, days, start_date or None, profile or None) if days else None
     connection = KafkaConfigHook(kafka_config_id=kafka_config_id).client_config()
     sink = KafkaSink(connection, topics or load_topics(topics_file), config.producer)
-    log.info("generating sales: mode=%s transactions=%s duration=%s speed=%s seed=%s -> %s",
-             mode, transactions, duration, speed, model.seed, sink.destination)
+    log.info("generating sales: mode=%s transactions=%s duration=%s speed=%s seed=%s days=%s start=%s "
+             "profile=%s -> %s", mode, transactions, duration, speed, model.seed, days,
+             simulation.start_date if simulation else None, simulation.profile.name if simulation else None,
+             sink.destination)
     last = [time.monotonic()]
 
     def progress(done: int) -> None:
@@ -77,13 +92,23 @@ def generate_sales(
 
     started_at = datetime.now(UTC)
     summary = run_generator(model, sink, mode=mode, transactions=transactions, duration=duration, speed=speed,
-                            progress=progress).to_dict()
+                            progress=progress, simulation=simulation).to_dict()
     # When the batch was made: downstream checks of this run's rows use it rather than now(), so a
     # cleared task checks the same rows again.
     summary["started_at"] = started_at.isoformat()
     summary["finished_at"] = datetime.now(UTC).isoformat()
     log.info("done: %s", summary)
     return summary
+
+
+def simulated_window(summary: dict[str, Any]) -> tuple[Any, float]:
+    """``(window_end, window_minutes)`` covering a simulated run's days (from its summary)."""
+    from datetime import timedelta
+
+    from streamstack.events import parse_timestamp
+
+    end = parse_timestamp(summary["last_event_time"]) + timedelta(seconds=1)
+    return end, float(summary["simulated_days"]) * 1440.0
 
 
 class SalesGeneratorOperator(BaseOperator):
@@ -96,10 +121,14 @@ class SalesGeneratorOperator(BaseOperator):
     :param speed: templated; realistic pacing factor.
     :param duration: templated; stop after this many seconds.
     :param config_file: generator settings file.
+    :param days: templated; simulate this many days of the shop (None = an unsimulated batch).
+    :param start_date: templated; first simulated day, ``YYYY-MM-DD``.
+    :param profile: templated; the simulated days' volume profile.
     :return: (XCom) the run summary.
     """
 
-    template_fields: Sequence[str] = ("transactions", "mode", "seed", "speed", "duration")
+    template_fields: Sequence[str] = ("transactions", "mode", "seed", "speed", "duration", "days", "start_date",
+                                      "profile")
 
     def __init__(
         self,
@@ -111,6 +140,9 @@ class SalesGeneratorOperator(BaseOperator):
         speed: float | str = 1.0,
         duration: float | str | None = None,
         config_file: str | None = None,
+        days: int | str | None = None,
+        start_date: str | None = None,
+        profile: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -121,16 +153,24 @@ class SalesGeneratorOperator(BaseOperator):
         self.speed = speed
         self.duration = duration
         self.config_file = config_file
+        self.days = days
+        self.start_date = start_date
+        self.profile = profile
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from streamstack.providers.params import sales_params
+        from streamstack.providers.params import MAX_SIMULATED_SPEED, MAX_SPEED, sales_params
 
+        days = _optional(self.days, int)
         checked = sales_params(
-            {"transactions": self.transactions, "mode": self.mode, "seed": self.seed, "speed": self.speed}
+            {"transactions": self.transactions, "mode": self.mode, "seed": self.seed, "speed": self.speed},
+            max_speed=MAX_SIMULATED_SPEED if days else MAX_SPEED,
         )
         return generate_sales(
             kafka_config_id=self.kafka_config_id,
             **checked,
             duration=_optional(self.duration, float),
             config_file=self.config_file,
+            days=days,
+            start_date=_optional(self.start_date, str),
+            profile=_optional(self.profile, str),
         )

@@ -43,6 +43,8 @@ class SparkStreamingJobOperator(BaseOperator):
     :param conn_id: the Spark connection (master, deploy mode).
     :param kafka_config_id: the Kafka connection the job reads and writes through.
     :param conf: Spark settings on top of the project's defaults.
+    :param wait_for_other: seconds to wait for another run's copy of the job to finish (it is
+        never stopped: that run would report success for work not done).
     """
 
     template_fields: Sequence[str] = ("job", "conf")
@@ -54,6 +56,7 @@ class SparkStreamingJobOperator(BaseOperator):
         conn_id: str = "spark_default",
         kafka_config_id: str = "kafka_default",
         conf: dict[str, str] | None = None,
+        wait_for_other: float = 1800.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -61,6 +64,7 @@ class SparkStreamingJobOperator(BaseOperator):
         self.conn_id = conn_id
         self.kafka_config_id = kafka_config_id
         self.conf = conf
+        self.wait_for_other = wait_for_other
         self._submit_hook: Any = None
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -80,8 +84,14 @@ class SparkStreamingJobOperator(BaseOperator):
                 f"{self.job} runs in continuous mode (driver pid {holder.pid}) and processes new input already"
             )
         if holder is not None:
-            self.log.warning("stopping a leftover copy of %s (pid %s, %s)", self.job, holder.pid, holder.mode)
-            control.stop(self.job)
+            # Another run's copy is mid-work: never stop it (that run would report success for
+            # work not done); wait for it, then process whatever it left.
+            self.log.info("waiting for another run's copy of %s (pid %s, %s) to finish", self.job, holder.pid, holder.mode)
+            holder = control.wait_for_other(self.job, timeout=self.wait_for_other)
+            if holder is not None:
+                raise AirflowSkipException(
+                    f"{self.job} runs in continuous mode (driver pid {holder.pid}) and processes new input already"
+                )
         before = snapshot(control, self.job)
         topics = {flag: control.topics[logical].name for flag, logical in job_spec(self.job).topics.items()}
         self.log.info(
@@ -129,7 +139,7 @@ def spark_master(conn_id: str) -> str:
 
 
 class SparkStreamingStartOperator(BaseOperator):
-    """Start jobs long-running (processing-time trigger), replacing running copies; returns their pids.
+    """Start jobs long-running (processing-time trigger), keeping running copies; returns their pids.
 
     :param jobs: job names.
     :param interval: processing-time trigger interval, e.g. ``"1 second"``.

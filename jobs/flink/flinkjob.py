@@ -1,0 +1,284 @@
+"""What the PyFlink jobs share: arguments, the contract, the validating UDF and the Kafka tables.
+
+Every job reads the resolved event contract (``--contract FILE``, ``streamstack contract write``)
+and keeps no rule of its own. Validation is the reference validator itself,
+``streamstack.contract.check_purchase``, run as a Python scalar UDF on the raw Kafka value: the
+purchases are read as STRING (``raw`` format), never through Flink's JSON format, whose
+``ignore-parse-errors`` would drop a bad record silently. The four pure-Python modules the
+validator needs are shipped with the job (``add_python_file``), so the workers import exactly
+the code the tests and the other engines are checked against.
+
+Sinks stamp each record with the time it is written (Kafka record timestamp), not the event
+time: a replay of old events would otherwise be deleted at once by the topic's retention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+MODES = ("bounded", "continuous")
+DELIVERY = ("exactly-once", "at-least-once")
+TS_SQL = "yyyy-MM-dd HH:mm:ss.SSSSSS"
+SHIPPED = ("__init__.py", "contract.py", "events.py", "errors.py")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def plugins_dir() -> Path:
+    """Where ``streamstack`` lives: ``STREAMSTACK_PLUGINS_DIR`` or the repo's ``plugins/``."""
+    return Path(_env("STREAMSTACK_PLUGINS_DIR") or Path(__file__).resolve().parents[2] / "plugins")
+
+
+def parser(job: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=job, description=description)
+    p.add_argument("--bootstrap-servers", default=_env("STREAMSTACK_BOOTSTRAP_SERVERS", "localhost:9092"))
+    p.add_argument("--contract", default=_env("STREAMSTACK_CONTRACT_JSON"),
+                   help="the resolved event contract (`streamstack contract write FILE`)")
+    p.add_argument("--mode", choices=MODES, default=_env("STREAMSTACK_FLINK_MODE", "continuous"),
+                   help="bounded: what is in Kafka now, then finish; continuous: run until stopped")
+    p.add_argument("--job-name", default=f"streamstack.{job}", help="Flink job name (one running copy per name)")
+    p.add_argument("--group-id", default=None, help="Kafka consumer group (default: the job name)")
+    p.add_argument("--starting-offsets", choices=("earliest", "latest", "group"), default="earliest",
+                   help="where a job without savepoint starts; a savepoint's offsets win")
+    p.add_argument("--delivery", choices=DELIVERY, default="exactly-once",
+                   help="exactly-once: transactional sinks, visible to read_committed consumers at checkpoints")
+    p.add_argument("--idle-timeout", default="30 s",
+                   help="a partition without records this long stops holding back the watermark (a record it "
+                   "sends later may find its product version cleaned up: dead-lettered, never dropped)")
+    p.add_argument("--parallelism", type=int, default=1)
+    p.add_argument("--kafka-config-file", default=_env("STREAMSTACK_KAFKA_CONFIG_FILE"),
+                   help="JSON object of Kafka client properties (SASL/TLS); never on the command line")
+    return p
+
+
+def topic_arg(p: argparse.ArgumentParser, flag: str, logical: str) -> None:
+    env = f"STREAMSTACK_TOPIC_{logical.upper()}"
+    p.add_argument(f"--{flag}", default=_env(env), help=f"Kafka topic of '{logical}' (env {env})")
+
+
+def check_args(p: argparse.ArgumentParser, args: argparse.Namespace, *required: str) -> dict[str, Any]:
+    """Fail with one line naming what is missing; returns the resolved contract."""
+    missing = [r for r in ("contract", *required) if not getattr(args, r)]
+    if missing:
+        p.error("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    try:
+        contract = json.loads(Path(args.contract).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        p.error(f"--contract {args.contract}: {exc}")
+    if "schemas" not in contract or "purchase" not in contract:
+        p.error(f"--contract {args.contract}: not a resolved contract (write one with `streamstack contract write`)")
+    return contract
+
+
+# ------------------------------------------------------------------------- the environment
+def table_env(args: argparse.Namespace):
+    """A streaming TableEnvironment (streaming runtime mode in both modes: see bounded)."""
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import EnvironmentSettings, StreamTableEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
+    conf = t_env.get_config()
+    conf.set("pipeline.name", args.job_name)
+    conf.set("parallelism.default", str(args.parallelism))
+    conf.set("table.local-time-zone", "UTC")
+    conf.set("table.exec.source.idle-timeout", args.idle_timeout.replace(" ", ""))
+    conf.set("pipeline.auto-watermark-interval", "50ms")
+    conf.set("python.fn-execution.bundle.size", "1000")
+    conf.set("python.fn-execution.bundle.time", "100")
+    _ship_validator(t_env)
+    return t_env
+
+
+def _ship_validator(t_env) -> None:
+    """Put the four pure-Python modules of the reference validator on the workers' path."""
+    import sys
+
+    src = plugins_dir() / "streamstack"
+    if not (src / "contract.py").exists():
+        raise SystemExit(f"error: {src}/contract.py not found (set STREAMSTACK_PLUGINS_DIR)")
+    if str(src.parent) not in sys.path:
+        sys.path.insert(0, str(src.parent))
+    root = Path(tempfile.mkdtemp(prefix="streamstack-flink-py-"))
+    (root / "streamstack").mkdir()
+    for name in SHIPPED:
+        shutil.copyfile(src / name, root / "streamstack" / name)
+    t_env.add_python_file(str(root))
+
+
+def kafka_properties(args: argparse.Namespace) -> dict[str, str]:
+    """``properties.*`` options: bootstrap servers plus the config file's client properties."""
+    props = {"properties.bootstrap.servers": args.bootstrap_servers}
+    if args.kafka_config_file:
+        for key, value in json.loads(Path(args.kafka_config_file).read_text()).items():
+            props[f"properties.{key}"] = str(value)
+    return props
+
+
+def with_clause(options: dict[str, str]) -> str:
+    return ",\n  ".join(f"'{k}' = '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in options.items())
+
+
+def source_options(args: argparse.Namespace, topic: str, connector: str = "kafka") -> dict[str, str]:
+    opts = {"connector": connector, "topic": topic, **kafka_properties(args),
+            "properties.group.id": args.group_id or args.job_name}
+    if connector == "kafka":
+        opts["scan.startup.mode"] = {"earliest": "earliest-offset", "latest": "latest-offset",
+                                     "group": "group-offsets"}[args.starting_offsets]
+        if args.starting_offsets == "group":
+            opts["properties.auto.offset.reset"] = "earliest"
+    if args.mode == "bounded":
+        # Streaming runtime mode with bounded sources: the job ends by itself and the final
+        # watermark flushes what waited on it (batch mode refuses the upsert product table).
+        opts["scan.bounded.mode"] = "latest-offset"
+    return opts
+
+
+def sink_options(args: argparse.Namespace, topic: str, connector: str = "kafka") -> dict[str, str]:
+    opts = {"connector": connector, "topic": topic, **kafka_properties(args)}
+    if args.delivery == "exactly-once":
+        opts.update({
+            "sink.delivery-guarantee": "exactly-once",
+            # Stable per job and topic: a restart aborts the transactions its predecessor left open.
+            "sink.transactional-id-prefix": f"{args.job_name}.{topic}",
+            # Flink's default (1 h) is above the broker's cap (15 min): the sink would fail.
+            "properties.transaction.timeout.ms": "600000",
+        })
+    else:
+        opts["sink.delivery-guarantee"] = "at-least-once"
+    return opts
+
+
+# ---------------------------------------------------------------------------- the tables
+def purchases_source_ddl(args: argparse.Namespace, name: str = "purchases_raw") -> str:
+    """The purchases as raw text with their coordinates; ``tt`` (the event time) for watermarks.
+
+    ``tt`` is only the event-time attribute: a record whose time does not parse gets the epoch,
+    which never moves the watermark; validity is decided by the UDF, not here.
+    """
+    return f"""
+CREATE TEMPORARY TABLE {name} (
+  payload STRING,
+  `partition` INT METADATA FROM 'partition' VIRTUAL,
+  `offset` BIGINT METADATA FROM 'offset' VIRTUAL,
+  `topic` STRING METADATA FROM 'topic' VIRTUAL,
+  tt AS COALESCE(TO_TIMESTAMP(JSON_VALUE(payload, '$.transaction_time'), '{TS_SQL}'),
+                 TIMESTAMP '1970-01-01 00:00:00'),
+  WATERMARK FOR tt AS tt
+) WITH (
+  {with_clause({**source_options(args, args.purchases_topic), "value.format": "raw"})}
+)"""
+
+
+SQL_TYPES = {"string": "STRING", "int": "INT", "long": "BIGINT", "double": "DECIMAL(14, 2)",
+             "boolean": "BOOLEAN", "timestamp": "STRING"}
+
+
+def sink_ddl(args: argparse.Namespace, name: str, topic: str, fields: list[dict[str, Any]],
+             key: str | None = None, upsert: bool = False, key_fields: tuple[str, ...] = ()) -> str:
+    """A Kafka sink whose JSON value has exactly the event's fields in schema order.
+
+    ``rec_ts`` (the Kafka record timestamp) is a metadata column, not part of the value.
+    """
+    columns = [f"  `{f['name']}` {SQL_TYPES[f['type']]}" for f in fields]
+    columns.append("  rec_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'")
+    opts = sink_options(args, topic, "upsert-kafka" if upsert else "kafka")
+    opts.update({"value.format": "json", "value.json.encode.decimal-as-plain-number": "true",
+                 "value.fields-include": "ALL"})
+    if key_fields:  # a composite upsert key: a JSON key object
+        opts.update({"key.format": "json"})
+        columns.append(f"  PRIMARY KEY ({', '.join(f'`{k}`' for k in key_fields)}) NOT ENFORCED")
+    elif key:
+        opts.update({"key.format": "raw"})
+        if not upsert:
+            opts["key.fields"] = key
+        else:
+            columns.append(f"  PRIMARY KEY (`{key}`) NOT ENFORCED")
+    return f"CREATE TEMPORARY TABLE {name} (\n" + ",\n".join(columns) + f"\n) WITH (\n  {with_clause(opts)}\n)"
+
+
+# --------------------------------------------------------------------------- validation
+CHECKED_FIELDS = [
+    ("reason", "STRING"), ("identity_derived", "BOOLEAN"), ("transaction_time", "STRING"),
+    ("transaction_ms", "BIGINT"), ("transaction_id", "STRING"), ("line_number", "INT"), ("product_id", "STRING"),
+    ("price", "DOUBLE"), ("quantity", "INT"), ("is_member", "BOOLEAN"), ("member_discount", "DOUBLE"),
+    ("add_supplements", "BOOLEAN"), ("supplement_price", "DOUBLE"), ("total_purchase", "DOUBLE"),
+]
+
+
+def register_validator(t_env, contract: dict[str, Any], name: str = "check_purchase") -> None:
+    """``check_purchase(payload, partition, offset)`` -> ROW(reason, identity_derived, typed fields...)."""
+    from pyflink.table import DataTypes
+    from pyflink.table.udf import udf
+
+    from streamstack.contract import check_purchase
+
+    types = {"STRING": DataTypes.STRING(), "BOOLEAN": DataTypes.BOOLEAN(), "BIGINT": DataTypes.BIGINT(),
+             "INT": DataTypes.INT(), "DOUBLE": DataTypes.DOUBLE()}
+    result = DataTypes.ROW([DataTypes.FIELD(n, types[t]) for n, t in CHECKED_FIELDS])
+    doc = contract
+
+    def check(payload, partition, offset):
+        from pyflink.common import Row
+
+        from streamstack import events
+
+        record, reason, derived = check_purchase(payload, doc, partition, offset)
+        if reason is not None:
+            return Row(reason, derived, *([None] * (len(CHECKED_FIELDS) - 2)))
+        moment = events.parse_timestamp(record["transaction_time"])
+        millis = int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+        return Row(None, derived, record["transaction_time"], millis, record["transaction_id"],
+                   int(record["line_number"]), record["product_id"], float(record["price"]), int(record["quantity"]),
+                   bool(record["is_member"]), float(record["member_discount"]), bool(record["add_supplements"]),
+                   float(record["supplement_price"]), float(record["total_purchase"]))
+
+    t_env.create_temporary_function(name, udf(check, result_type=result))
+
+
+def checked_view(t_env, contract: dict[str, Any], source: str = "purchases_raw", name: str = "checked") -> None:
+    """Every purchase with its reason (null when valid) and typed fields; ``tt`` stays the rowtime."""
+    register_validator(t_env, contract)
+    fields = ", ".join(f"c.{n} AS {n}" for n, _ in CHECKED_FIELDS)
+    t_env.execute_sql(f"""
+CREATE TEMPORARY VIEW {name} AS
+SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic, tt, {fields}
+FROM (SELECT *, check_purchase(payload, `partition`, `offset`) AS c FROM {source})""")
+
+
+def money(expr: str) -> str:
+    return f"CAST(ROUND({expr}, 2) AS DECIMAL(14, 2))"
+
+
+def dead_letter_select(rejected_by: str, reason: str, source: str) -> str:
+    """A SELECT of dead letters in ``purchases_invalid`` order from a view with coordinates and payload."""
+    return f"""
+SELECT source_topic, source_partition, source_offset,
+       DATE_FORMAT(CURRENT_TIMESTAMP, '{TS_SQL}') AS rejected_at,
+       '{rejected_by}' AS rejected_by, {reason} AS reason, payload, CURRENT_TIMESTAMP AS rec_ts
+FROM {source}"""
+
+
+def run(t_env, statements) -> None:
+    """Submit the statement set; wait for a bounded job to finish (the CLI returns at once with -d)."""
+    result = statements.execute()
+    client = result.get_job_client()
+    if client is not None:
+        print(f"submitted Flink job {client.get_job_id()}", flush=True)
+    result.wait() if os.environ.get("STREAMSTACK_FLINK_WAIT") == "1" else None
+
+
+def mini_batch(t_env, latency: str = "1s") -> None:
+    """Fold the updates of one key within ``latency`` into one output record (aggregating jobs)."""
+    conf = t_env.get_config()
+    conf.set("table.exec.mini-batch.enabled", "true")
+    conf.set("table.exec.mini-batch.allow-latency", latency)
+    conf.set("table.exec.mini-batch.size", "5000")

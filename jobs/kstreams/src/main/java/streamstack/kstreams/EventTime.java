@@ -1,0 +1,54 @@
+package streamstack.kstreams;
+
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.processor.TimestampExtractor;
+
+/**
+ * The record timestamp from a JSON time field ({@code event_time}, {@code transaction_time}) in
+ * milliseconds; the record's own timestamp when the value has no readable time (it is then
+ * dead-lettered or skipped downstream, never dropped here).
+ */
+public final class EventTime implements TimestampExtractor {
+    private static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
+    private final String marker;
+
+    public EventTime(String field) {
+        this.marker = "\"" + field + "\"";
+    }
+
+    @Override
+    public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
+        Long micros = micros(record.value());
+        if (micros != null) {
+            return Math.floorDiv(micros, 1000L);
+        }
+        return record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0L);
+    }
+
+    /** Epoch microseconds of the field in a JSON value (bytes or text), or null. A fast scan, no parse. */
+    Long micros(Object value) {
+        String text = value instanceof byte[] b ? new String(b, StandardCharsets.UTF_8)
+                : value instanceof String s ? s : null;
+        if (text == null) {
+            return null;
+        }
+        int at = text.indexOf(marker);
+        if (at < 0) {
+            return null;
+        }
+        int quote = text.indexOf('"', text.indexOf(':', at + marker.length()) + 1);
+        if (quote < 0 || quote + 27 > text.length() || text.charAt(quote + 27) != '"') {
+            return null;
+        }
+        try {
+            var t = LocalDateTime.parse(text.substring(quote + 1, quote + 27), FORMAT).toInstant(ZoneOffset.UTC);
+            return t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}

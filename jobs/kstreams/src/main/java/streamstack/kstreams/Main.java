@@ -1,0 +1,287 @@
+package streamstack.kstreams;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one app: {@code running_totals} or {@code purchases_enrichment}.
+ *
+ * <pre>
+ * java -cp 'streamstack-kstreams.jar:lib/*' streamstack.kstreams.Main running_totals \
+ *      --contract contract.json --client-properties kafka.properties --purchases-topic demo.purchases \
+ *      --output-topic demo.running.totals [--mode continuous|bounded] [--http-port 7070 --port-file F]
+ * </pre>
+ *
+ * {@code continuous} runs until SIGTERM; {@code bounded} stops once it has processed the input
+ * topics up to the end offsets they had at start (for tests and one-off runs). Either way the stop
+ * is a clean close that leaves the group at once (the next start does not wait out a session
+ * timeout) after committing the last transaction.
+ */
+public final class Main {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
+    private static final long QUIET_NANOS = 2_000_000_000L;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        try {
+            System.exit(run(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+        } catch (Exception e) {
+            LOG.error("failed", e);
+            System.exit(1);
+        }
+    }
+
+    static int run(String[] argv) throws Exception {
+        Options o = new Options(List.of(argv), System.getenv());
+        String app = o.require("app");
+        if (!List.of(RunningTotals.APP, Enrichment.APP).contains(app)) {
+            throw new IllegalArgumentException("unknown app '" + app + "' (known: running_totals, purchases_enrichment)");
+        }
+        String mode = o.get("mode", "continuous");
+        if (!List.of("continuous", "bounded").contains(mode)) {
+            throw new IllegalArgumentException("--mode must be continuous or bounded, got '" + mode + "'");
+        }
+        Contract contract = Contract.load(Path.of(o.require("contract")));
+        Properties props = properties(o, app);
+        String applicationId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
+        Progress progress = new Progress();
+        Map<TopicPartition, Long> waitFor;
+        Topology topology;
+        try (Admin admin = Admin.create(adminProperties(props))) {
+            boolean enrichment = Enrichment.APP.equals(app);
+            String purchases = o.require("purchases-topic");
+            String products = enrichment ? o.require("products-topic") : null;
+            Topics topics = new Topics(purchases, products, o.require("output-topic"),
+                    enrichment ? o.require("invalid-topic") : null, enrichment ? partitions(admin, products) : 0);
+            topology = enrichment
+                    ? Enrichment.build(contract, topics, progress,
+                            Duration.ofDays(o.getInt("history-retention-days", 3650)))
+                    : RunningTotals.build(contract, topics, progress);
+            List<String> inputs = enrichment ? List.of(purchases, products) : List.of(purchases);
+            waitFor = "bounded".equals(mode) ? pending(admin, applicationId, inputs) : Map.of();
+        }
+        KafkaStreams streams = new KafkaStreams(topology, props);
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("stream thread failed; the app stops processing (state ERROR)", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        Server server = new Server(streams, app, applicationId, contract, () -> bounded(mode, progress, waitFor));
+        int port = server.start(o.get("http-host", "127.0.0.1"), o.getInt("http-port", 0));
+        writePortFile(o.get("port-file", null), port);
+        LOG.info("{} ({}, {}): HTTP on 127.0.0.1:{}", app, applicationId, mode, port);
+
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            close(streams, server);
+            closed.countDown();
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        streams.start();
+        if ("continuous".equals(mode)) {
+            closed.await();
+            return 0;
+        }
+        boolean running = false;
+        long polls = 0;
+        long runningSince = 0;
+        while (true) {
+            KafkaStreams.State state = streams.state();
+            if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
+                LOG.error("{} ended in state {} before catching up", app, state);
+                Runtime.getRuntime().removeShutdownHook(hook);
+                close(streams, server);
+                return 1;
+            }
+            if (!running && state == KafkaStreams.State.RUNNING) {
+                running = true;
+                runningSince = System.nanoTime();
+            }
+            if (running && caughtUp(streams, progress, waitFor)) {
+                break;
+            }
+            if (++polls % 20 == 0) {
+                LOG.info("bounded: {}", bounded(mode, progress, waitFor));
+            }
+            Thread.sleep(100);
+        }
+        Runtime.getRuntime().removeShutdownHook(hook);
+        close(streams, server);
+        LOG.info("{}: caught up ({} lines through the repartition topic) in {} s since RUNNING; stopped", app,
+                progress.receivedCount(), String.format("%.3f", (System.nanoTime() - runningSince) / 1e9));
+        return 0;
+    }
+
+    private static void close(KafkaStreams streams, Server server) {
+        boolean clean = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT));
+        server.stop();
+        LOG.info("closed {}", clean ? "cleanly (left the group, last transaction committed)" : "with a timeout");
+    }
+
+    /** Streams settings: exactly once, the client properties file (security), then the options. */
+    static Properties properties(Options o, String app) throws IOException {
+        Properties props = new Properties();
+        String file = o.get("client-properties", null);
+        if (file != null) {
+            try (Reader r = Files.newBufferedReader(Path.of(file))) {
+                props.load(r);
+            }
+        }
+        String servers = o.get("bootstrap-servers", null);
+        if (servers != null) {
+            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        }
+        if (!props.containsKey(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+            throw new IllegalArgumentException("no bootstrap.servers: give --bootstrap-servers or --client-properties");
+        }
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, o.get("application-id", "streamstack-" + app.replace('_', '-')));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(o.getInt("threads", 1)));
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.toString(o.getInt("commit-interval-ms", 100)));
+        // A killed instance holds its partitions until the session times out; 45 s by default.
+        props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.toString(o.getInt("session-timeout-ms", 10_000)));
+        String stateDir = o.get("state-dir", null);
+        if (stateDir != null) {
+            props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+        }
+        return props;
+    }
+
+    private static Properties adminProperties(Properties streams) {
+        Properties admin = new Properties();
+        for (String key : streams.stringPropertyNames()) {
+            if (key.equals("bootstrap.servers") || key.startsWith("security.") || key.startsWith("sasl.")
+                    || key.startsWith("ssl.")) {
+                admin.put(key, streams.getProperty(key));
+            }
+        }
+        return admin;
+    }
+
+    private static int partitions(Admin admin, String topic) throws ExecutionException, InterruptedException {
+        TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        return d.partitions().size();
+    }
+
+    /** Input partitions with records this application has not committed yet, and their end offsets. */
+    private static Map<TopicPartition, Long> pending(Admin admin, String applicationId, List<String> topics)
+            throws ExecutionException, InterruptedException {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        for (var e : admin.describeTopics(topics).allTopicNames().get().entrySet()) {
+            e.getValue().partitions().forEach(p -> {
+                latest.put(new TopicPartition(e.getKey(), p.partition()), OffsetSpec.latest());
+                earliest.put(new TopicPartition(e.getKey(), p.partition()), OffsetSpec.earliest());
+            });
+        }
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts = admin.listOffsets(earliest).all().get();
+        Map<TopicPartition, OffsetAndMetadata> committed =
+                admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
+        Map<TopicPartition, Long> pending = new HashMap<>();
+        for (TopicPartition tp : latest.keySet()) {
+            long end = ends.get(tp).offset();
+            OffsetAndMetadata c = committed.get(tp);
+            long from = Math.max(starts.get(tp).offset(), c == null ? 0 : c.offset());
+            if (end > from) {
+                pending.put(tp, end);
+            }
+        }
+        return pending;
+    }
+
+    /**
+     * Caught up: every pending input partition processed up to its end offset (or, where the last
+     * offsets are transaction markers or compacted away, the consumer reports no lag and nothing was
+     * processed for 2 s), and everything written to the repartition topic read back.
+     */
+    static boolean caughtUp(KafkaStreams streams, Progress progress, Map<TopicPartition, Long> waitFor) {
+        Map<TopicPartition, Double> lags = null;
+        for (var e : waitFor.entrySet()) {
+            if (progress.offset(e.getKey()) + 1 >= e.getValue()) {
+                continue;
+            }
+            if (lags == null) {
+                lags = lags(streams);
+            }
+            Double lag = lags.get(e.getKey());
+            if (lag == null || lag > 0 || progress.quietFor(e.getKey()) < QUIET_NANOS) {
+                return false;
+            }
+        }
+        return progress.repartitionDrained();
+    }
+
+    private static Map<TopicPartition, Double> lags(KafkaStreams streams) {
+        Map<TopicPartition, Double> lags = new HashMap<>();
+        for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
+            MetricName name = e.getKey();
+            if (!"records-lag".equals(name.name()) || !name.tags().containsKey("partition")) {
+                continue;
+            }
+            Object value = e.getValue().metricValue();
+            if (value instanceof Double d && !d.isNaN()) {
+                lags.put(new TopicPartition(name.tags().get("topic"), Integer.parseInt(name.tags().get("partition"))), d);
+            }
+        }
+        return lags;
+    }
+
+    private static JsonNode bounded(String mode, Progress progress, Map<TopicPartition, Long> waitFor) {
+        ObjectNode n = Json.object().put("mode", mode).put("repartitioned", progress.forwardedCount())
+                .put("joined", progress.receivedCount());
+        List<String> pending = new ArrayList<>();
+        waitFor.forEach((tp, end) -> {
+            if (progress.offset(tp) + 1 < end) {
+                pending.add(tp + " at " + (progress.offset(tp) + 1) + " of " + end);
+            }
+        });
+        if ("bounded".equals(mode)) {
+            n.set("pending", Json.MAPPER.valueToTree(pending));
+        }
+        return n;
+    }
+
+    private static void writePortFile(String file, int port) throws IOException {
+        if (file == null) {
+            return;
+        }
+        Path target = Path.of(file);
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.writeString(tmp, "{\"port\": " + port + ", \"pid\": " + ProcessHandle.current().pid() + "}\n");
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,34 @@
+package streamstack.kstreams;
+
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/** Validates each raw purchase against the contract, keeping its Kafka coordinates and payload. */
+final class Validate implements FixedKeyProcessor<String, byte[], Checked> {
+    private final Contract contract;
+    private final Progress progress;
+    private FixedKeyProcessorContext<String, Checked> context;
+
+    Validate(Contract contract, Progress progress) {
+        this.contract = contract;
+        this.progress = progress;
+    }
+
+    @Override
+    public void init(FixedKeyProcessorContext<String, Checked> context) {
+        this.context = context;
+    }
+
+    @Override
+    public void process(FixedKeyRecord<String, byte[]> record) {
+        RecordMetadata meta = context.recordMetadata().orElseThrow();
+        Contract.Result result = contract.check(record.value(), meta.partition(), meta.offset());
+        String payload = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
+        context.forward(record.withValue(new Checked(result.record(), result.reason(), result.derived(),
+                meta.topic(), meta.partition(), meta.offset(), payload)));
+        progress.seen(meta.topic(), meta.partition(), meta.offset());
+    }
+}

@@ -1,0 +1,101 @@
+"""Submitting the PyFlink jobs of ``jobs/flink/`` to the session cluster with the ``flink`` CLI.
+
+``flink run -d -py jobs/flink/<job>.py --jarfile <connector> -- <job args>``: the CLI compiles the
+Python program on the client (the venv's python), ships it and the connector jar, and returns once
+the cluster accepted the job (``-d``). Topics come from ``config/topics.yaml`` (or a
+:class:`TopicSpecs` with other names, e.g. an engine comparison's own output topics).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamstack.errors import StreamstackError
+from streamstack.flink.config import FlinkConfig
+
+JOB_NAMES = ("purchases_enrichment", "running_totals", "sales_windows")
+MODES = ("bounded", "continuous")
+#: Topic arguments of each job: flag -> logical topic of config/topics.yaml.
+JOB_TOPICS: dict[str, dict[str, str]] = {
+    "purchases_enrichment": {"purchases-topic": "purchases", "products-topic": "products",
+                             "output-topic": "purchases_enriched", "invalid-topic": "purchases_invalid"},
+    "running_totals": {"purchases-topic": "purchases", "output-topic": "running_totals"},
+    "sales_windows": {"purchases-topic": "purchases", "output-topic": "sales_windows"},
+}
+JOB_ID = re.compile(r"JobID ([0-9a-f]{32})|job(?:ID| id)? ([0-9a-f]{32})", re.I)
+
+
+class FlinkError(StreamstackError):
+    """A Flink job could not be submitted, found, stopped or resumed."""
+
+
+def job_name(job: str, suffix: str = "") -> str:
+    """The Flink job name: one running copy per name is the rule the submitter enforces."""
+    return f"streamstack.{job}{('.' + suffix) if suffix else ''}"
+
+
+@dataclass
+class Submission:
+    """One ``flink run`` invocation."""
+
+    job: str
+    cfg: FlinkConfig
+    contract_file: Path
+    topics: dict[str, str]
+    mode: str = "continuous"
+    name: str = ""
+    savepoint: str | None = None
+    extra: list[str] = field(default_factory=list)
+    detached: bool = True
+
+    def __post_init__(self) -> None:
+        if self.job not in JOB_NAMES:
+            raise FlinkError(f"unknown Flink job {self.job!r}; known: {list(JOB_NAMES)}")
+        if self.mode not in MODES:
+            raise FlinkError(f"mode {self.mode!r} is not one of {list(MODES)}")
+        self.name = self.name or job_name(self.job)
+
+    def command(self) -> list[str]:
+        cmd = [str(self.cfg.flink_bin), "run", "-m", f"{self.cfg.host}:{self.cfg.rest_port}"]
+        if self.detached:
+            cmd.append("-d")
+        if self.savepoint:
+            cmd += ["-s", self.savepoint]
+        cmd += ["-py", str(self.cfg.jobs_dir / f"{self.job}.py"), "-pyexec", str(self.cfg.python),
+                "-pyclientexec", str(self.cfg.python), "--jarfile", str(self.cfg.connector_jar)]
+        args = ["--bootstrap-servers", self.cfg.settings.bootstrap_servers, "--contract", str(Path(self.contract_file).resolve()),
+                "--mode", self.mode, "--job-name", self.name]
+        for flag, topic in self.topics.items():
+            args += [f"--{flag}", topic]
+        return cmd + args + self.extra
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.cfg.process_env(),
+                "STREAMSTACK_PLUGINS_DIR": str(self.cfg.settings.project_dir / "plugins")}
+
+    def run(self, timeout: float = 600) -> str:
+        """Submit; returns the Flink job id. Raises with the CLI's output when it fails."""
+        proc = subprocess.run(self.command(), env=self.env(), capture_output=True, text=True, timeout=timeout,
+                              check=False, cwd=str(self.cfg.jobs_dir))
+        out = proc.stdout + proc.stderr
+        found = JOB_ID.search(out)
+        if proc.returncode != 0 or not found:
+            tail = "\n".join(line for line in out.strip().splitlines() if not line.startswith(("\tat ", "\t... ")))[-6000:]
+            raise FlinkError(f"flink run {self.job} failed (exit {proc.returncode}):\n{tail}")
+        return found.group(1) or found.group(2)
+
+
+def submission(job: str, cfg: FlinkConfig, contract_file: Path, topic_names: dict[str, str] | None = None,
+               **kwargs) -> Submission:
+    """A submission of ``job`` with its topics from ``topic_names`` (logical -> Kafka name)."""
+    if topic_names is None:
+        from streamstack.topics import load_topics
+
+        specs = load_topics(cfg.settings.topics_file)
+        topic_names = {t.logical: t.name for t in specs.topics}
+    topics = {flag: topic_names[logical] for flag, logical in JOB_TOPICS[job].items()}
+    return Submission(job=job, cfg=cfg, contract_file=contract_file, topics=topics, **kwargs)

@@ -1,0 +1,331 @@
+"""Lifecycle of the Kafka Streams apps: start, health, interactive queries, stop, reset, bounded runs.
+
+Each app runs as a managed process (pid and log under ``<state>/kstreams/run``, identity checked
+through ``/proc`` like every stack service). Its truth about itself is its HTTP endpoint on
+127.0.0.1: ``/health`` gives the Kafka Streams state (RUNNING, REBALANCING, ERROR, ...),
+``/totals`` the running totals from its state store. A stop is SIGTERM: the JVM's shutdown hook
+closes Kafka Streams with LEAVE_GROUP (last transaction committed, state flushed, the group left
+at once so the next start does not wait out a session timeout); only after ``timeout`` is it
+killed. A reset does what Kafka's application reset tool does for these apps: delete the
+committed offsets (the consumer group) and the internal topics, and wipe the local state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException
+
+from streamstack.clients import admin_client
+from streamstack.contract import write_contract
+from streamstack.errors import StackError
+from streamstack.kstreams.apps import (
+    APPS,
+    Launch,
+    app_spec,
+    default_application_id,
+    http_port,
+    launch,
+    write_client_properties,
+)
+from streamstack.kstreams.build import Build, build
+from streamstack.runtime.java import find_java
+from streamstack.runtime.process import ManagedProcess
+from streamstack.settings import Settings
+from streamstack.topics import TopicSpecs, load_topics
+from streamstack.topics.offsets import watermarks
+
+INTERNAL_SUFFIXES = ("-changelog", "-repartition")
+
+
+@dataclass
+class AppHealth:
+    """One app as seen from outside: its process and what its endpoint says."""
+
+    app: str
+    application_id: str
+    running: bool
+    pid: int | None = None
+    port: int | None = None
+    state: str | None = None
+    threads: list[dict[str, Any]] = field(default_factory=list)
+    lag: dict[str, int] = field(default_factory=dict)
+    total_lag: int | None = None
+    error: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.running and self.state == "RUNNING"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ResetReport:
+    """What a reset deleted."""
+
+    app: str
+    application_id: str
+    group_deleted: bool
+    topics_deleted: list[str]
+    state_removed: bool
+
+
+class KStreamsControl:
+    """Start, stop, query and reset the apps of ``jobs/kstreams``.
+
+    :param settings: the stack settings (state dir, broker).
+    :param topics: topic declarations (default ``config/topics.yaml``; tests pass suffixed ones).
+    :param kafka_config: librdkafka settings of the cluster (the ``kafka_default`` connection's in
+        Airflow; the local broker's by default). Written for the JVM as a 0600 properties file.
+    :param run_dir: pid, log, port, contract and client files (default ``<state>/kstreams/run``).
+    :param application_ids: per-app override of the Kafka Streams ``application.id``.
+    :param ports: per-app HTTP port; 0 picks a free one (default ``STREAMSTACK_KSTREAMS_PORT`` + offset).
+    :param app_args: per-app extra options of the app, e.g. ``["--commit-interval-ms", "50"]``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        topics: TopicSpecs | None = None,
+        kafka_config: dict[str, Any] | None = None,
+        run_dir: Path | None = None,
+        application_ids: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
+        app_args: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.topics = topics or load_topics(self.settings.topics_file)
+        self.kafka_config = dict(kafka_config or self.settings.kafka_client_config())
+        self.run_dir = run_dir or self.settings.state_dir / "kstreams" / "run"
+        self.application_ids = dict(application_ids or {})
+        self.ports = dict(ports or {})
+        self.app_args = dict(app_args or {})
+
+    # --------------------------------------------------------------------------- plumbing
+    def application_id(self, app: str) -> str:
+        app_spec(app)
+        return self.application_ids.get(app) or default_application_id(app)
+
+    def _process(self, app: str) -> ManagedProcess:
+        app_spec(app)
+        return ManagedProcess(f"kstreams-{app}", self.run_dir)
+
+    def log_file(self, app: str) -> Path:
+        return self._process(app).log_file
+
+    def _launch(self, app: str, mode: str, built: Build, threads: int) -> Launch:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        contract_file = write_contract(self.run_dir / "contract.json")
+        props = write_client_properties(self.run_dir / f"kstreams-{app}.client.properties", self.kafka_config)
+        port = self.ports.get(app, http_port(app) if mode == "continuous" else 0)
+        return launch(
+            app, built, settings=self.settings, topics=self.topics, contract_file=contract_file,
+            client_properties=props, run_dir=self.run_dir, mode=mode, application_id=self.application_id(app),
+            http_port=port, threads=threads, java=find_java(), extra_args=self.app_args.get(app),
+        )
+
+    def port(self, app: str) -> int | None:
+        """The port the running app listens on (from its port file), or None."""
+        file = self.run_dir / f"kstreams-{app}.port.json"
+        pid = self._process(app).pid()
+        if pid is None or not file.exists():
+            return None
+        with contextlib.suppress(ValueError, KeyError):
+            info = json.loads(file.read_text())
+            if int(info["pid"]) == pid:
+                return int(info["port"])
+        return None
+
+    def _get(self, app: str, path: str, timeout: float = 5.0) -> tuple[int, Any]:
+        port = self.port(app)
+        if port is None:
+            raise StackError(f"Kafka Streams app {app} is not running (no endpoint); start it first")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    # -------------------------------------------------------------------------- lifecycle
+    def start(self, app: str, *, wait: float = 120.0, threads: int = 1) -> AppHealth:
+        """Start ``app`` long-running, replacing a running copy; return once it is RUNNING."""
+        built = build(self.settings)
+        self.stop(app)
+        run = self._launch(app, "continuous", built, threads)
+        proc = self._process(app)
+        proc.start(run.command, cwd=self.settings.project_dir)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if proc.exited() is not None:
+                raise StackError(f"Kafka Streams app {app} exited {proc.exited()} at start:\n{proc.log_tail(40)}")
+            report = self.health(app, lag=False)
+            if report.state == "RUNNING":
+                return report
+            if report.state == "ERROR":
+                break
+            time.sleep(0.25)
+        tail = proc.log_tail(40)
+        proc.stop(timeout=30)
+        raise StackError(f"Kafka Streams app {app} did not reach RUNNING within {wait:.0f}s:\n{tail}")
+
+    def stop(self, app: str, *, timeout: float = 90.0) -> bool:
+        """Stop ``app`` cleanly (close with LEAVE_GROUP); killed after ``timeout``. True if it ran."""
+        return self._process(app).stop(timeout=timeout)
+
+    def kill(self, app: str) -> bool:
+        """SIGKILL ``app`` at once, no clean close: for tests of crash recovery."""
+        proc = self._process(app)
+        pid = proc.pid()
+        if pid is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        proc.stop(timeout=10)
+        return True
+
+    def health(self, app: str, *, lag: bool = True) -> AppHealth:
+        """Process, Kafka Streams state and (``lag``) the consumer group's lag on the input topics."""
+        proc = self._process(app)
+        report = AppHealth(app=app, application_id=self.application_id(app), running=False)
+        report.pid = proc.pid()
+        report.running = report.pid is not None
+        if report.running:
+            report.port = self.port(app)
+            if report.port is not None:
+                try:
+                    _, body = self._get(app, "/health")
+                    report.state = body.get("state")
+                    report.threads = body.get("threads") or []
+                except (OSError, ValueError) as exc:
+                    report.error = f"endpoint not answering: {exc}"
+        elif proc.log_file.exists():
+            tail = [line for line in proc.log_tail(15).splitlines() if "ERROR" in line or "error:" in line]
+            report.error = tail[-1] if tail else None
+        if lag:
+            report.lag = self.lag(app)
+            report.total_lag = sum(report.lag.values())
+        return report
+
+    def lag(self, app: str) -> dict[str, int]:
+        """Per input partition: end offset minus the app's committed offset."""
+        spec = app_spec(app)
+        admin = admin_client(self.kafka_config)
+
+        group = self.application_id(app)
+        committed: dict[tuple[str, int], int] = {}
+        future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
+        with contextlib.suppress(KafkaException):
+            for tp in future.result().topic_partitions or []:
+                committed[(tp.topic, tp.partition)] = tp.offset
+        out = {}
+        for flag, logical in spec.topics.items():
+            if flag not in ("purchases-topic", "products-topic"):
+                continue
+            topic = self.topics[logical].name
+            for partition, (low, high) in watermarks(self.kafka_config, topic).items():
+                done = committed.get((topic, partition), -1)
+                out[f"{topic}/{partition}"] = max(0, high - max(done, low))
+        return out
+
+    def totals(self, product_id: str | None = None, *, app: str = "running_totals") -> Any:
+        """The running totals from the app's state store (all, or one product's; None if it has none)."""
+        path = "/totals" if product_id is None else f"/totals/{urllib.request.quote(product_id, safe='')}"
+        status, body = self._get(app, path)
+        if status == 404 and product_id is not None:
+            return None
+        if status != 200:
+            raise StackError(f"{app}: GET {path} answered {status}: {body}")
+        return body
+
+    def reset(self, app: str) -> ResetReport:
+        """Delete the app's committed offsets, internal topics and local state (stop it first)."""
+        if self._process(app).pid() is not None:
+            raise StackError(f"Kafka Streams app {app} is running: stop it before a reset")
+        group = self.application_id(app)
+        admin = admin_client(self.kafka_config)
+        deleted_group = True
+        try:
+            admin.delete_consumer_groups([group], request_timeout=30)[group].result()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not (isinstance(error, KafkaError) and error.code() == KafkaError.GROUP_ID_NOT_FOUND):
+                raise StackError(f"cannot delete consumer group {group}: {exc}") from exc
+            deleted_group = False
+        names = sorted(
+            t for t in admin.list_topics(timeout=30).topics
+            if t.startswith(f"{group}-") and t.endswith(INTERNAL_SUFFIXES)
+        )
+        if names:
+            for future in admin.delete_topics(names, operation_timeout=30).values():
+                future.result()
+        state = self.settings.state_dir / "kstreams" / "state" / group
+        removed = state.exists()
+        shutil.rmtree(state, ignore_errors=True)
+        return ResetReport(app, group, deleted_group, names, removed)
+
+    def run_bounded(self, app: str, *, timeout: float = 600.0, threads: int = 1) -> float:
+        """Run ``app`` until it has processed its inputs' current end offsets, then stop; seconds taken.
+
+        For tests and engine runs that must finish ("available-now"). Refuses while a
+        continuous copy runs (it would share the application id).
+        """
+        if self._process(app).pid() is not None:
+            raise StackError(f"Kafka Streams app {app} runs continuously already; stop it first")
+        built = build(self.settings)
+        run = self._launch(app, "bounded", built, threads)
+        proc = self._process(app)
+        started = time.monotonic()
+        proc.start(run.command, cwd=self.settings.project_dir)
+        while time.monotonic() - started < timeout:
+            code = proc.exited()
+            if code is not None:
+                proc.pid()  # forget the pid file
+                if code != 0:
+                    raise StackError(f"Kafka Streams app {app} (bounded) exited {code}:\n{proc.log_tail(40)}")
+                return time.monotonic() - started
+            time.sleep(0.2)
+        tail = proc.log_tail(40)
+        proc.stop(timeout=30)
+        raise StackError(f"Kafka Streams app {app} (bounded) did not catch up within {timeout:.0f}s:\n{tail}")
+
+    def health_all(self, apps: list[str] | None = None) -> list[AppHealth]:
+        return [self.health(app) for app in (apps or list(APPS))]
+
+
+def run_apps(
+    apps: list[str],
+    *,
+    mode: str = "bounded",
+    settings: Settings | None = None,
+    topics: TopicSpecs | None = None,
+    kafka_config: dict[str, Any] | None = None,
+    timeout: float = 600.0,
+) -> KStreamsControl:
+    """Feed the engine-neutral topics with Kafka Streams: what an engine setting calls.
+
+    ``mode="bounded"`` processes the inputs up to their current end offsets and returns when every
+    app has stopped (tests, available-now runs); ``"continuous"`` starts them in the background
+    and returns once each is RUNNING (stop them with the returned control's ``stop``).
+    """
+    control = KStreamsControl(settings, topics=topics, kafka_config=kafka_config)
+    for app in apps:
+        if mode == "bounded":
+            control.run_bounded(app, timeout=timeout)
+        elif mode == "continuous":
+            control.start(app, wait=timeout)
+        else:
+            raise StackError(f"mode must be 'bounded' or 'continuous', got {mode!r}")
+    return control

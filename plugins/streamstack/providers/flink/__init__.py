@@ -1,0 +1,1 @@
+"""Airflow operators and sensors for streamstack's Flink jobs, thin over ``streamstack.flink``."""

@@ -1,0 +1,122 @@
+"""Operators and a sensor for the PyFlink jobs on the session cluster, thin over ``streamstack.flink``.
+
+- :class:`FlinkJobOperator` does one action for a list of jobs: ``bounded`` / ``continuous``
+  submit (a running copy of the same name is returned, never a second one; continuous resumes
+  from the latest savepoint), ``resume`` the same but requires a savepoint, ``stop`` is a
+  stop-with-savepoint, ``status`` reports health (state, restarts, last checkpoint, lag).
+  It returns ``{job: flink job id}`` for the sensor.
+- :class:`FlinkJobSensor` waits, in ``reschedule`` mode (no worker slot held while waiting),
+  until bounded jobs FINISHED, or continuous ones RUNNING with a completed checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, BaseSensorOperator, Context
+
+ACTIONS = ("bounded", "continuous", "status", "stop", "resume")
+
+
+def _control():
+    from streamstack.flink.control import FlinkJobControl
+
+    return FlinkJobControl()
+
+
+def _claims(release: bool = False) -> None:
+    """Claim (or release) the shared output topics for Flink: two engines never write one at once."""
+    from streamstack import engines
+    from streamstack.settings import Settings
+    from streamstack.topics import load_topics
+
+    settings = Settings.from_env()
+    specs = load_topics(settings.topics_file)
+    topics = [specs[t].name for t in engines.OUTPUT_TOPICS]
+    if release:
+        engines.release(settings.state_dir, topics, "flink")
+    else:
+        engines.claim(settings.state_dir, topics, "flink")
+
+
+def _check_engine(context: Context, action: str) -> None:
+    if action in ("bounded", "continuous", "resume"):
+        _claims()
+
+
+class FlinkJobOperator(BaseOperator):
+    """One action (``bounded|continuous|status|stop|resume``) for each of ``jobs`` (or the run's param ``jobs``)."""
+
+    template_fields: Sequence[str] = ("action",)
+
+    def __init__(self, *, jobs: Sequence[str], action: str = "bounded", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.jobs = list(jobs)
+        self.action = action
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.action not in ACTIONS:
+            raise ValueError(f"action {self.action!r} is not one of {list(ACTIONS)}")
+        _check_engine(context, self.action)
+        control = _control()
+        out: dict[str, Any] = {}
+        params = context.get("params") or {}
+        for job in params.get("jobs") or self.jobs:
+            if self.action == "status":
+                out[job] = control.status(job)
+                self.log.info("%s: %s", job, out[job])
+            elif self.action == "stop":
+                out[job] = control.stop(job)
+                _claims(release=True)
+                self.log.info("%s: %s", job, f"stopped, savepoint {out[job]}" if out[job] else "not running")
+            else:
+                if self.action == "resume" and control.running(job) is None and control.latest_savepoint(job) is None:
+                    raise RuntimeError(f"{job}: no savepoint to resume from; stop it with mode=stop first")
+                mode = "bounded" if self.action == "bounded" else "continuous"
+                started = control.start(job, mode=mode, resume=self.action != "bounded")
+                self.log.info("%s: Flink job %s %s", job, started.jid,
+                              "submitted" if started.submitted else "already running (no second copy)")
+                out[job] = started.jid
+        return out
+
+
+class FlinkJobSensor(BaseSensorOperator):
+    """Wait for the jobs started upstream: FINISHED (bounded) or RUNNING with a checkpoint (continuous).
+
+    :param jobs_task_id: the :class:`FlinkJobOperator` whose XCom maps job -> Flink job id.
+    :param action: that operator's action; ``status`` and ``stop`` need no wait.
+    """
+
+    template_fields: Sequence[str] = ("action",)
+
+    def __init__(self, *, jobs_task_id: str, action: str, **kwargs: Any) -> None:
+        kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("poke_interval", 15)
+        super().__init__(**kwargs)
+        self.jobs_task_id = jobs_task_id
+        self.action = action
+
+    def poke(self, context: Context) -> bool:
+        if self.action in ("status", "stop"):
+            return True
+        from streamstack.flink.rest import TERMINAL
+
+        jids: dict[str, str] = context["ti"].xcom_pull(task_ids=self.jobs_task_id) or {}
+        rest = _control().rest
+        done = True
+        for job, jid in jids.items():
+            health = rest.health(jid)
+            state = health["state"]
+            if self.action == "bounded":
+                if state in TERMINAL and state != "FINISHED":
+                    raise RuntimeError(f"{job}: Flink job {jid} ended {state}: {rest.root_cause(jid)}")
+                done = done and state == "FINISHED"
+            else:
+                if state in TERMINAL:
+                    raise RuntimeError(f"{job}: Flink job {jid} ended {state}: {rest.root_cause(jid)}")
+                done = done and state == "RUNNING" and bool(health["last_checkpoint_id"])
+            self.log.info("%s: %s", job, health)
+        if done and self.action == "bounded":
+            _claims(release=True)  # finished: the topics are free for another engine
+        return done

@@ -1,0 +1,1 @@
+"""Airflow operators for the Kafka Streams apps of ``jobs/kstreams``."""

@@ -1,0 +1,153 @@
+"""A real Apache Flink session cluster from the apache-flink wheel: a JobManager and a TaskManager.
+
+Two services, two JVMs, as on a real cluster: ``flink-jobmanager`` (REST API + dashboard on
+``STREAMSTACK_FLINK_PORT``, default 8081) and ``flink-taskmanager`` (ready once the JobManager
+lists it in ``/overview``). Both run the wheel's own scripts in the foreground
+(``jobmanager.sh start-foreground``) so the stack's process handling (pid file, log file, stop
+by process group) applies unchanged. Everything binds to loopback; conf, logs, checkpoints and
+savepoints live under ``<state>/flink``. Findings and pitfalls: ``docs/services/flink.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.request
+
+import yaml
+
+from streamstack.errors import StackError
+from streamstack.flink.config import CONNECTOR_JAR, FlinkConfig
+from streamstack.runtime.maven import copy_dependencies
+from streamstack.runtime.process import ManagedProcess
+from streamstack.settings import Settings
+from streamstack.stack.service import Service
+
+
+def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
+    """The cluster's ``config.yaml``: loopback only, small memory, checkpoints under the state dir."""
+    host = cfg.host
+    return {
+        "jobmanager.rpc.address": host,
+        "jobmanager.rpc.port": cfg.rpc_port,
+        "jobmanager.bind-host": host,
+        "taskmanager.bind-host": host,
+        "taskmanager.host": host,
+        "rest.address": host,
+        "rest.bind-address": host,
+        "rest.port": cfg.rest_port,
+        # Random free ports for the rest: several checkouts share one machine.
+        "blob.server.port": "0",
+        "taskmanager.rpc.port": "0",
+        "taskmanager.data.port": 0,
+        "jobmanager.memory.process.size": cfg.jobmanager_memory,
+        "taskmanager.memory.process.size": cfg.taskmanager_memory,
+        "taskmanager.memory.managed.size": "256m",
+        # Each job brings its own classloader (Kafka connector, Python runner): 256m default ran out.
+        "taskmanager.memory.jvm-metaspace.size": "384m",
+        "taskmanager.numberOfTaskSlots": cfg.slots,
+        "parallelism.default": 1,
+        "state.backend.type": "hashmap",
+        "execution.checkpointing.interval": "5s",
+        "execution.checkpointing.dir": cfg.checkpoint_dir.resolve().as_uri(),
+        "execution.checkpointing.savepoint-dir": cfg.savepoint_dir.resolve().as_uri(),
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "execution.checkpointing.num-retained": 2,
+        "restart-strategy.type": "exponential-delay",
+        "restart-strategy.exponential-delay.initial-backoff": "1s",
+        "restart-strategy.exponential-delay.max-backoff": "10s",
+        "heartbeat.timeout": 15000,
+        "python.executable": str(cfg.python),
+        "python.client.executable": str(cfg.python),
+        "table.local-time-zone": "UTC",
+        # The wheel's own config carries the --add-opens/--add-exports Java 17 needs (the CLI fails
+        # in ExecutionEnvironmentImpl without them); keep them and add a UTC JVM zone.
+        "env.java.opts.all": f"{_wheel_java_opts(cfg)} -Duser.timezone=UTC".strip(),
+        "web.submit.enable": False,
+        "web.cancel.enable": True,
+    }
+
+
+def _wheel_java_opts(cfg: FlinkConfig) -> str:
+    data = yaml.safe_load((cfg.home / "conf" / "config.yaml").read_text()) or {}
+    return str(((data.get("env") or {}).get("java") or {}).get("opts", {}).get("all", ""))
+
+
+def overview(cfg: FlinkConfig, timeout: float = 2.0) -> dict | None:
+    """``GET /overview`` of the cluster, or None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{cfg.rest_url}/overview", timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+class _FlinkDaemon(Service):
+    """What both Flink processes share: one state dir, one conf dir, the wheel's scripts."""
+
+    role = ""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.flink = FlinkConfig.from_env(settings)
+        self.state_dir = self.flink.state_dir
+        self.process = ManagedProcess(self.name, self.state_dir)
+
+    def resolve(self) -> None:
+        self.flink.home  # noqa: B018 - raises with the make target to run when the venv is missing
+        copy_dependencies(self.settings.project_dir / "tools" / "flink-kafka" / "pom.xml", self.flink.connector_dir)
+        if not (self.flink.connector_dir / CONNECTOR_JAR).is_file():
+            raise StackError(f"{self.name}: Maven reported success but {self.flink.connector_jar} is missing")
+
+    def prepare(self) -> None:
+        cfg = self.flink
+        for d in (cfg.conf_dir, cfg.log_dir, cfg.checkpoint_dir, cfg.savepoint_dir, cfg.state_dir / "pids"):
+            d.mkdir(parents=True, exist_ok=True)
+        for name in ("log4j-console.properties", "log4j.properties", "log4j-cli.properties", "logback-console.xml"):
+            src = cfg.home / "conf" / name
+            if src.exists():
+                shutil.copyfile(src, cfg.conf_dir / name)
+        text = "# written by streamstack (stack/flink.py); edits are overwritten on start\n"
+        (cfg.conf_dir / "config.yaml").write_text(text + yaml.safe_dump(flink_conf(cfg), sort_keys=False))
+
+    def command(self) -> list[str]:
+        return [str(self.flink.home / "bin" / f"{self.role}.sh"), "start-foreground"]
+
+    def env(self) -> dict[str, str]:
+        return self.flink.process_env()
+
+    def endpoints(self) -> dict[str, str]:
+        return {"dashboard": self.flink.rest_url}
+
+
+class FlinkJobManagerService(_FlinkDaemon):
+    """The JobManager: dispatcher, resource manager, REST API and web dashboard."""
+
+    name = "flink-jobmanager"
+    role = "jobmanager"
+
+    def ports(self) -> dict[str, int]:
+        return {"rest": self.flink.rest_port, "rpc": self.flink.rpc_port}
+
+    def ready(self) -> bool:
+        return overview(self.flink) is not None
+
+
+class FlinkTaskManagerService(_FlinkDaemon):
+    """The TaskManager: runs the jobs' tasks (and their Python workers) in its slots."""
+
+    name = "flink-taskmanager"
+    role = "taskmanager"
+
+    def ports(self) -> dict[str, int]:
+        return {}
+
+    def prepare(self) -> None:
+        """The JobManager wrote the conf; the TaskManager only needs it to be there."""
+        if not (self.flink.conf_dir / "config.yaml").exists():
+            super().prepare()
+
+    def ready(self) -> bool:
+        info = overview(self.flink)
+        return bool(info and info.get("taskmanagers", 0) >= 1)

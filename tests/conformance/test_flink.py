@@ -1,0 +1,64 @@
+"""The conformance kit on Flink: the three PyFlink jobs, bounded, on the real session cluster and broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import kit as ck
+import pytest
+
+from streamstack.contract import write_contract
+from streamstack.flink.config import FlinkConfig
+from streamstack.flink.jobs import JOB_NAMES, submission
+from streamstack.flink.rest import FlinkRest
+from streamstack.settings import Settings
+from streamstack.stack.stack import Stack
+from streamstack.topics import TopicSpecs
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def flink(kafka: Settings) -> Iterator[FlinkConfig]:
+    stack = Stack(kafka, names=["flink-jobmanager", "flink-taskmanager"])
+    started = [s for s in stack.services if not s.is_running()]
+    stack.up(lambda _line: None)
+    yield FlinkConfig.from_env(kafka)
+    for service in reversed(started):
+        service.down()
+
+
+@pytest.fixture(scope="module")
+def outputs(kafka: Settings, flink: FlinkConfig, kit: ck.Kit, kit_topics: TopicSpecs,
+            tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Publish the kit's input, run every Flink job over it (bounded), read every output topic."""
+    config = kafka.kafka_client_config()
+    ck.publish(kit, config, kit_topics)
+    contract = write_contract(Path(tmp_path_factory.mktemp("conformance-flink")) / "contract.json", kit.contract)
+    names = {spec.logical: spec.name for spec in kit_topics.topics}
+    rest = FlinkRest(flink.rest_url)
+    suffix = names["purchases"].rsplit(".", 1)[-1]
+    for job in JOB_NAMES:
+        jid = submission(job, flink, contract, names, mode="bounded", name=f"streamstack.{job}.{suffix}").run()
+        rest.wait_state(jid, {"FINISHED"}, timeout=600)
+    return {
+        logical: ck.read_topic(config, names[logical])
+        for logical in ("purchases_enriched", "purchases_invalid", "running_totals", "sales_windows")
+    }
+
+
+def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict) -> None:
+    ck.check_enriched(kit, outputs["purchases_enriched"])
+
+
+def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_dead_letters(kit, outputs["purchases_invalid"], kit_topics["purchases"].name)
+
+
+def test_running_totals_match(kit: ck.Kit, outputs: dict) -> None:
+    ck.check_running_totals(kit, outputs["running_totals"])
+
+
+def test_sliding_windows_match(kit: ck.Kit, outputs: dict) -> None:
+    ck.check_windows(kit, outputs["sales_windows"])

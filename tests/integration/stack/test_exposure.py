@@ -1,0 +1,110 @@
+"""Exposure: every socket the embedded stack listens on is a loopback one (finding #10).
+
+Lists, with psutil, the listening TCP sockets of every process of the stack (each service and
+all its descendants: Airflow's api-server, log servers and scheduler health server, Pinot's
+controller, broker, server and ZooKeeper, Kafka) and of a running Spark job (driver, block
+manager), and fails on any socket that is not bound to a loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spark"))
+import spark_testkit as kit
+
+from streamstack.settings import Settings
+from streamstack.spark.control import SparkJobControl
+from streamstack.stack import Stack
+from streamstack.topics import TopicSpecs
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def whole_stack(kafka: Settings, pinot) -> Iterator[Stack]:
+    stack = Stack(kafka)
+    started = [s for s in stack.services if not s.is_running()]
+    stack.up(print)
+    yield stack
+    for service in reversed(started):
+        service.down()
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _listening(processes: list[psutil.Process]) -> list[tuple[str, str, int]]:
+    found = []
+    for proc in processes:
+        try:
+            for conn in proc.net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN:
+                    found.append((f"{proc.name()} (pid {proc.pid})", conn.laddr.ip, conn.laddr.port))
+        except psutil.Error:
+            continue
+    return found
+
+
+def _is_loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip.split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def test_every_listening_socket_of_the_stack_and_a_spark_job_is_loopback(
+    whole_stack: Stack, kafka_config: dict, fresh_topics: TopicSpecs, tmp_path: Path
+) -> None:
+    control = SparkJobControl(whole_stack.settings, topics=fresh_topics, checkpoint_dir=tmp_path / "checkpoints")
+    kit.produce_catalogue(kafka_config, fresh_topics["products"].name, kit.catalogue())
+    try:
+        control.start("purchases_enrichment", interval="1 second", conf=kit.LIGHT_CONF)
+        processes: list[psutil.Process] = []
+        for service in whole_stack.services:
+            pid = service.process.pid()
+            assert pid is not None, f"{service.name} is not running"
+            processes += _tree(pid)
+        spark_pid = control._process("purchases_enrichment").pid()
+        assert spark_pid is not None
+        # The driver opens its block manager while the query starts: poll until it listens.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_listening(_tree(spark_pid))) < 2:
+            time.sleep(0.5)
+        spark = _listening(_tree(spark_pid))
+        assert len(spark) >= 2, f"expected the Spark driver and block manager to listen: {spark}"
+        sockets = _listening(processes) + spark
+        ports = {port for _, _, port in sockets}
+        for name, port in (("kafka", whole_stack.settings.kafka_port), ("airflow", whole_stack.settings.airflow_port)):
+            assert port in ports, f"{name} port {port} not seen listening: {sockets}"
+        exposed = [s for s in sockets if not _is_loopback(s[1])]
+        assert not exposed, "listening on a non-loopback address: " + ", ".join(
+            f"{who} {ip}:{port}" for who, ip, port in exposed
+        )
+    finally:
+        control.stop("purchases_enrichment")
+
+
+def test_secrets_are_private_to_the_user(whole_stack: Stack) -> None:
+    """Finding #11: the Airflow admin password file is 0600, the state dir 0700."""
+    airflow = whole_stack.get("airflow")
+    password_file = airflow.password_file  # type: ignore[attr-defined]
+    assert password_file.exists(), password_file
+    assert oct(password_file.stat().st_mode & 0o777) == oct(0o600), password_file
+    state = whole_stack.settings.state_dir
+    assert oct(state.stat().st_mode & 0o777) == oct(0o700), state
+    # What the services write themselves is private too (they run with umask 077).
+    logs = airflow.settings.airflow_home / "airflow.db"
+    assert logs.stat().st_mode & 0o077 == 0, f"{logs} is {oct(logs.stat().st_mode & 0o777)}"

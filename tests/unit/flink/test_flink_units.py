@@ -1,0 +1,82 @@
+"""Unit tests of the Flink side that need no cluster: config, submission command, engine claims."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from streamstack import engines
+from streamstack.errors import ConfigError
+from streamstack.flink.config import FlinkConfig
+from streamstack.flink.jobs import FlinkError, Submission, submission
+from streamstack.settings import Settings
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FlinkConfig:
+    monkeypatch.setenv("STREAMSTACK_FLINK_PORT", "12345")
+    settings = replace(Settings.from_env(), state_dir=tmp_path / "state")
+    return FlinkConfig.from_env(settings)
+
+
+def test_ports_and_state_come_from_settings(cfg: FlinkConfig, tmp_path: Path) -> None:
+    assert cfg.rest_port == 12345
+    assert cfg.rest_url == "http://127.0.0.1:12345"
+    assert cfg.checkpoint_dir == tmp_path / "state" / "flink" / "checkpoints"
+
+
+def test_a_bad_port_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMSTACK_FLINK_PORT", "eighty")
+    with pytest.raises(ConfigError, match="STREAMSTACK_FLINK_PORT"):
+        FlinkConfig.from_env()
+
+
+def test_submission_passes_topics_contract_mode_and_savepoint(cfg: FlinkConfig, tmp_path: Path) -> None:
+    if not (cfg.venv / "bin" / "python").exists():
+        pytest.skip(".venv-flink not installed")
+    names = {"purchases": "p", "products": "pr", "purchases_enriched": "e", "purchases_invalid": "i"}
+    sub = submission("purchases_enrichment", cfg, tmp_path / "c.json", names, mode="bounded", savepoint="file:///sp")
+    cmd = sub.command()
+    assert cmd[:4] == [str(cfg.flink_bin), "run", "-m", "127.0.0.1:12345"]
+    assert cmd[cmd.index("-s") + 1] == "file:///sp"
+    for flag, value in (("--purchases-topic", "p"), ("--products-topic", "pr"), ("--output-topic", "e"),
+                        ("--invalid-topic", "i"), ("--mode", "bounded"), ("--job-name", "streamstack.purchases_enrichment")):
+        assert cmd[cmd.index(flag) + 1] == value
+    assert str(cfg.connector_jar) in cmd
+
+
+def test_unknown_job_and_mode_are_refused(cfg: FlinkConfig, tmp_path: Path) -> None:
+    with pytest.raises(FlinkError, match="unknown Flink job"):
+        Submission(job="nope", cfg=cfg, contract_file=tmp_path, topics={})
+    with pytest.raises(FlinkError, match="mode"):
+        Submission(job="running_totals", cfg=cfg, contract_file=tmp_path, topics={}, mode="sometimes")
+
+
+def test_engine_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMSTACK_ENGINE", raising=False)
+    assert engines.engine() == "spark"
+    monkeypatch.setenv("STREAMSTACK_ENGINE", "Flink")
+    assert engines.engine() == "flink"
+    assert engines.engine("spark") == "spark"
+    with pytest.raises(ConfigError, match="STREAMSTACK_ENGINE"):
+        engines.engine("storm")
+
+
+def test_two_engines_never_claim_one_topic(tmp_path: Path) -> None:
+    engines.claim(tmp_path, ["a", "b"], "flink")
+    engines.claim(tmp_path, ["a"], "flink")  # own claim: no-op
+    with pytest.raises(engines.TopicClaimed, match="held by flink"):
+        engines.claim(tmp_path, ["b", "c"], "spark")
+    assert engines.holder(tmp_path, "c") is None  # all or none
+    engines.release(tmp_path, ["a", "b"], "spark")  # not spark's: kept
+    assert engines.holder(tmp_path, "a") == "flink"
+    engines.release(tmp_path, ["a", "b"], "flink")
+    engines.claim(tmp_path, ["a", "b"], "spark")
+
+
+def test_comparison_topics_share_inputs_and_split_outputs() -> None:
+    names = {"purchases": "p", "products": "pr", "purchases_enriched": "e", "running_totals": "t"}
+    assert engines.comparison_topics(names, "flink") == {"purchases": "p", "products": "pr",
+                                                         "purchases_enriched": "e.flink", "running_totals": "t.flink"}

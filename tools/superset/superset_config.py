@@ -1,0 +1,36 @@
+"""Superset configuration for streamstack, the embedded stack and the compose image alike.
+
+Everything that differs between environments comes from the environment, never from this file:
+the secret key from a 0600 file (``SUPERSET_SECRET_KEY_FILE``) or ``SUPERSET_SECRET_KEY``, the
+metadata database from ``SUPERSET_DATABASE_URI`` (SQLite under the state dir by default).
+"""
+
+import os
+from pathlib import Path
+
+
+def _secret_key() -> str:
+    path = os.environ.get("SUPERSET_SECRET_KEY_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    key = os.environ.get("SUPERSET_SECRET_KEY", "")
+    if not key:
+        raise RuntimeError("set SUPERSET_SECRET_KEY_FILE or SUPERSET_SECRET_KEY")
+    return key
+
+
+SECRET_KEY = _secret_key()
+SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI", "sqlite:////app/superset_home/superset.db")
+# Dashboards are imported as code; the examples would only clutter the lists.
+SUPERSET_LOAD_EXAMPLES = False
+# Live data: a short cache keeps a 10 s auto-refresh honest.
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+# The REST API (used by the import DAG) works with a session cookie + CSRF token.
+WTF_CSRF_ENABLED = True
+# Local http, no TLS: Talisman's https redirects and CSP would get in the way of the browser tests.
+TALISMAN_ENABLED = False
+# Row limit of table charts and SQL Lab.
+ROW_LIMIT = 50000
+# Superset's own log level (gunicorn's access log is off).
+LOG_LEVEL = os.environ.get("SUPERSET_LOG_LEVEL", "INFO")
+FEATURE_FLAGS = {"DASHBOARD_NATIVE_FILTERS": True}
