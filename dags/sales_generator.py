@@ -41,7 +41,10 @@ unpaused too.
 - `transactions` (default 200, 1 to 10,000,000) — sales transactions in the run;
 - `mode` (default `realistic`) — `realistic` or `load`;
 - `seed` (optional) — reproducible run;
-- `speed` (default 10, above 0, at most 1000) — realistic mode only: divides the pauses.
+- `speed` (default 10, above 0, at most 1000) — realistic mode only: divides the pauses;
+- `days` (optional, 1 to 366) — simulate that many days of the shop instead of a batch;
+- `start_date` (optional, YYYY-MM-DD) — first simulated day (default `shop.start_date`);
+- `profile` (optional) — volume profile of the simulated days (default `shop.profile`).
 """
 
 

@@ -48,7 +48,11 @@ steps on their own schedules and Assets.
   line items, so expect roughly twice as many purchases;
 - `mode` (default `realistic`) — `realistic` pauses like a shop, `load` goes flat out;
 - `seed` (optional) — the same seed gives the same sales; empty gives a new batch;
-- `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses.
+- `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses;
+- `engine` (optional) — `spark` or `flink` for the stream jobs (default `STREAMSTACK_ENGINE`, spark);
+- `days` (optional, 1 to 366) — simulate that many days of the shop instead of a batch;
+- `start_date` (optional, YYYY-MM-DD) — first simulated day (default `shop.start_date`);
+- `profile` (optional) — volume profile of the simulated days (default `shop.profile`).
 """
 
 

@@ -25,6 +25,11 @@ Dashboards: *Drink Purchases Dashboard*, *Smoothie Cafe Daily Sales*, *Pipeline 
 Edit the YAML, re-run this DAG (or `streamstack superset import`). Re-runs change nothing;
 a bundle Superset rejects fails the task with Superset's message. Superset login comes from
 the `superset_default` connection (host, port, login, password). Runs when the `pinot_tables` asset is updated, or by hand.
+
+**Schedule**: Asset-triggered. Unpaused, it re-imports the dashboards every time the `pinot_tables`
+asset is updated (each `pinot_ingestion` run); re-imports change nothing.
+
+**Params**: `test_connection` — check the Pinot connection from Superset before importing.
 """
 
 
