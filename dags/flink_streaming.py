@@ -10,7 +10,7 @@ REST API on `STREAMSTACK_FLINK_PORT`, default 8081):
 * `running_totals`: totals per product -> `demo.running.totals`;
 * `sales_windows`: 10-minute windows sliding every 5 minutes -> `demo.sales.windows`.
 
-Param `jobs`: which of the three jobs (default all). Param `mode`: `bounded` (what Kafka holds now, then finish), `continuous` (run until stopped;
+Params: `jobs` (default all) — which Flink jobs; `mode` (default `bounded`): `bounded` (what Kafka holds now, then finish), `continuous` (run until stopped;
 resumes from the latest savepoint), `status` (state, restarts, last checkpoint, lag), `stop`
 (stop with a savepoint), `resume` (continuous from the latest savepoint; fails without one).
 A retry never starts a second copy: a running job of the same name is reused. Sinks are

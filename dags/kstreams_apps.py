@@ -20,6 +20,8 @@ Param `app`: `running_totals`, `purchases_enrichment` or both. Param `action`:
 * `run`: process the input up to its current end, then stop (a bounded run).
 
 The first start builds the Maven project (`streamstack kstreams build`), ~30 s.
+
+**Params**: `app` (default `both`) — which app(s); `action` (default `status`) — what to do.
 """
 
 from __future__ import annotations

@@ -41,11 +41,10 @@ unpaused too.
 - `transactions` (default 200, 1 to 10,000,000) — sales transactions in the run;
 - `mode` (default `realistic`) — `realistic` or `load`;
 - `seed` (optional) — reproducible run;
-- `speed` (default 10, above 0) — realistic mode only: divides the pauses (at most 1000), or in a
-  simulated run the simulated time (3600 = an hour a second);
-- `days` (optional) — simulate this many days of the shop (`shop` in `config/generator.yaml`);
-- `start_date` (optional) — the first simulated day, YYYY-MM-DD;
-- `profile` (optional) — a volume profile of `shop.profiles`.
+- `speed` (default 10, above 0, at most 1000) — realistic mode only: divides the pauses;
+- `days` (optional, 1 to 366) — simulate that many days of the shop instead of a batch;
+- `start_date` (optional, YYYY-MM-DD) — first simulated day (default `shop.start_date`);
+- `profile` (optional) — volume profile of the simulated days (default `shop.profile`).
 """
 
 

@@ -49,11 +49,10 @@ steps on their own schedules and Assets.
 - `mode` (default `realistic`) — `realistic` pauses like a shop, `load` goes flat out;
 - `seed` (optional) — the same seed gives the same sales; empty gives a new batch;
 - `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses;
-- `engine` (optional: `spark` or `flink`) — the stream engine of this run; empty: `STREAMSTACK_ENGINE`
-  (default `spark`);
-- `days`, `start_date`, `profile` (optional) — simulate that many days of the shop (opening hours,
-  hourly profile, anomalies, stockouts, price changes) from `start_date` with the volume `profile`
-  instead of a plain batch (see `sales_generator`).
+- `engine` (optional) — `spark` or `flink` for the stream jobs (default `STREAMSTACK_ENGINE`, spark);
+- `days` (optional, 1 to 366) — simulate that many days of the shop instead of a batch;
+- `start_date` (optional, YYYY-MM-DD) — first simulated day (default `shop.start_date`);
+- `profile` (optional) — volume profile of the simulated days (default `shop.profile`).
 """
 
 

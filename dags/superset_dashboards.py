@@ -24,12 +24,12 @@ DOC = """
 Dashboards: *Drink Purchases Dashboard*, *Smoothie Cafe Daily Sales*, *Pipeline Health*.
 Edit the YAML, re-run this DAG (or `streamstack superset import`). Re-runs change nothing;
 a bundle Superset rejects fails the task with Superset's message. Superset login comes from
-the `superset_default` connection (host, port, login, password).
+the `superset_default` connection (host, port, login, password). Runs when the `pinot_tables` asset is updated, or by hand.
 
-Param `test_connection` (default on): test Superset's connection to Pinot before importing.
+**Schedule**: Asset-triggered. Unpaused, it re-imports the dashboards every time the `pinot_tables`
+asset is updated (each `pinot_ingestion` run); re-imports change nothing.
 
-Scheduled on the `pinot_tables` Asset: unpausing it publishes the dashboards at the next update
-of the Pinot tables (every `pinot_ingestion` or `streaming_platform` run), or by hand.
+**Params**: `test_connection` — check the Pinot connection from Superset before importing.
 """
 
 

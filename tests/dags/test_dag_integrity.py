@@ -129,7 +129,7 @@ def test_scheduled_dags_say_what_unpausing_starts(dagbag) -> None:
     problems = []
     for dag_id, dag in dagbag.dags.items():
         if dag.timetable.__class__.__name__ != "NullTimetable" and "unpaus" not in (dag.doc_md or "").lower():
-            problems.append(f"{dag_id}: scheduled ({getattr(dag.timetable, 'summary', type(dag.timetable).__name__)}) but its doc_md does not say what unpausing it starts")
+            problems.append(f"{dag_id}: scheduled ({type(dag.timetable).__name__}) but its doc_md does not say what unpausing it starts")
     assert not problems, "\n".join(problems)
 
 
@@ -154,7 +154,6 @@ def test_streaming_platform_defaults_are_what_make_demo_runs(dagbag) -> None:
 
     defaults = {p.name: p.default for p in demo.params}
     params = dagbag.dags["streaming_platform"].params
-    # make demo's --mode is realistic unless --days asks for a simulated (load-mode) week.
-    defaults["mode"] = defaults["mode"] or "realistic"
+    defaults["mode"] = defaults["mode"] or "realistic"  # demo.py: realistic unless --days
     for name in ("transactions", "mode", "speed"):
         assert params[name] == defaults[name], f"streaming_platform param {name}={params[name]!r}, make demo: {defaults[name]!r}"

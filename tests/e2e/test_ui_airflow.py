@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 from browser import body_text, browser, console_errors, shot, wait_for  # noqa: F401 (fixtures)
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from streamstack.airflow_client import AirflowClient
 from streamstack.stack import Stack
@@ -50,15 +51,14 @@ def ui(platform: Stack, browser):  # noqa: F811
     return browser
 
 
-def test_dag_list_shows_descriptions_and_the_entry_point(ui, shot) -> None:  # noqa: F811
+def test_dag_list_shows_the_entry_point_and_its_description(ui, shot) -> None:  # noqa: F811
     ui.get(f"{ui.base_url}/dags?tags=start-here")
     wait_for(ui, lambda: PIPELINE in body_text(ui), WAIT, "streaming_platform under the start-here tag")
     shot(ui, "01-dag-list-start-here")
-    text = body_text(ui)
-    assert "start-here" in text
-    ui.get(f"{ui.base_url}/dags/{PIPELINE}")
-    wait_for(ui, lambda: "START HERE" in body_text(ui), WAIT, "the DAG's description")
-    shot(ui, "02-streaming-platform")
+    assert "1 Dag" in body_text(ui)
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}/details")
+    wait_for(ui, lambda: "Description START HERE" in body_text(ui).replace("\n", " "), WAIT, "the DAG's description")
+    shot(ui, "02-streaming-platform-details")
 
 
 def test_quality_log_has_the_verdict_near_the_top(ui, finished_run: str, shot) -> None:  # noqa: F811
@@ -102,11 +102,21 @@ def test_data_docs_link_opens_a_styled_page_naming_the_source(ui, finished_run: 
     assert console_errors(ui) == []
 
 
-def test_trigger_form_refuses_an_invalid_speed(ui, shot) -> None:  # noqa: F811
-    ui.get(f"{ui.base_url}/dags/{PIPELINE}/trigger")
-    wait_for(ui, lambda: "Speed (realistic mode)" in body_text(ui), WAIT, "the trigger form with titled params")
-    shot(ui, "06-trigger-form")
+def test_trigger_form_guides_and_refuses_an_invalid_speed(ui, shot) -> None:  # noqa: F811
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}")
+    trigger = wait_for(ui, lambda: ui.find_elements(By.CSS_SELECTOR, "button[aria-label='Trigger Dag']"), WAIT,
+                       "the Trigger button")
+    trigger[0].click()
+    speed = wait_for(ui, lambda: ui.find_elements(By.CSS_SELECTOR, "input[name=element_speed]"), WAIT,
+                     "the speed field")[0]
     text = body_text(ui)
-    for title in ("Transactions", "Generator mode", "Seed", "Speed (realistic mode)"):
-        assert title in text
-    assert "Realistic mode only" in text
+    for title in ("Transactions", "Generator mode", "Seed", "Speed (realistic mode)", "Realistic mode only"):
+        assert title in text, f"{title!r} missing from the trigger form"
+    assert speed.get_attribute("value") == "100"  # make demo's speed
+    speed.send_keys(Keys.CONTROL, "a")
+    speed.send_keys(Keys.BACKSPACE)
+    speed.send_keys("-5")
+    [b for b in ui.find_elements(By.CSS_SELECTOR, "[role=dialog] button") if b.text.strip() == "Trigger"][0].click()
+    wait_for(ui, lambda: "Invalid input for param speed" in body_text(ui), WAIT, "the form's refusal of speed -5")
+    shot(ui, "06-trigger-form-refuses-speed")
+    assert "less than or equal to the minimum of 0" in body_text(ui)

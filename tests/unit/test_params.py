@@ -32,6 +32,7 @@ def test_sales_params_refuses_with_the_param_named(params: dict, message: str) -
 
 def test_load_mode_ignores_speed() -> None:
     assert sales_params({"transactions": 3, "mode": "load", "speed": None})["speed"] == 1.0
+    assert sales_params({"transactions": 3, "mode": "load", "speed": "2.5"})["speed"] == 2.5
 
 
 def test_interval_is_required_and_checked_only_in_continuous_mode() -> None:

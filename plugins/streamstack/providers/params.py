@@ -51,7 +51,7 @@ def sales_params(params: dict[str, Any] | None, *, max_speed: float = MAX_SPEED)
 
     Values may be rendered templates ("500", "None"). ``transactions`` may be absent (the
     generator's ``number_of_sales``, or a duration, decides); given, it is 1 to 10,000,000.
-    ``speed`` is required (above 0, at most 1000) in realistic mode only; load mode ignores it.
+    ``speed`` is required (above 0, at most ``max_speed``) in realistic mode only; optional otherwise.
     """
     p = params or {}
     transactions = None
@@ -70,8 +70,12 @@ def sales_params(params: dict[str, Any] | None, *, max_speed: float = MAX_SPEED)
         speed = _number("speed", speed, float)
         if not 0 < speed <= max_speed:
             raise _fail("speed", p.get("speed"), f"must be above 0 and at most {max_speed:g} (1 = real time)")
+    elif _blank(speed):
+        speed = 1.0  # load mode does not pause; only a simulated run's clock uses a given speed
     else:
-        speed = 1.0  # load mode does not pause, so speed has no effect
+        speed = _number("speed", speed, float)
+        if not 0 < speed <= max_speed:
+            raise _fail("speed", p.get("speed"), f"must be above 0 and at most {max_speed:g}")
     return {"transactions": transactions, "mode": mode, "seed": seed, "speed": speed}
 
 
