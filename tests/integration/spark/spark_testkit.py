@@ -149,4 +149,5 @@ def expected_enriched(purchase: dict, product: dict) -> dict:
         "add_supplements": purchase["add_supplements"],
         "supplement_price": round(purchase["supplement_price"], 2),
         "total_purchase": round(purchase["total_purchase"], 2),
+        "identity_derived": False,
     }

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import spark_testkit as kit
 
+from streamstack import events
 from streamstack.settings import Settings
 from streamstack.spark.control import SparkJobControl
 from streamstack.spark.jobs import submission
@@ -88,18 +89,22 @@ def test_product_published_while_running_is_joined_at_once(
 ) -> None:
     """A product first published after the job read its catalogue is joined at its first purchase.
 
-    The snapshot refresh is set to 10 minutes, so only the re-read on an unknown product can
-    find it; a product that is still unknown after that re-read is a dead letter.
+    The snapshot refresh is set to 10 minutes, so only the re-read on a purchase with no product
+    version can find it; a product outside the catalogue is a dead letter at once.
     """
     t = fresh_topics
     settings = replace(kafka, state_dir=tmp_path / "state")
     control = SparkJobControl(settings, topics=t, checkpoint_dir=tmp_path / "checkpoints")
     products = kit.catalogue()
-    kit.produce_catalogue(kafka_config, t["products"].name, products)
-    purchases = kit.sample_purchases()
+    # A catalogue product whose first version is published only while the job runs.
+    new_product = products[-1]
+    kit.produce_catalogue(kafka_config, t["products"].name, products[:-1])
+    purchases = [p for p in kit.sample_purchases() if p["product_id"] != new_product["product_id"]]
     kit.produce_purchases(kafka_config, t["purchases"].name, purchases[:10])
-    new_product = {**products[0], "product_id": "ZZ42", "item": "Late Addition", "price": 9.99}
-    late = {**purchases[0], "transaction_id": "4242424242", "product_id": "ZZ42"}
+    late = {**purchases[0], "transaction_id": "4242424242", "product_id": new_product["product_id"],
+            "price": new_product["price"]}
+    late["total_purchase"] = events.total_purchase(late["price"], late["quantity"], late["supplement_price"],
+                                                   late["member_discount"])
     unknown = {**purchases[1], "transaction_id": "4343434343", "product_id": "QQ00"}
     enriched_topic = t["purchases_enriched"].name
     try:
@@ -109,7 +114,7 @@ def test_product_published_while_running_is_joined_at_once(
         kit.produce_catalogue(kafka_config, t["products"].name, [new_product])
         kit.produce_purchases(kafka_config, t["purchases"].name, [late])
         late_key = (late["transaction_id"], late["line_number"])
-        got = wait_for(lambda: _enriched(kafka_config, enriched_topic).get(late_key), 60, "ZZ42")
+        got = wait_for(lambda: _enriched(kafka_config, enriched_topic).get(late_key), 60, new_product["product_id"])
         assert got == kit.expected_enriched(late, new_product)
 
         kit.produce_catalogue(kafka_config, t["products"].name, [{**new_product, "price": 10.99}])
@@ -118,6 +123,6 @@ def test_product_published_while_running_is_joined_at_once(
     finally:
         control.stop(JOB, timeout=30)
     (letter,) = [json.loads(r["value"]) for r in letters]
-    assert letter["reason"] == "unknown_product: QQ00 is not in the catalogue"
+    assert letter["reason"] == "unknown_product: product_id 'QQ00' is not in the catalogue"
     assert json.loads(letter["payload"])["transaction_id"] == unknown["transaction_id"]
     assert len(_enriched(kafka_config, enriched_topic)) == 11
