@@ -83,12 +83,14 @@ def test_enrichment_is_exact_uses_latest_product_and_dead_letters_bad_input(
         assert letter["rejected_by"] == "spark.purchases_enrichment"
         assert list(letter) == events.field_names(events.INVALID_PURCHASE)
 
-    # Republish the catalogue twice (new prices), add 20 purchases, run again from the checkpoint:
-    # exactly the 20 new rows appear, with the newest prices; nothing old is enriched again.
+    # Republish the catalogue twice (new prices, valid from the 15th), add 20 purchases of the 15th,
+    # run again from the checkpoint: exactly the 20 new rows appear, with the version valid at
+    # their time (the newest); the old rows keep the prices of their time, nothing is enriched again.
     v4 = kit.catalogue("2022-09-15 00:00:00.000000", {"CS01": 2.0})
     for version in (v4, v4):
         kit.produce_catalogue(kafka_config, t["products"].name, version)
-    more = [{**p, "transaction_id": f"77{i:05d}"} for i, p in enumerate(purchases[:20])]
+    more = [{**p, "transaction_id": f"77{i:05d}", "transaction_time": "2022-09-15 12:00:00.000000"}
+            for i, p in enumerate(purchases[:20])]
     kit.produce_purchases(kafka_config, t["purchases"].name, more)
 
     kit.run_job("purchases_enrichment", kafka, t, checkpoint_dir)
