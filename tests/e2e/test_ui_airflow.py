@@ -17,6 +17,8 @@ from selenium.webdriver.common.keys import Keys
 from streamstack.airflow_client import AirflowClient
 from streamstack.stack import Stack
 
+pytestmark = pytest.mark.unverified  # never green yet on a machine that could finish the run
+
 PIPELINE = "streaming_platform"
 WAIT = 120  # seconds; generous: the box is shared and the UI loads its bundle on first visit
 
