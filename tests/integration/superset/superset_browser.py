@@ -16,7 +16,10 @@ from selenium.webdriver.common.by import By
 
 CHART = '[data-test="chart-grid-component"]'
 ERROR = '[role="alert"], .ant-alert-error, [data-test="error-alert"]'
-RENDERED = ".superset-legacy-chart-big-number .header-line, table, canvas, svg.recharts-surface, .echarts-for-react"
+# `.ant-empty`: Superset's "No results were returned" state, e.g. dead letters of a clean run.
+RENDERED = (
+    ".superset-legacy-chart-big-number .header-line, table, canvas, svg.recharts-surface, .echarts-for-react, .ant-empty"
+)
 
 
 class DashboardError(AssertionError):

@@ -55,6 +55,9 @@ def check_purchases_enriched(
     :param ti: the task instance, for pushing the summary before a failure or skip.
     :return: the summary dict (JSON-safe).
     """
+    from streamstack.providers.logs import apply_namespace_levels
+
+    apply_namespace_levels()  # before GX is imported: its INFO flood stays out of the task log
     from streamstack import quality as q
 
     if source not in SOURCES:
