@@ -16,6 +16,8 @@ import requests
 from streamstack.errors import StreamstackError
 
 FINISHED = {"success", "failed"}
+#: Tries of an idempotent GET that times out or cannot connect.
+GET_ATTEMPTS = 4
 
 
 class AirflowApiError(StreamstackError):
@@ -62,15 +64,31 @@ class AirflowClient:
         if self._token is None:
             self._login()
         url = f"{self.base_url}/api/v2{path}"
-        response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        response = self._send(method, url, path, **kwargs)
         if response.status_code == 401:  # token expired: log in again once
             self._login()
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self._send(method, url, path, **kwargs)
         if response.status_code >= 400:
             raise AirflowApiError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
         if "json" in response.headers.get("content-type", ""):
             return response.json()
         return response.text
+
+    def _send(self, method: str, url: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request; a GET that times out or cannot connect is tried again (a loaded API server
+        answers late now and then: polling a run must not end the demo), then fails in one line."""
+        attempts = GET_ATTEMPTS if method.upper() == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if attempt == attempts:
+                    raise AirflowApiError(
+                        f"{method} {path}: no answer from {self.base_url} after {attempts} attempt(s) "
+                        f"of {self.timeout:.0f}s: {type(exc).__name__}"
+                    ) from None
+                time.sleep(min(2.0 * attempt, 10.0))
+        raise AssertionError("unreachable")
 
     # -- DAGs and runs -----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
