@@ -36,9 +36,10 @@ from streamstack.pinot import local_client  # noqa: E402
 from streamstack.pinot.endpoints import PinotEndpoints  # noqa: E402
 from streamstack.pinot.ingestion import wait_caught_up  # noqa: E402
 from streamstack.settings import Settings  # noqa: E402
+from streamstack.superset.bundle import build_bundle, load_definition, pinot_uri  # noqa: E402
 from streamstack.superset.client import SupersetClient  # noqa: E402
 from streamstack.superset.endpoints import ADMIN_USER, SupersetEndpoints  # noqa: E402
-from streamstack.superset.publish import make_bundle, publish  # noqa: E402
+from streamstack.superset.publish import definition_file, publish  # noqa: E402
 
 #: Every dataset of the bundle gets a name of its own: Superset's SQLite metadata keeps a unique
 #: index on tables.table_name alone, so a salted copy on the same table name fails to import.
@@ -91,6 +92,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=10, help="loads of each dashboard per round")
     ap.add_argument("--partitions", type=int, default=3)
+    ap.add_argument("--pinot-timeout", type=float, default=0,
+                    help="seconds pinotdb and the broker give a query (default: the product's URI: 10 s each)")
     args = ap.parse_args()
 
     settings = Settings.from_env()
@@ -108,9 +111,14 @@ def main() -> None:
             topic, name, loaded, seconds = load(pinot, admin, settings, suffix, rows, args.partitions)
             made.append((topic, name))
             print(f"{label}: loaded {loaded:,} rows into {name} in {seconds:.0f}s", flush=True)
-            bundle = make_bundle(settings, f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
-                                 tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name},
-                                 salt=f"bench{suffix}", title_suffix=f" [bench {label}]")  # fmt: skip
+            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}")
+            if args.pinot_timeout:
+                # pinotdb's HTTP wait, and the broker's per-query timeout (default 10 s) as a query option
+                uri += f"&timeout={args.pinot_timeout:g}&query_options=timeoutMs%3D{int(args.pinot_timeout * 1000)}"
+            bundle = build_bundle(load_definition(definition_file(settings)),
+                                  schemas_dir=settings.config_dir / "pinot" / "schemas", database_uri=uri,
+                                  tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name},
+                                  salt=f"bench{suffix}", title_suffix=f" [bench {label}]")  # fmt: skip
             daily = publish(superset, bundle).dashboards["daily_sales"]
             boards[label] = (daily, loaded)
         driver = start_browser()
