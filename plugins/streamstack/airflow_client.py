@@ -16,8 +16,10 @@ import requests
 from streamstack.errors import StreamstackError
 
 FINISHED = {"success", "failed"}
-#: Tries of an idempotent GET that times out or cannot connect.
-GET_ATTEMPTS = 4
+
+
+#: Tries of an idempotent read before a timeout is an error.
+READ_TRIES = 3
 
 
 class AirflowApiError(StreamstackError):
@@ -75,19 +77,19 @@ class AirflowClient:
         return response.text
 
     def _send(self, method: str, url: str, path: str, **kwargs: Any) -> requests.Response:
-        """One request; a GET that times out or cannot connect is tried again (a loaded API server
-        answers late now and then: polling a run must not end the demo), then fails in one line."""
-        attempts = GET_ATTEMPTS if method.upper() == "GET" else 1
-        for attempt in range(1, attempts + 1):
+        """One request; a read (GET) that times out is tried again, since polling a busy API server
+        (a loaded 2-core box) must not end a run's wait with a traceback."""
+        tries = READ_TRIES if method == "GET" else 1
+        for attempt in range(1, tries + 1):
             try:
                 return self.session.request(method, url, timeout=self.timeout, **kwargs)
             except (requests.Timeout, requests.ConnectionError) as exc:
-                if attempt == attempts:
+                if attempt == tries:
                     raise AirflowApiError(
-                        f"{method} {path}: no answer from {self.base_url} after {attempts} attempt(s) "
-                        f"of {self.timeout:.0f}s: {type(exc).__name__}"
-                    ) from None
-                time.sleep(min(2.0 * attempt, 10.0))
+                        f"{method} {path}: Airflow at {self.base_url} did not answer "
+                        f"({tries} tries, {self.timeout:.0f}s each): {type(exc).__name__}"
+                    ) from exc
+                time.sleep(min(2.0 * attempt, 5.0))
         raise AssertionError("unreachable")
 
     # -- DAGs and runs -----------------------------------------------------------------------

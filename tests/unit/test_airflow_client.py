@@ -1,4 +1,4 @@
-"""The Airflow REST client rides out a loaded API server: GETs that time out are tried again, then fail in one line."""
+"""The REST client's behaviour when Airflow is slow: reads are retried, then one clear error."""
 
 from __future__ import annotations
 
@@ -11,52 +11,52 @@ from streamstack import airflow_client
 from streamstack.airflow_client import AirflowApiError, AirflowClient
 
 
-class Answer:
-    status_code = 200
-    headers = {"content-type": "application/json"}
-    text = '{"state": "running"}'
-
-    def json(self) -> dict[str, Any]:
-        return {"state": "running"}
-
-
-class FlakySession:
-    """Times out ``failures`` times, then answers."""
+class SlowSession:
+    """Times out ``failures`` times, then answers; counts the calls."""
 
     def __init__(self, failures: int) -> None:
-        self.failures, self.calls, self.headers = failures, [], {}
+        self.failures = failures
+        self.calls = 0
+        self.headers: dict[str, str] = {}
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Answer:
-        self.calls.append(method)
-        if len(self.calls) <= self.failures:
-            raise requests.ReadTimeout("Read timed out. (read timeout=30.0)")
-        return Answer()
-
-
-def client(failures: int, monkeypatch: pytest.MonkeyPatch) -> tuple[AirflowClient, FlakySession]:
-    monkeypatch.setattr(airflow_client.time, "sleep", lambda seconds: None)
-    c = AirflowClient("http://localhost:8080", "admin", "secret")
-    c._token = "token"
-    c.session = FlakySession(failures)  # type: ignore[assignment]
-    return c, c.session  # type: ignore[return-value]
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise requests.ReadTimeout("read timed out")
+        response = requests.Response()
+        response.status_code = 200
+        response.headers["content-type"] = "application/json"
+        response._content = b'{"state": "running"}'
+        return response
 
 
-def test_a_poll_that_times_out_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    c, session = client(airflow_client.GET_ATTEMPTS - 1, monkeypatch)
-    assert c.run("streaming_platform", "manual__1") == {"state": "running"}
-    assert session.calls == ["GET"] * airflow_client.GET_ATTEMPTS
+def client(session: SlowSession) -> AirflowClient:
+    c = AirflowClient("http://localhost:8080", "admin", "pw")
+    c.session = session  # type: ignore[assignment]
+    c._token = "t"
+    return c
 
 
-def test_a_server_that_never_answers_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    c, _ = client(99, monkeypatch)
-    with pytest.raises(AirflowApiError) as caught:
-        c.run("streaming_platform", "manual__1")
-    message = str(caught.value)
-    assert "\n" not in message and "no answer from http://localhost:8080" in message and "ReadTimeout" in message
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(airflow_client.time, "sleep", lambda _s: None)
 
 
-def test_a_trigger_is_never_sent_twice(monkeypatch: pytest.MonkeyPatch) -> None:
-    c, session = client(1, monkeypatch)
-    with pytest.raises(AirflowApiError, match="POST /dags/d/dagRuns: no answer"):
-        c.request("POST", "/dags/d/dagRuns", json={})
-    assert session.calls == ["POST"]
+def test_a_read_that_times_out_is_tried_again() -> None:
+    session = SlowSession(failures=airflow_client.READ_TRIES - 1)
+    assert client(session).request("GET", "/dags/x/dagRuns/r") == {"state": "running"}
+    assert session.calls == airflow_client.READ_TRIES
+
+
+def test_a_read_that_never_answers_is_one_clear_error() -> None:
+    session = SlowSession(failures=99)
+    with pytest.raises(AirflowApiError, match=r"GET /dags/x: Airflow at http://localhost:8080 did not answer"):
+        client(session).request("GET", "/dags/x")
+    assert session.calls == airflow_client.READ_TRIES
+
+
+def test_a_write_is_never_repeated() -> None:
+    session = SlowSession(failures=1)
+    with pytest.raises(AirflowApiError, match="did not answer"):
+        client(session).request("POST", "/dags/x/dagRuns", json={})
+    assert session.calls == 1
