@@ -85,6 +85,7 @@ def check(
     if offsets and source != "kafka":
         raise click.UsageError("--offsets needs --source kafka")
     settings = Settings.from_env()
+    volume = None  # judged for Pinot windows only (by event time; see quality/volume.py)
     if path:
         batch = q.read_jsonl(path)
         label = "file"
@@ -111,12 +112,17 @@ def check(
             endpoints = PinotEndpoints.from_env(settings)
             client = PinotClient(endpoints.controller_url, endpoints.broker_url)
             batch = q.read_pinot_window(client, window_start, window_end)
+            # By event time, so the shop's profile applies (a Kafka window is by publishing time).
+            from streamstack.quality.volume import pinot_volume_expectation
+
+            volume = pinot_volume_expectation(client, window_start, window_end)
     runner = q.QualityRunner(settings, results_root=results_dir)
     options = q.CheckOptions(
         reference_time=as_utc(end) if end else None,
         max_age_hours=max_age_hours,
         max_future_minutes=max_future_minutes,
         data_docs=not no_docs,
+        volume=volume,
     )
     summary = runner.check(batch, run_id=run_id or q.new_run_id(label), options=options)
     if as_json:

@@ -28,6 +28,7 @@ from streamstack.quality.derive import DERIVED_COLUMNS, add_derived_columns
 from streamstack.quality.readers import Batch
 from streamstack.quality.suite import Suite, default_suite_path, load_suite
 from streamstack.quality.summary import FailedExpectation, QualitySummary
+from streamstack.quality.volume import VOLUME_NAME, VolumeExpectation
 from streamstack.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class CheckOptions:
     :param max_age_hours / max_future_minutes: override the suite's defaults.
     :param data_docs: build the HTML site (off for benchmarks).
     :param sample_rows: how many bad rows the summary carries.
+    :param volume: what the shop's profile expects of the window (``quality.volume``); None: not judged.
     """
 
     reference_time: datetime | None = None
@@ -56,6 +58,7 @@ class CheckOptions:
     max_future_minutes: float | None = None
     data_docs: bool = True
     sample_rows: int = 20
+    volume: VolumeExpectation | None = None
 
 
 def new_run_id(label: str = "manual", now: datetime | None = None) -> str:
@@ -129,7 +132,8 @@ class QualityRunner:
             "results_dir": str(results_dir),
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        if batch.is_empty:
+        floor = self._volume_floor(options.volume)
+        if batch.is_empty and not floor:
             summary = QualitySummary(
                 status="empty", rows_checked=0, expectations_evaluated=0, total_seconds=0.0, **base
             )
@@ -148,18 +152,24 @@ class QualityRunner:
                 reference_time=reference,
                 max_age_hours=options.max_age_hours,
                 max_future_minutes=options.max_future_minutes,
+                volume_min_transactions=floor,
             )
             t0 = time.monotonic()
             result, context = self._validate(frame, parameters, results_dir if options.data_docs else None)
             validation_seconds = time.monotonic() - t0
             evaluated = len(result.results)
             failed, samples = self._failures(result)
+            failed = [self._explained(f, options.volume, floor) for f in failed]
             result_json = results_dir / "result.json"
             result_json.write_text(json.dumps(_json_safe(result.to_json_dict()), indent=1), encoding="utf-8")
             if options.data_docs:
                 docs = self._build_docs(context, results_dir)
         else:
             frame = batch.frame
+            if floor:  # nothing to validate, yet the profile expected a volume: that is the warning
+                failed.append(self._explained(FailedExpectation(
+                    name=VOLUME_NAME, type="expect_column_unique_value_count_to_be_between", severity="warning",
+                    observed_value=0), options.volume, floor))
         if batch.rejected:
             failed.insert(
                 0,
@@ -203,6 +213,20 @@ class QualityRunner:
             encoding="utf-8",
         )
         return summary
+
+    def _volume_floor(self, volume: VolumeExpectation | None) -> int:
+        if volume is None:
+            return 0
+        p = self.suite.parameters
+        return volume.floor(p["volume_min_ratio"], p["volume_z"], p["volume_min_expected"])
+
+    @staticmethod
+    def _explained(failure: FailedExpectation, volume: VolumeExpectation | None, floor: int) -> FailedExpectation:
+        if failure.name != VOLUME_NAME or volume is None:
+            return failure
+        from dataclasses import replace
+
+        return replace(failure, detail=f"{volume.describe()}; fewer than {floor} is far below")
 
     # -- GX ----------------------------------------------------------------------------------
     def _validate(

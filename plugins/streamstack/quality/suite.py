@@ -31,8 +31,13 @@ SEVERITIES = ("critical", "warning")
 RUNTIME_PARAMETERS = frozenset({
     "catalogue_product_ids", "min_transaction_time", "max_transaction_time",
     "quantity_min", "quantity_max", "total_tolerance_cents",  # from the event contract
+    "volume_min_transactions",  # from the shop's profile and announced anomalies (quality/volume.py)
 })
-DEFAULT_PARAMETERS = {"max_age_hours": 168.0, "max_future_minutes": 5.0}
+DEFAULT_PARAMETERS = {
+    "max_age_hours": 168.0, "max_future_minutes": 5.0,
+    # A window is "far below" its profile below ratio x expected and z Poisson sigmas under it.
+    "volume_min_ratio": 0.5, "volume_z": 3.0, "volume_min_expected": 20.0,
+}
 
 #: Logical type of ``events.py`` -> pandas dtype name for ``expect_column_type_to_be``.
 #: ``str`` is pandas 3's default string dtype; timestamps travel as strings.
@@ -75,11 +80,13 @@ class Suite:
         contract: dict[str, Any] | None = None,
         max_age_hours: float | None = None,
         max_future_minutes: float | None = None,
+        volume_min_transactions: int = 0,
     ) -> dict[str, Any]:
         """Values for the suite's ``$PARAMETER`` placeholders, for a window ending at ``reference_time``.
 
         The rules' numbers (catalogue, quantity range, total tolerance) come from the event contract,
-        so the gate accepts what every engine accepts.
+        so the gate accepts what every engine accepts. ``volume_min_transactions`` is the volume
+        floor of ``quality.volume`` (0: the window's volume is not judged).
         """
         import pandas as pd
 
@@ -99,6 +106,7 @@ class Suite:
             "total_tolerance_cents": round(rules.total_tolerance(contract) * 100, 6),
             "min_transaction_time": ref - timedelta(hours=age),
             "max_transaction_time": ref + timedelta(minutes=future),
+            "volume_min_transactions": int(volume_min_transactions),
         }
 
     def to_gx(self) -> gx.ExpectationSuite:

@@ -27,6 +27,8 @@ class FailedExpectation:
     sample_values: list[Any] = field(default_factory=list)
     observed_value: Any = None
     exception: str | None = None
+    #: Why it matters, when the expectation's numbers need context (e.g. what the profile expected).
+    detail: str | None = None
 
     def line(self) -> str:
         parts = [f"[{self.severity}] {self.name}"]
@@ -38,6 +40,8 @@ class FailedExpectation:
             parts.append(f"observed {self.observed_value!r}")
         if self.exception:
             parts.append(f"error: {self.exception}")
+        if self.detail:
+            parts.append(f"({self.detail})")
         return " ".join(parts)
 
 

@@ -22,6 +22,13 @@ class FakeTI:
         self.xcom[key] = value
 
 
+class NoEventsTable:
+    """A Pinot without the shop's events table: the volume is not judged (quality/volume.py)."""
+
+    def tables(self) -> list[str]:
+        return ["purchasesEnriched"]
+
+
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch, runner: QualityRunner):
     """Make the Pinot path return ``frame`` and reuse the session's runner (no connections needed)."""
@@ -34,7 +41,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, runner: QualityRunner):
 
         monkeypatch.setattr(quality, "read_pinot_window", fake_read)
         monkeypatch.setattr(
-            "streamstack.providers.pinot.hooks.PinotRestHook.get_client", lambda self: object()
+            "streamstack.providers.pinot.hooks.PinotRestHook.get_client", lambda self: NoEventsTable()
         )
         monkeypatch.setattr(quality, "QualityRunner", lambda settings: runner)
         return calls

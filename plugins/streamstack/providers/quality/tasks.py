@@ -65,6 +65,7 @@ def check_purchases_enriched(
     if not window_minutes or float(window_minutes) <= 0:
         raise AirflowFailException(f"param window_minutes={window_minutes!r}: must be a positive number")
     start, end = q.window_ending(window_end, timedelta(minutes=float(window_minutes)))
+    volume = None
     log.info("checking %s enriched purchases in [%s, %s)", source, start.isoformat(), end.isoformat())
     if source == "kafka":
         from streamstack.providers.kafka.hooks import KafkaConfigHook
@@ -79,11 +80,15 @@ def check_purchases_enriched(
             pinot_controller_conn_id=pinot_controller_conn_id, pinot_broker_conn_id=pinot_broker_conn_id
         ).get_client()
         batch = q.read_pinot_window(client, start, end)
+        # By event time, so the shop's profile applies (a Kafka window is by publishing time).
+        from streamstack.quality.volume import pinot_volume_expectation
+
+        volume = pinot_volume_expectation(client, start, end)
 
     summary = q.QualityRunner(Settings.from_env()).check(
         batch,
         run_id=q.new_run_id(f"{source}-{run_id}"),
-        options=q.CheckOptions(reference_time=end, max_age_hours=max_age_hours),
+        options=q.CheckOptions(reference_time=end, max_age_hours=max_age_hours, volume=volume),
     )
     result = summary.to_dict()
     if summary.results_dir and getattr(ti, "dag_id", None):
