@@ -27,7 +27,7 @@ from streamstack.topics.offsets import read_to_end
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
 import spark_testkit as kit
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(720)]
 SEED, LANDED, ALL = 4711, 60, 120
 
 
