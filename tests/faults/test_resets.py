@@ -49,7 +49,7 @@ class Runs:
         self.seed += 1
         fk.generate(self.settings, self.topics, self.seed, transactions, mode="load")
         self.sent.extend(fk.expected_purchases(self.seed, transactions))
-        kit.run_job("purchases_enrichment", self.settings, self.topics, checkpoint_root(self.settings))
+        kit.run_job("purchases_enrichment", self.settings, self.topics, checkpoint_root(self.settings), timeout=480)
         want = {fk.line(p) for p in fk.valid(self.sent)}
         assert set(fk.topic_lines(self.settings, self.topics["purchases_enriched"].name)) == want
         state = wait_caught_up(self.pinot, self.table, self.settings.kafka_client_config(), timeout=180)
