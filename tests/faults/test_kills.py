@@ -149,7 +149,7 @@ def test_stream_job_kill_9_and_restart_is_exact_after_dedup(pipeline: Pipeline) 
 
     pipeline.ensure_job()
     fk.wait_for(lambda: control.health(JOB).total_lag == 0, 300, "the restarted job's lag to reach 0")
-    pipeline.wait_exact(120)
+    pipeline.wait_exact(300)
 
 
 @pytest.mark.timeout(600)
@@ -160,9 +160,9 @@ def test_pinot_kill_9_during_ingestion_and_restart_is_exact(pipeline: Pipeline) 
     pipeline.send(150, mode="load")
     # Kill while the new batch is being ingested: some of it in, not all.
     want = len(pipeline.expected_lines())
-    fk.wait_for(lambda: fk.pinot_count(pipeline.pinot, pipeline.table.name) > max(before, 0), 120,
+    fk.wait_for(lambda: fk.pinot_count(pipeline.pinot, pipeline.table.name) > max(before, 0), 300,
                 "the new batch to start arriving")
     assert fk.pinot_count(pipeline.pinot, pipeline.table.name) < want, "ingested everything before the kill"
     _kill_9(service.process.pid())
     print(service.up())
-    pipeline.wait_exact(180)
+    pipeline.wait_exact(300)
