@@ -18,8 +18,8 @@ from pathlib import Path
 import faultkit as fk
 import pytest
 
-from streamstack.pinot import PinotClient
-from streamstack.pinot.ingestion import measure, wait_caught_up
+from streamstack.pinot import PinotClient, PinotError
+from streamstack.pinot.ingestion import measure
 from streamstack.pinot.tables import TableSpec, apply_specs
 from streamstack.settings import Settings
 from streamstack.spark.jars import connector_jars
@@ -52,10 +52,18 @@ class Runs:
         kit.run_job("purchases_enrichment", self.settings, self.topics, checkpoint_root(self.settings), timeout=480)
         want = {fk.line(p) for p in fk.valid(self.sent)}
         assert set(fk.topic_lines(self.settings, self.topics["purchases_enriched"].name)) == want
-        state = wait_caught_up(self.pinot, self.table, self.settings.kafka_client_config(), timeout=180)
-        fk.wait_for(lambda: fk.pinot_count(self.pinot, self.table.name) == len(want), 60,
+        fk.wait_for(lambda: fk.pinot_count(self.pinot, self.table.name) == len(want), 300,
                     f"{len(want)} rows in {self.table.name}")
-        assert measure(self.pinot, self.table, self.settings.kafka_client_config()).caught_up, state.summary()
+        fk.wait_for(self._caught_up, 120, f"{self.table.name} to report caught up")
+
+    def _caught_up(self) -> bool:
+        """The ingestion check agrees (never "caught up" at offsets past the new topics' end)."""
+        try:
+            state = measure(self.pinot, self.table, self.settings.kafka_client_config())
+        except PinotError:  # a server just restarted on a loaded box: not answering yet
+            return False
+        assert not state.beyond_end, state.beyond_end_error()
+        return state.caught_up
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +82,7 @@ def _reset_and_start(settings: Settings, service: str) -> None:
     Stack(settings, names=["kafka", "pinot-zk", "pinot"]).up(print)
 
 
-@pytest.mark.timeout(720)
+@pytest.mark.timeout(900)
 def test_reset_pinot_then_a_full_run_is_exact(runs: Runs) -> None:
     if not runs.sent:
         runs.full_run()
@@ -83,7 +91,7 @@ def test_reset_pinot_then_a_full_run_is_exact(runs: Runs) -> None:
     runs.full_run()  # the re-created table consumes the whole topic again: both runs, once each
 
 
-@pytest.mark.timeout(720)
+@pytest.mark.timeout(900)
 def test_reset_kafka_then_a_full_run_is_exact(runs: Runs) -> None:
     if not runs.sent:
         runs.full_run()
