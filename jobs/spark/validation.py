@@ -18,6 +18,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 CORRUPT = "_corrupt_record"
+#: A purchase line's identity: a line sent twice is one line (Pinot's dedup key too).
+IDENTITY = ("transaction_id", "line_number")
 
 _SPARK_TYPES: dict[str, T.DataType] = {
     "string": T.StringType(),

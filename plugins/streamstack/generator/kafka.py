@@ -170,8 +170,9 @@ class KafkaSink:
         return DeliveryError(
             f"the run is incomplete: {sum(landed.values())} of {self.sent} records landed ({per_topic}); {what}. "
             "A rerun with the same seed re-sends the same records with the same identity: the Pinot purchase "
-            "tables de-duplicate them (transaction_id+line_number) and products are upserted, but the Spark "
-            "running totals and windows would count re-sent purchases again"
+            "tables and the Spark and Kafka Streams running totals and Spark sales windows count each line "
+            "(transaction_id+line_number) once, products are upserted; the Flink totals and windows would "
+            "count re-sent purchases again (reset their output topics first when Flink is the engine)"
         )
 
     def _raise_if_broken(self) -> None:

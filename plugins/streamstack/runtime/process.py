@@ -29,12 +29,24 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie (exited, not yet reaped) counts as dead.
+    # A zombie (exited, not yet reaped) counts as dead, but only once all its threads are gone:
+    # a killed JVM's main thread shows Z while its other threads still exit and hold its ports.
     with contextlib.suppress(OSError):
         stat = Path(f"/proc/{pid}/stat").read_text()
         if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
+            return _live_threads(pid) > 0
     return True
+
+
+def _live_threads(pid: int) -> int:
+    """Threads of ``pid`` other than a zombie main thread (0 when they cannot be read)."""
+    live = 0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                if (task / "stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    live += 1
+    return live
 
 
 def _environ_has(pid: int, entry: str) -> bool:

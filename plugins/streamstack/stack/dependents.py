@@ -106,3 +106,26 @@ def reset_spark_state(settings: Settings, report: Callable[[str], None], keep: s
     if root.exists():
         shutil.rmtree(root)
     report(f"spark checkpoints: deleted ({root}); the jobs restart from the new topics' start")
+    reset_other_engines(settings, report)
+
+
+#: Other engines' state that records offsets of Kafka topics (under the state dir).
+ENGINE_OFFSET_STATE = {
+    "flink savepoints": ("flink", "savepoints"),
+    "flink checkpoints": ("flink", "checkpoints"),
+    "kafka streams local state": ("kstreams", "state"),
+}
+
+
+def reset_other_engines(settings: Settings, report: Callable[[str], None]) -> None:
+    """Delete Flink's savepoints and checkpoints and Kafka Streams' local stores: like Spark's
+    checkpoints they hold offsets (and totals) of the deleted topics, so a resumed job would start
+    past the new topics' end or add to stale totals. (The Kafka Streams apps, processes under the
+    state dir, were stopped by ``stop_dependents``; jobs inside a running Flink cluster are not.)"""
+    import shutil
+
+    for what, parts in ENGINE_OFFSET_STATE.items():
+        path = settings.state_dir.joinpath(*parts)
+        if path.exists():
+            shutil.rmtree(path)
+            report(f"{what}: deleted ({path}); the next start begins at the new topics' start")

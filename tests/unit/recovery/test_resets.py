@@ -23,7 +23,8 @@ from test_service import NeverReadyService, free_port
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     state = tmp_path / "state"
-    for sub in ("kafka/data", "pinot-zk/data", "pinot/data", "airflow", "spark/checkpoints/purchases_enrichment"):
+    for sub in ("kafka/data", "pinot-zk/data", "pinot/data", "airflow", "spark/checkpoints/purchases_enrichment",
+                "flink/savepoints", "flink/checkpoints", "flink/conf", "kstreams/state/app-1"):
         (state / sub).mkdir(parents=True)
     return replace(Settings.from_env(), state_dir=state)
 
@@ -36,6 +37,9 @@ def test_reset_kafka_resets_what_holds_its_offsets(settings: Settings) -> None:
     assert not (state / "spark" / "checkpoints").exists(), "Spark checkpoints point at the old topics' offsets"
     assert not (state / "pinot").exists() and not (state / "pinot-zk").exists(), "Pinot's consuming offsets"
     assert (state / "airflow").exists()
+    assert not (state / "flink" / "savepoints").exists() and not (state / "flink" / "checkpoints").exists()
+    assert not (state / "kstreams" / "state").exists(), "Kafka Streams' stores hold totals of the old topics"
+    assert (state / "flink" / "conf").exists()
     text = "\n".join(lines)
     assert "spark checkpoints" in text and "pinot-zk" in text and "pinot:" in text, text
 

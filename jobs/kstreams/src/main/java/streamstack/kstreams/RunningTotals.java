@@ -21,6 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>The seed's Part 1, exactly once: the aggregate's state, its changelog and the output are
  * committed in one transaction with the input offsets, so a crash and restart recomputes nothing
  * twice. Invalid purchases are not counted (the enrichment app is the one writer of dead letters).
+ * A line sent twice (same transaction_id and line_number, e.g. a same-seed generator rerun) is
+ * counted once ({@link FirstLine}).
  */
 public final class RunningTotals {
     public static final String APP = "running_totals";
@@ -30,9 +32,11 @@ public final class RunningTotals {
 
     public static Topology build(Contract contract, Topics topics, Progress progress) {
         StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(FirstLine.store());
         builder.stream(topics.purchases(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .processValues(() -> new Validate(contract, progress))
                 .filter((key, checked) -> checked.valid())
+                .processValues(FirstLine::new, FirstLine.STORE)
                 .map((key, checked) -> {
                     progress.forwarded();
                     return KeyValue.pair(checked.field("product_id"), Totals.Line.of(checked));

@@ -66,6 +66,17 @@ class RunningTotalsTest {
     }
 
     @Test
+    void aLineSentTwiceIsCountedOnce() {
+        String line = Json.write(Fixtures.purchase("2026-01-01 10:00:00.000000", "1", 1, "CS01", 5.99, 2));
+        send("1", line);
+        send("2", Json.write(Fixtures.purchase("2026-01-01 10:01:00.000000", "2", 1, "CS01", 5.99, 1)));
+        send("1", line);  // a same-seed rerun re-sends what landed
+        JsonNode cs01 = Json.read(totals.readKeyValuesToMap().get("CS01"));
+        assertEquals(2, cs01.get("transactions").asInt());
+        assertEquals(3, cs01.get("quantities").asInt());
+    }
+
+    @Test
     void outputCarriesTheWallClockNotTheEventTime() {
         long before = System.currentTimeMillis();
         send("1", Json.write(Fixtures.purchase("2019-01-01 10:00:00.000000", "1", 1, "CS01", 5.99, 2)));
