@@ -66,34 +66,33 @@ def py_repr_str(s: str) -> str:
             f"ELSE CONCAT('''', REPLACE({esc}, '''', '\\'''), '''') END)")
 
 
-def py_str_double(d: str) -> str:
-    """SQL for Python's ``str`` of a DOUBLE from Java's ``Double.toString`` (CAST AS STRING).
+def py_str_double_levels(d: str, out: str) -> list[list[str]]:
+    """Levels of columns giving Python's ``str`` of the DOUBLE column ``d`` in column ``out``.
 
-    Java writes 1e-3 <= |d| < 1e7 in plain notation, as Python does (-4 <= exponent < 16); in
-    between the notations differ (``1.0E-4`` / ``0.0001``, ``1.0E7`` / ``10000000.0``,
-    ``1.5E-5`` / ``1.5e-05``) and are rewritten from the digits and the exponent.
+    From Java's ``Double.toString`` (CAST AS STRING): Java writes 1e-3 <= |d| < 1e7 in plain
+    notation, as Python does (-4 <= exponent < 16); elsewhere the notations differ (``1.0E-4`` /
+    ``0.0001``, ``1.0E7`` / ``10000000.0``, ``1.5E-5`` / ``1.5e-05``) and are rewritten from the
+    digits and the exponent. One small step per level: each column is computed once.
     """
-    js = f"CAST({d} AS STRING)"
-    mant = f"SPLIT_INDEX({js}, 'E', 0)"
-    e = f"CAST(SPLIT_INDEX({js}, 'E', 1) AS INT)"
-    digits = f"REGEXP_REPLACE(REPLACE(REPLACE({mant}, '-', ''), '.', ''), '0+$', '')"
-    n = f"CHAR_LENGTH({digits})"
+    js, e, dg = f"{out}_js", f"{out}_e", f"{out}_dg"
+    n = f"CHAR_LENGTH({dg})"
     sign = f"(CASE WHEN {d} < 0 THEN '-' ELSE '' END)"
-    small = f"CONCAT('0.', REPEAT('0', -{e} - 1), {digits})"
-    large = (f"(CASE WHEN {n} <= {e} + 1 THEN CONCAT(RPAD({digits}, {e} + 1, '0'), '.0') "
-             f"ELSE CONCAT(SUBSTR({digits}, 1, {e} + 1), '.', SUBSTR({digits}, {e} + 2)) END)")
-    sci = (f"CONCAT(SUBSTR({digits}, 1, 1), CASE WHEN {n} > 1 THEN CONCAT('.', SUBSTR({digits}, 2)) ELSE '' END, "
+    small = f"CONCAT('0.', REPEAT('0', -{e} - 1), {dg})"
+    large = (f"(CASE WHEN {n} <= {e} + 1 THEN CONCAT(RPAD({dg}, {e} + 1, '0'), '.0') "
+             f"ELSE CONCAT(SUBSTR({dg}, 1, {e} + 1), '.', SUBSTR({dg}, {e} + 2)) END)")
+    sci = (f"CONCAT(SUBSTR({dg}, 1, 1), CASE WHEN {n} > 1 THEN CONCAT('.', SUBSTR({dg}, 2)) ELSE '' END, "
            f"'e', CASE WHEN {e} < 0 THEN '-' ELSE '+' END, CASE WHEN ABS({e}) < 10 THEN '0' ELSE '' END, "
            f"CAST(ABS({e}) AS STRING))")
-    return (f"(CASE WHEN POSITION('E' IN {js}) = 0 THEN {js} "
-            f"WHEN {e} < 0 AND {e} >= -4 THEN CONCAT({sign}, {small}) "
-            f"WHEN {e} >= 0 AND {e} < 16 THEN CONCAT({sign}, {large}) "
-            f"ELSE CONCAT({sign}, {sci}) END)")
-
-
-def py_str_number(text: str, d: str) -> str:
-    """Python's ``str`` of a JSON number: an integer literal stays an int, anything else a float."""
-    return f"(CASE WHEN {regexp(text, _INT)} THEN {text} ELSE {py_str_double(d)} END)"
+    return [
+        [f"CAST({d} AS STRING) AS {js}"],
+        [f"CASE WHEN POSITION('E' IN {js}) > 0 THEN CAST(SPLIT_INDEX({js}, 'E', 1) AS INT) END AS {e}",
+         f"CASE WHEN POSITION('E' IN {js}) > 0 THEN REGEXP_REPLACE(REPLACE(REPLACE(SPLIT_INDEX({js}, 'E', 0), "
+         f"'-', ''), '.', ''), '0+$', '') END AS {dg}"],
+        [f"CASE WHEN {js} IS NULL THEN CAST(NULL AS STRING) WHEN {e} IS NULL THEN {js} "
+         f"WHEN {e} < 0 AND {e} >= -4 THEN CONCAT({sign}, {small}) "
+         f"WHEN {e} >= 0 AND {e} < 16 THEN CONCAT({sign}, {large}) "
+         f"ELSE CONCAT({sign}, {sci}) END AS {out}"],
+    ]
 
 
 def py_round2_cents(x: str) -> str:
@@ -160,10 +159,13 @@ def _type_ok(j: str, inner: str, string: str, logical: str, ts_length: int) -> s
 
 
 def _check_sql(check: dict[str, Any], eps: float) -> tuple[str, str]:
-    """(failed, reason) SQL of one contract check over the typed columns ``v_<field>``."""
+    """(failed, reason) SQL of one contract check over the typed columns ``v_<field>``.
+
+    A number in a reason is the column ``n_<field>``: Python's ``str`` of the value as parsed.
+    """
     name, code, kind = check["field"], check["code"], check["kind"]
     v = f"v_{name}"
-    txt = py_str_number(f"t_{name}", v)  # Python's str of the number as parsed from the JSON
+    txt = f"n_{name}"
     if kind == "pattern":
         anchored = r"\A(?:" + check["pattern"] + r")\z"
         failed = f"NOT {regexp(v, anchored)}"
@@ -199,30 +201,42 @@ def _check_sql(check: dict[str, Any], eps: float) -> tuple[str, str]:
     raise ValueError(f"contract check kind {kind!r} is not known to the Flink jobs")
 
 
+def _nest(source: str, levels: list[list[str]]) -> str:
+    """``SELECT *, <level>`` nested over ``source``, a barrier column between every two levels."""
+    sql = source
+    for i, cols in enumerate(levels):
+        barrier = BARRIER if i == 0 else f"b{i - 1} + b{i - 1} + {BARRIER}"
+        sql = f"SELECT *, {', '.join(cols)}, {barrier} AS b{i} FROM ({sql})"
+    return sql
+
+
 def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", name: str = "checked") -> str:
     """``CREATE TEMPORARY VIEW name``: the source's purchases with ``reason`` and typed fields.
 
     ``source`` has ``payload`` (the raw value), ``partition``, ``offset``, ``topic`` and ``tt``.
     Columns: payload, source_partition, source_offset, source_topic, tt, then CHECKED_FIELDS.
+    Built in levels of columns, each computed once per record (see BARRIER); what only a
+    rejected record needs (the numbers' Python text) is computed only for one.
     """
     fields = contract["schemas"]["purchases"]
     ts_length = int(contract["timestamp"]["length"])
     eps = float(contract["epsilon"])
     legacy = contract.get("legacy") or {}
     derivable = set(legacy.get("derived_fields") or []) if legacy.get("accept") else set()
+    checks = contract["purchase"]["checks"]
 
     # (Flink's REGEXP_REPLACE takes the replacement literally: no $1, so a bounded lookbehind.)
     nan = r"(?<=[:\[,]\s{0,32})(-?Infinity|NaN)(?=\s*[,}\]])"
-    # Level 1: the payload as a JSON object (or null), each field's bracketed JSON text.
     norm = (f"CASE WHEN payload IS NULL THEN CAST(NULL AS STRING) WHEN payload IS JSON OBJECT THEN payload "
-            f"WHEN {regexp('payload', 'NaN|Infinity')} THEN REGEXP_REPLACE(payload, {lit(nan)}, "
-            "'{}') END")
-    l1 = (f"SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic, tt, "
-          f"{norm} AS np FROM {source}")
-    jq = ", ".join(f"JSON_QUERY(np, '$.{f['name']}' WITH ARRAY WRAPPER) AS j_{f['name']}" for f in fields)
-    l2 = f"SELECT *, np IS NOT NULL AND np IS JSON OBJECT AS is_obj, {jq}, {BARRIER} AS b2 FROM ({l1})"
+            f"WHEN {regexp('payload', 'NaN|Infinity')} THEN REGEXP_REPLACE(payload, {lit(nan)}, '{{}}') END")
+    base = (f"SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic, "
+            f"tt FROM {source}")
+    levels: list[list[str]] = [[f"{norm} AS np"]]
+    # The payload as a JSON object (or null), each field's bracketed JSON text.
+    levels.append(["np IS NOT NULL AND np IS JSON OBJECT AS is_obj",
+                   *[f"JSON_QUERY(np, '$.{f['name']}' WITH ARRAY WRAPPER) AS j_{f['name']}" for f in fields]])
 
-    # Level 3: per field, present / type ok / value text / typed value.
+    # Per field: present, type ok, value text.
     cols = []
     for f in fields:
         n, j = f["name"], f"j_{f['name']}"
@@ -231,63 +245,71 @@ def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", na
         # A string's value: its JSON text without quotes unless it has an escape (then JSON_VALUE).
         string = (f"CASE WHEN {inner} LIKE '\"%' THEN CASE WHEN POSITION('\\' IN {inner}) = 0 "
                   f"THEN SUBSTR({inner}, 2, CHAR_LENGTH({inner}) - 2) ELSE JSON_VALUE(np, '$.{n}') END END")
-        ok = _type_ok(j, inner, string, f["type"], ts_length)
         cols.append(f"{present} AS p_{n}")
-        cols.append(f"({present} AND {ok}) AS ok_{n}")
-        if f["type"] in ("string", "timestamp"):
-            cols.append(f"{string} AS t_{n}")
-        else:
-            cols.append(f"{inner} AS t_{n}")
-    l3 = f"SELECT *, {', '.join(cols)}, b2 + b2 + {BARRIER} AS b3 FROM ({l2})"
+        cols.append(f"({present} AND {_type_ok(j, inner, string, f['type'], ts_length)}) AS ok_{n}")
+        cols.append(f"{string if f['type'] in ('string', 'timestamp') else inner} AS t_{n}")
+    levels.append(cols)
 
-    # Level 4: typed values (null unless the type is right), legacy identity derived.
+    # Typed values (null unless the type is right); a legacy record's identity derived.
     typed = []
     for f in fields:
         n = f["name"]
-        sql = _SQL_OF[f["type"]]
         if f["type"] in ("string", "timestamp"):
             value = f"CASE WHEN ok_{n} THEN t_{n} END"
         elif f["type"] == "boolean":
             value = f"CASE WHEN ok_{n} THEN t_{n} = 'true' END"
         else:
-            value = f"CASE WHEN ok_{n} THEN CAST(t_{n} AS {sql}) END"
-        if n == "transaction_id" and "transaction_id" in derivable:
-            derived = f"CASE WHEN NOT p_{n} AND ok_transaction_time THEN CAST({_epoch_micros('t_transaction_time')} AS STRING) END"
-            typed.append(f"CASE WHEN NOT p_{n} THEN {derived} ELSE {value} END AS v_{n}")
-            typed.append(f"({derived}) IS NOT NULL AS d_{n}")
-        elif n == "line_number" and "line_number" in derivable:
+            value = f"CASE WHEN ok_{n} THEN CAST(t_{n} AS {_SQL_OF[f['type']]}) END"
+        derived = None
+        if n == "transaction_id" and n in derivable:
+            derived = (f"CASE WHEN NOT p_{n} AND ok_transaction_time "
+                       f"THEN CAST({_epoch_micros('t_transaction_time')} AS STRING) END")
+        elif n == "line_number" and n in derivable:
             rule = legacy.get("line_number") or {}
             factor, parts = int(rule.get("offset_factor", 16)), int(rule.get("max_partitions", 16))
             number = f"(source_offset * {factor} + source_partition + 1)"
             derived = (f"CASE WHEN NOT p_{n} AND source_partition >= 0 AND source_partition < {parts} "
                        f"AND {number} < 2147483648 THEN CAST({number} AS INT) END")
-            typed.append(f"CASE WHEN NOT p_{n} THEN {derived} ELSE {value} END AS v_{n}")
-            typed.append(f"({derived}) IS NOT NULL AS d_{n}")
-        else:
+        if derived is None:
             typed.append(f"{value} AS v_{n}")
-    l4 = f"SELECT *, {', '.join(typed)}, b3 + b3 + {BARRIER} AS b4 FROM ({l3})"
-    # The total's formula once per record (events.total_purchase), in cents: level 5.
-    formula = "CAST(v_quantity AS DOUBLE) * (v_price + v_supplement_price) * (1 - v_member_discount)"
-    l5 = f"SELECT *, {py_round2_cents(formula)} AS v_expected_cents, b4 + b4 + {BARRIER} AS b5 FROM ({l4})"
+        else:
+            typed += [f"CASE WHEN NOT p_{n} THEN {derived} ELSE {value} END AS v_{n}", f"({derived}) IS NOT NULL AS d_{n}"]
+    levels.append(typed)
 
-    # The reason: the first failing check, in the reference validator's order.
-    whens = ["WHEN b5 + b5 <> 0 THEN 'never'", "WHEN NOT is_obj THEN 'not_json: payload is not a JSON object'"]
+    # The structural reason (not_json, missing_field, mistyped_field in schema order), the
+    # total's formula once (events.total_purchase, in cents) and each check's failure.
+    whens = ["WHEN NOT is_obj THEN 'not_json: payload is not a JSON object'"]
     for f in fields:
         n = f["name"]
-        if f.get("nullable"):
-            continue
-        missing = f"NOT p_{n}" + (f" AND NOT d_{n}" if n in derivable else "")
-        whens.append(f"WHEN {missing} THEN {lit('missing_field: ' + n)}")
+        if not f.get("nullable"):
+            missing = f"NOT p_{n}" + (f" AND NOT d_{n}" if n in derivable else "")
+            whens.append(f"WHEN {missing} THEN {lit('missing_field: ' + n)}")
     for f in fields:
         n = f["name"]
         text = lit(f"mistyped_field: {n} is not a {f['type']}")
         whens.append(f"WHEN p_{n} AND NOT ok_{n} THEN {text}")
-    for check in contract["purchase"]["checks"]:
-        failed, reason = _check_sql(check, eps)
-        whens.append(f"WHEN {failed} THEN {reason}")
-    reason = "CASE " + " ".join(whens) + " END"
+    formula = "CAST(v_quantity AS DOUBLE) * (v_price + v_supplement_price) * (1 - v_member_discount)"
+    compiled = [_check_sql(check, eps) for check in checks]
+    levels.append([f"CASE {' '.join(whens)} END AS s_reason", f"{py_round2_cents(formula)} AS v_expected_cents"])
+    levels.append([f"COALESCE({failed}, FALSE) AS f{i}" for i, (failed, _) in enumerate(compiled)])
+
+    # Python's str of the numbers the reasons quote, for rejected records only.
+    quoted = sorted({c["field"] for c in checks if c["kind"] in ("range", "allowed", "total")})
+    kinds = {f["name"]: f["type"] for f in fields}
+    failing = "(s_reason IS NULL AND (" + " OR ".join(f"f{i}" for i in range(len(compiled))) + "))"
+    doubles = [n for n in quoted if kinds[n] == "double"]
+    levels.append([f"CASE WHEN {failing} THEN v_{n} END AS q_{n}" for n in doubles] or ["0 AS q_none"])
+    steps = [py_str_double_levels(f"q_{n}", f"py_{n}") for n in doubles]
+    for depth in range(3):
+        levels.append([c for step in steps for c in step[depth]] or [f"0 AS py_none{depth}"])
+    levels.append([
+        (f"CASE WHEN {regexp(f't_{n}', _INT)} THEN t_{n} ELSE py_{n} END AS n_{n}" if kinds[n] == "double"
+         else f"t_{n} AS n_{n}") for n in quoted] or ["0 AS n_none"])
+
+    reason = ("CASE WHEN s_reason IS NOT NULL THEN s_reason "
+              + " ".join(f"WHEN f{i} THEN {text}" for i, (_, text) in enumerate(compiled)) + " END")
+    levels.append([f"{reason} AS reason"])
     derived_any = " OR ".join(f"COALESCE(d_{n}, FALSE)" for n in sorted(derivable)) or "FALSE"
-    names = [n for n, _ in CHECKED_FIELDS if n not in ("reason", "identity_derived", "transaction_ms")]
     ms = ("(UNIX_TIMESTAMP(SUBSTR(v_transaction_time, 1, 19), 'yyyy-MM-dd HH:mm:ss') * 1000 "
           "+ CAST(SUBSTR(v_transaction_time, 21, 3) AS BIGINT))")
     out = ", ".join(
@@ -295,9 +317,10 @@ def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", na
         else f"CASE WHEN reason IS NULL THEN v_{n} END AS {n}"
         for n, _ in CHECKED_FIELDS[2:]
     )
-    assert names  # the field list is the contract's; CHECKED_FIELDS is the view's column order
+    last = len(levels) - 1
     return f"""
 CREATE TEMPORARY VIEW {name} AS
 SELECT payload, source_partition, source_offset, source_topic, tt, reason,
        CASE WHEN is_obj THEN {derived_any} ELSE FALSE END AS identity_derived, {out}
-FROM (SELECT *, {reason} AS reason FROM ({l5}))"""
+FROM ({_nest(base, levels)})
+WHERE b{last} + b{last} = 0"""
