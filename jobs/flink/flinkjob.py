@@ -30,11 +30,6 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
 
 
-def plugins_dir() -> Path:
-    """Where ``streamstack`` lives: ``STREAMSTACK_PLUGINS_DIR`` or the repo's ``plugins/``."""
-    return Path(_env("STREAMSTACK_PLUGINS_DIR") or Path(__file__).resolve().parents[2] / "plugins")
-
-
 def parser(job: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=job, description=description)
     p.add_argument("--bootstrap-servers", default=_env("STREAMSTACK_BOOTSTRAP_SERVERS", "localhost:9092"))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "jobs" / "flink"))
 
-import validation  # noqa: E402
-from pyflink.table import DataTypes, EnvironmentSettings, TableEnvironment  # noqa: E402
+import validation
+from pyflink.table import DataTypes, EnvironmentSettings, TableEnvironment
 
 
 def main(contract_file: str, cases_file: str, out_file: str) -> None:
