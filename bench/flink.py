@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +28,7 @@ from pathlib import Path
 from confluent_kafka import TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rounds as rb  # bench/rounds.py: alternating rounds, best of N, spread, RESULTS.md
 import spark as sb  # bench/spark.py: produce, purchases, run_available_now
 
 from streamstack import engines, events
@@ -78,10 +76,6 @@ def spark_bounded(settings: Settings, specs: TopicSpecs, ck: Path) -> dict:
     return {"job_s": r["batch_s"], "wall_s": r["wall_s"], "rows": r["rows"]}
 
 
-def spread(xs: list[float]) -> str:
-    return f"best {min(xs):.1f} s, worst {max(xs):.1f} s" if xs else "-"
-
-
 def latency(cfg: FlinkConfig, contract: Path, names: dict[str, str], rate: int, seconds: int) -> dict:
     settings = cfg.settings
     config = settings.kafka_client_config()
@@ -90,7 +84,7 @@ def latency(cfg: FlinkConfig, contract: Path, names: dict[str, str], rate: int, 
                      extra=["--starting-offsets", "latest", "--delivery", "at-least-once", "--idle-timeout", "1 s"]).run()
     try:
         rest.wait_state(jid, {"RUNNING"}, timeout=300)
-        time.sleep(5)  # let every task reach RUNNING and its Python worker start
+        time.sleep(5)  # let every task reach RUNNING (the job state is RUNNING before its tasks are)
         sent: dict[str, int] = {}
 
         def on_delivery(err, msg) -> None:
@@ -122,24 +116,10 @@ def latency(cfg: FlinkConfig, contract: Path, names: dict[str, str], rate: int, 
         c.close()
     finally:
         rest._call("PATCH", f"/jobs/{jid}?mode=cancel")
-    lat.sort()
     if not lat:
         raise RuntimeError("no enriched record received")
-    return {"sent": len(sent), "received": len(lat), "p50_ms": statistics.median(lat),
-            "p95_ms": lat[int(0.95 * (len(lat) - 1))], "max_ms": lat[-1], "rate": rate, "seconds": seconds}
-
-
-def write_results(text: str) -> None:
-    results = PROJECT / "bench" / "RESULTS.md"
-    current = results.read_text() if results.exists() else "# Benchmark results\n"
-    begin, end = "<!-- flink:begin -->", "<!-- flink:end -->"
-    section = f"{begin}\n### Apache Flink vs Spark (bench/flink.py)\n{text.strip()}\n{end}"
-    if begin in current and end in current:
-        before, _, rest = current.partition(begin)
-        current = before + section + rest.partition(end)[2]
-    else:
-        current = current.rstrip() + "\n\n" + section + "\n"
-    results.write_text(current)
+    return {"sent": len(sent), "received": len(lat), **rb.latency_summary(lat), "rate": rate, "seconds": seconds,
+            "load": rb.load()}
 
 
 def main() -> None:
@@ -167,7 +147,6 @@ def main() -> None:
     for specs in specs_for.values():
         TopicAdmin(config).apply(specs)
     now = datetime.now(UTC).replace(tzinfo=None)
-    results: dict[str, list[dict]] = {"flink": [], "spark": []}
     with tempfile.TemporaryDirectory(prefix="flink-bench-") as tmp:
         contract = write_contract(Path(tmp) / "contract.json")
         try:
@@ -176,44 +155,40 @@ def main() -> None:
             sb.produce(config, base["purchases"], recent(sb.purchases(a.count), now - timedelta(hours=1), 1000))
             print(f"produced {a.count} purchases in {time.monotonic() - t:.1f}s", flush=True)
             spark_settings = replace(settings, state_dir=Path(tmp) / "state")
-            for r in range(a.rounds):
-                order = ("flink", "spark") if r % 2 == 0 else ("spark", "flink")
-                for e in order:
-                    if e == "flink":
-                        res = flink_bounded(cfg, contract, per_engine["flink"], f"{suffix}.{r}")
-                    else:
-                        res = spark_bounded(spark_settings, specs_for["spark"], Path(tmp) / f"ck{r}")
-                    results[e].append(res)
-                    print(f"round {r} {e}: {res}", flush=True)
+            results = rb.alternate(a.rounds, {
+                "flink": lambda r: flink_bounded(cfg, contract, per_engine["flink"], f"{suffix}.{r}"),
+                "spark": lambda r: spark_bounded(spark_settings, specs_for["spark"], Path(tmp) / f"ck{r}"),
+            }, log=lambda line: print(line, flush=True))
             lat = None if a.no_latency else latency(cfg, contract, per_engine["flink"], a.rate, a.seconds)
             print("latency", lat, flush=True)
         finally:
             admin = admin_client(config)
             for future in admin.delete_topics(all_names, operation_timeout=30).values():
                 future.result()
-    best = {e: min(r["job_s"] for r in results[e]) for e in results}
-    ratio = best["spark"] / best["flink"]
+    fl, sp = results["flink"], results["spark"]
+    loads = ", ".join(r["load"] for r in fl + sp)
     text = f"""
-Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), shared with other
-work (timings noisy). PyFlink 2.2.1 session cluster (1 TaskManager, parallelism 1, validation by the
-Python UDF), pyspark 4.1.1 `local[2]`. {a.count:,} purchases, {a.rounds} alternating rounds, best of each.
+Run {rb.machine()}, **shared with ~6 other agents' builds and tests** (load average 1/5/15 min at each
+round: {loads}; on 2 cores: heavily loaded, timings noisy). PyFlink 2.2.1 session cluster (1 TaskManager,
+parallelism 1, validation in Flink SQL generated from the contract, no Python worker), pyspark 4.1.1
+`local[2]`. {a.count:,} purchases, {a.rounds} alternating rounds (Flink first in even rounds), best of each.
 
 | bounded enrichment | best job time | rows/s (best) | spread | wall (best), incl. client/JVM start |
 |---|---|---|---|---|
-| Flink (REST job duration) | {best['flink']:.1f} s | {a.count / best['flink']:,.0f} | {spread([r['job_s'] for r in results['flink']])} | {min(r['wall_s'] for r in results['flink']):.1f} s |
-| Spark (available-now batch) | {best['spark']:.1f} s | {a.count / best['spark']:,.0f} | {spread([r['job_s'] for r in results['spark']])} | {min(r['wall_s'] for r in results['spark']):.1f} s |
+| Flink (REST job duration) | {rb.best(fl, 'job_s'):.1f} s | {a.count / rb.best(fl, 'job_s'):,.0f} | {rb.spread(fl, 'job_s')} | {rb.best(fl, 'wall_s'):.1f} s |
+| Spark (available-now batch) | {rb.best(sp, 'job_s'):.1f} s | {a.count / rb.best(sp, 'job_s'):,.0f} | {rb.spread(sp, 'job_s')} | {rb.best(sp, 'wall_s'):.1f} s |
 
-Throughput ratio Flink / Spark: **{ratio:.2f}** (aim >= 1.5).
+Throughput ratio Flink / Spark (best job times): **{rb.ratio(sp, fl, 'job_s'):.2f}** (aim >= 1.5).
 """
     if lat:
         text += f"""
 Flink continuous, at-least-once sink, {lat['rate']} purchases/s for {lat['seconds']} s ({lat['sent']:,} sent,
-{lat['received']:,} enriched): latency produce -> enriched p50 **{lat['p50_ms']:.0f} ms**, p95 **{lat['p95_ms']:.0f} ms**,
-max {lat['max_ms']:.0f} ms (aim p95 <= 200 ms).
+{lat['received']:,} enriched; load {lat['load']}): latency produce -> enriched append p50 **{lat['p50_ms']:.0f} ms**,
+p95 **{lat['p95_ms']:.0f} ms**, max {lat['max_ms']:.0f} ms (aim p95 <= 200 ms).
 """
     print(text)
     if not a.no_write:
-        write_results(text)
+        rb.write_section("flink", "Apache Flink vs Spark (bench/flink.py)", text)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +34,7 @@ from confluent_kafka import TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import rounds as rb  # bench/rounds.py: alternating rounds, best of N, spread, RESULTS.md
 from spark import CONF, produce, purchases  # the Spark benchmark's input and producer
 
 from streamstack import events
@@ -139,28 +138,8 @@ def latency(settings: Settings, topics: TopicSpecs, run_dir: Path, rate: int, se
         first = next((at for event_time, at in seen.get(product, []) if event_time >= when), None)
         if first is not None:
             lat.append(first - produced)
-    lat.sort()
-    return {"sent": len(sent), "updates": len(lat), "p50_ms": statistics.median(lat),
-            "p95_ms": lat[int(0.95 * (len(lat) - 1))], "max_ms": lat[-1], "rate": rate, "seconds": seconds,
-            "warmup": warmup, "commit_ms": commit_ms}
-
-
-def write_results(text: str) -> None:
-    """Replace this benchmark's own section of bench/RESULTS.md (between its markers), keep the rest."""
-    results = PROJECT / "bench" / "RESULTS.md"
-    current = results.read_text() if results.exists() else "# Benchmark results\n"
-    begin, end = "<!-- kstreams:begin -->", "<!-- kstreams:end -->"
-    section = f"{begin}\n### Kafka Streams running totals (bench/kstreams.py)\n{text.strip()}\n{end}"
-    if begin in current and end in current:
-        before, _, rest = current.partition(begin)
-        current = before + section + rest.partition(end)[2]
-    else:
-        current = current.rstrip() + "\n\n" + section + "\n"
-    results.write_text(current)
-
-
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.1f}-{max(values):.1f} s"
+    return {"sent": len(sent), "updates": len(lat), **rb.latency_summary(lat), "rate": rate, "seconds": seconds,
+            "warmup": warmup, "commit_ms": commit_ms, "load": rb.load()}
 
 
 def main() -> None:
@@ -182,19 +161,18 @@ def main() -> None:
     specs = TopicSpecs(declared.file, tuple(replace(t, name=f"{t.name}.{suffix}") for t in declared.topics))
     TopicAdmin(config).apply(specs)
     admin = admin_client(config)
-    ks, sp = [], []
     with tempfile.TemporaryDirectory(prefix="kstreams-bench-") as tmp:
         spark_settings = replace(settings, state_dir=Path(tmp) / "state")
         try:
             t = time.monotonic()
             produce(config, specs["purchases"].name, [(v[32:45].decode(), v) for v in purchases(a.count)])
             print(f"produced {a.count} purchases in {time.monotonic() - t:.1f}s", flush=True)
-            for r in range(0 if a.latency_only else a.rounds):
-                ks.append(kstreams_round(settings, specs, Path(tmp) / f"run{r}", a.count))
-                print("kstreams", ks[-1], flush=True)
-                if not a.no_spark:
-                    sp.append(spark_round(spark_settings, specs, Path(tmp) / f"ck{r}"))
-                    print("spark", sp[-1], flush=True)
+            contenders = {"kstreams": lambda r: kstreams_round(settings, specs, Path(tmp) / f"run{r}", a.count)}
+            if not a.no_spark:
+                contenders["spark"] = lambda r: spark_round(spark_settings, specs, Path(tmp) / f"ck{r}")
+            results = rb.alternate(0 if a.latency_only else a.rounds, contenders,
+                                   log=lambda line: print(line, flush=True))
+            ks, sp = results["kstreams"], results.get("spark", [])
             lat = latency(settings, specs, Path(tmp) / "latency", a.rate, a.seconds, a.warmup, a.commit_interval_ms)
             print("latency", lat, flush=True)
             if a.latency_only:
@@ -202,18 +180,19 @@ def main() -> None:
         finally:
             for future in admin.delete_topics([s.name for s in specs.topics], operation_timeout=30).values():
                 future.result()
-    best_k = min(k["process_s"] for k in ks)
+    best_k = rb.best(ks, "process_s")
     rows = f"| Kafka Streams `running_totals` (EOS v2, 1 thread) | {a.count / best_k:,.0f} | {best_k:.1f} s | " \
-           f"{_spread([k['process_s'] for k in ks])} | {_spread([k['wall_s'] for k in ks])} |"
+           f"{rb.spread(ks, 'process_s')} | {rb.spread(ks, 'wall_s')} |"
     ratio = ""
     if sp:
-        best_s = min(s["process_s"] for s in sp)
+        best_s = rb.best(sp, "process_s")
         rows += f"\n| Spark `running_totals` (available-now, local[2]) | {a.count / best_s:,.0f} | {best_s:.1f} s | " \
-                f"{_spread([s['process_s'] for s in sp])} | {_spread([s['wall_s'] for s in sp])} |"
-        ratio = f"\nThroughput ratio Kafka Streams / Spark (best processing times): **{best_s / best_k:.2f}**.\n"
+                f"{rb.spread(sp, 'process_s')} | {rb.spread(sp, 'wall_s')} |"
+        ratio = ("\nThroughput ratio Kafka Streams / Spark (best processing times): "
+                 f"**{rb.ratio(sp, ks, 'process_s'):.2f}**.\n")
     text = f"""
-Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), shared with other
-work (noisy: see the load average in the text), Kafka 4.4 single local broker, Java 17.
+Run {rb.machine()}, shared with other work (noisy: load average 1/5/15 min per
+round {', '.join(r['load'] for r in ks + sp)}), Kafka 4.4 single local broker, Java 17.
 {a.count:,} purchases (3 partitions), {a.rounds} alternating rounds, each from scratch.
 
 | running totals | records/s (best) | processing (best) | spread | wall incl. JVM start (spread) |
@@ -227,7 +206,7 @@ Continuous: {a.rate} purchases/s for {a.warmup} s of warm-up then {a.seconds} s 
 """
     print(text)
     if not a.no_write:
-        write_results(text)
+        rb.write_section("kstreams", "Kafka Streams running totals (bench/kstreams.py)", text)
 
 
 if __name__ == "__main__":

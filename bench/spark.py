@@ -18,8 +18,8 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -28,6 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from confluent_kafka import TopicPartition
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rounds as rb  # bench/rounds.py: alternating rounds, best of N, spread, RESULTS.md
 
 from streamstack import events
 from streamstack.clients import admin_client, consumer, producer
@@ -152,33 +155,17 @@ def latency(
             # Same-length decimal ids: text order is numeric order.
             (lat if key >= first_measured else warm).append(msg.timestamp()[1] - sent[key])
     c.close()
-    lat.sort()
-    warm.sort()
     return {
         "sent": len(sent), "received": len(lat) + len(warm), "interval": interval, "rate": rate, "seconds": seconds,
-        "warmup": warmup, "warm_p95_ms": warm[int(0.95 * (len(warm) - 1))] if warm else None,
-        "p50_ms": statistics.median(lat), "p95_ms": lat[int(0.95 * (len(lat) - 1))], "max_ms": lat[-1],
-        "rows_per_s": health.processed_rows_per_second,
+        "warmup": warmup, "warm_p95_ms": rb.latency_summary(warm)["p95_ms"] if warm else None,
+        **rb.latency_summary(lat), "rows_per_s": health.processed_rows_per_second, "load": rb.load(),
     }
-
-
-def write_results(text: str) -> None:
-    """Replace this benchmark's own section of bench/RESULTS.md (between its markers), keep the rest."""
-    results = PROJECT / "bench" / "RESULTS.md"
-    current = results.read_text() if results.exists() else "# Benchmark results\n"
-    begin, end = "<!-- spark:begin -->", "<!-- spark:end -->"
-    section = f"{begin}\n### Spark Structured Streaming (bench/spark.py)\n{text.strip()}\n{end}"
-    if begin in current and end in current:
-        before, _, rest = current.partition(begin)
-        current = before + section + rest.partition(end)[2]
-    else:
-        current = current.rstrip() + "\n\n" + section + "\n"
-    results.write_text(current)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--interval", default="200 milliseconds")
@@ -205,36 +192,42 @@ def main() -> None:
             t = time.monotonic()
             produce(config, specs["purchases"].name, [(v[32:45].decode(), v) for v in purchases(a.count)])
             print(f"produced {a.count} purchases in {time.monotonic() - t:.1f}s")
-            enrich = run_available_now("purchases_enrichment", settings, specs, Path(tmp) / "ck1", [])
-            print("enrichment", enrich)
             from streamstack.spark import jobs as jobs_module
 
             jobs_module.JOBS["copy_topic"] = JobSpec("copy_topic", "copy_topic.py", {"purchases-topic": "purchases"})
-            copy = run_available_now("copy_topic", settings, specs, Path(tmp) / "ck2", ["--output-topic", copy_topic])
-            print("copy", copy)
-            roundtrip = run_available_now(
-                "copy_topic", settings, specs, Path(tmp) / "ck4", ["--output-topic", copy_topic, "--json-roundtrip"]
-            )
-            print("json roundtrip", roundtrip)
+            # Each round from scratch (a checkpoint of its own): every round reads all N purchases.
+            runs = rb.alternate(a.rounds, {
+                "enrich": lambda r: run_available_now("purchases_enrichment", settings, specs,
+                                                      Path(tmp) / f"ck-enrich{r}", []),
+                "copy": lambda r: run_available_now("copy_topic", settings, specs, Path(tmp) / f"ck-copy{r}",
+                                                    ["--output-topic", copy_topic]),
+                "roundtrip": lambda r: run_available_now("copy_topic", settings, specs, Path(tmp) / f"ck-json{r}",
+                                                         ["--output-topic", copy_topic, "--json-roundtrip"]),
+            }, log=lambda line: print(line, flush=True))
             lat = latency(settings, specs, Path(tmp) / "ck3", a.rate, a.seconds, a.interval, a.warmup)
             print("latency", lat)
         finally:
             deleting = admin.delete_topics([t.name for t in specs.topics] + [copy_topic], operation_timeout=30)
             for future in deleting.values():
                 future.result()
-    ratio = copy["batch_s"] / enrich["batch_s"]
-    json_ratio = copy["batch_s"] / roundtrip["batch_s"]
-    cpu = platform.processor() or platform.machine()
+    ratio = rb.ratio(runs["copy"], runs["enrich"], "batch_s")
+    json_ratio = rb.ratio(runs["copy"], runs["roundtrip"], "batch_s")
+    loads = ", ".join(r["load"] for rs in runs.values() for r in rs)
+    rows = "\n".join(
+        f"| {label} | {runs[k][0]['rows']:,} | {rb.best(runs[k], 'batch_s'):.1f} s | "
+        f"{runs[k][0]['rows'] / rb.best(runs[k], 'batch_s'):,.0f} | {rb.spread(runs[k], 'batch_s')} | "
+        f"{rb.best(runs[k], 'wall_s'):.1f} s |"
+        for k, label in (("enrich", "purchases_enrichment"), ("copy", "copy_topic (no logic)"),
+                         ("roundtrip", "copy_topic --json-roundtrip (parse + serialise only)")))
     text = f"""
-Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()},
+Run {rb.machine()} ({platform.processor() or platform.machine()}),
 pyspark 4.1.1 `local[2]`, shuffle partitions 2, driver 2g, Kafka 4.4 single local broker (shared with
-other work on the machine). {a.count:,} purchases.
+other work on the machine: load average 1/5/15 min per run {loads}). {a.count:,} purchases,
+{a.rounds} alternating rounds, best of each.
 
-| available-now | rows | batch time | rows/s (batch) | wall incl. JVM start |
-|---|---|---|---|---|
-| purchases_enrichment | {enrich['rows']:,} | {enrich['batch_s']:.1f} s | {enrich['rows'] / enrich['batch_s']:,.0f} | {enrich['wall_s']:.1f} s |
-| copy_topic (no logic) | {copy['rows']:,} | {copy['batch_s']:.1f} s | {copy['rows'] / copy['batch_s']:,.0f} | {copy['wall_s']:.1f} s |
-| copy_topic --json-roundtrip (parse + serialise only) | {roundtrip['rows']:,} | {roundtrip['batch_s']:.1f} s | {roundtrip['rows'] / roundtrip['batch_s']:,.0f} | {roundtrip['wall_s']:.1f} s |
+| available-now | rows | batch time (best) | rows/s (best) | spread | wall incl. JVM start (best) |
+|---|---|---|---|---|---|
+{rows}
 
 Throughput ratio enrichment / copy: **{ratio:.2f}** (aim >= 0.7). For scale, a job that only parses
 each purchase and writes it back as JSON reaches {json_ratio:.2f} of the copy: that is the ceiling
@@ -247,7 +240,7 @@ append, steady state: p50 **{lat['p50_ms']:.0f} ms**, p95 **{lat['p95_ms']:.0f} 
 """
     print(text)
     if not a.no_write:
-        write_results(text)
+        rb.write_section("spark", "Spark Structured Streaming (bench/spark.py)", text)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,11 @@
-"""What the PyFlink jobs share: arguments, the contract, the validating UDF and the Kafka tables.
+"""What the PyFlink jobs share: arguments, the contract, the validation and the Kafka tables.
 
 Every job reads the resolved event contract (``--contract FILE``, ``streamstack contract write``)
-and keeps no rule of its own. Validation is the reference validator itself,
-``streamstack.contract.check_purchase``, run as a Python scalar UDF on the raw Kafka value: the
-purchases are read as STRING (``raw`` format), never through Flink's JSON format, whose
-``ignore-parse-errors`` would drop a bad record silently. The four pure-Python modules the
-validator needs are shipped with the job (``add_python_file``), so the workers import exactly
-the code the tests and the other engines are checked against.
+and keeps no rule of its own. Validation is Flink SQL generated from the contract's checks
+(``validation.py``), with the reason codes and detail strings of the reference validator
+``streamstack.contract.check_purchase``; it runs in the JVM (no Python worker: a Python UDF cost
+about twice as much per record). The purchases are read as STRING (``raw`` format), never
+through Flink's JSON format, whose ``ignore-parse-errors`` would drop a bad record silently.
 
 Sinks stamp each record with the time it is written (Kafka record timestamp), not the event
 time: a replay of old events would otherwise be deleted at once by the topic's retention.
@@ -17,24 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
+
+import validation
 
 MODES = ("bounded", "continuous")
 DELIVERY = ("exactly-once", "at-least-once")
 TS_SQL = "yyyy-MM-dd HH:mm:ss.SSSSSS"
-SHIPPED = ("__init__.py", "contract.py", "events.py", "errors.py")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
-
-
-def plugins_dir() -> Path:
-    """Where ``streamstack`` lives: ``STREAMSTACK_PLUGINS_DIR`` or the repo's ``plugins/``."""
-    return Path(_env("STREAMSTACK_PLUGINS_DIR") or Path(__file__).resolve().parents[2] / "plugins")
 
 
 def parser(job: str, description: str) -> argparse.ArgumentParser:
@@ -94,24 +87,7 @@ def table_env(args: argparse.Namespace):
     conf.set("pipeline.auto-watermark-interval", "50ms")
     conf.set("python.fn-execution.bundle.size", "1000")
     conf.set("python.fn-execution.bundle.time", "100")
-    _ship_validator(t_env)
     return t_env
-
-
-def _ship_validator(t_env) -> None:
-    """Put the four pure-Python modules of the reference validator on the workers' path."""
-    import sys
-
-    src = plugins_dir() / "streamstack"
-    if not (src / "contract.py").exists():
-        raise SystemExit(f"error: {src}/contract.py not found (set STREAMSTACK_PLUGINS_DIR)")
-    if str(src.parent) not in sys.path:
-        sys.path.insert(0, str(src.parent))
-    root = Path(tempfile.mkdtemp(prefix="streamstack-flink-py-"))
-    (root / "streamstack").mkdir()
-    for name in SHIPPED:
-        shutil.copyfile(src / name, root / "streamstack" / name)
-    t_env.add_python_file(str(root))
 
 
 def kafka_properties(args: argparse.Namespace) -> dict[str, str]:
@@ -206,52 +182,25 @@ def sink_ddl(args: argparse.Namespace, name: str, topic: str, fields: list[dict[
 
 
 # --------------------------------------------------------------------------- validation
-CHECKED_FIELDS = [
-    ("reason", "STRING"), ("identity_derived", "BOOLEAN"), ("transaction_time", "STRING"),
-    ("transaction_ms", "BIGINT"), ("transaction_id", "STRING"), ("line_number", "INT"), ("product_id", "STRING"),
-    ("price", "DOUBLE"), ("quantity", "INT"), ("is_member", "BOOLEAN"), ("member_discount", "DOUBLE"),
-    ("add_supplements", "BOOLEAN"), ("supplement_price", "DOUBLE"), ("total_purchase", "DOUBLE"),
-]
-
-
-def register_validator(t_env, contract: dict[str, Any], name: str = "check_purchase") -> None:
-    """``check_purchase(payload, partition, offset)`` -> ROW(reason, identity_derived, typed fields...)."""
-    from pyflink.table import DataTypes
-    from pyflink.table.udf import udf
-
-    from streamstack.contract import check_purchase
-
-    types = {"STRING": DataTypes.STRING(), "BOOLEAN": DataTypes.BOOLEAN(), "BIGINT": DataTypes.BIGINT(),
-             "INT": DataTypes.INT(), "DOUBLE": DataTypes.DOUBLE()}
-    result = DataTypes.ROW([DataTypes.FIELD(n, types[t]) for n, t in CHECKED_FIELDS])
-    doc = contract
-
-    def check(payload, partition, offset):
-        from pyflink.common import Row
-
-        from streamstack import events
-
-        record, reason, derived = check_purchase(payload, doc, partition, offset)
-        if reason is not None:
-            return Row(reason, derived, *([None] * (len(CHECKED_FIELDS) - 2)))
-        moment = events.parse_timestamp(record["transaction_time"])
-        millis = int(moment.timestamp()) * 1000 + moment.microsecond // 1000
-        return Row(None, derived, record["transaction_time"], millis, record["transaction_id"],
-                   int(record["line_number"]), record["product_id"], float(record["price"]), int(record["quantity"]),
-                   bool(record["is_member"]), float(record["member_discount"]), bool(record["add_supplements"]),
-                   float(record["supplement_price"]), float(record["total_purchase"]))
-
-    t_env.create_temporary_function(name, udf(check, result_type=result))
+CHECKED_FIELDS = validation.CHECKED_FIELDS
 
 
 def checked_view(t_env, contract: dict[str, Any], source: str = "purchases_raw", name: str = "checked") -> None:
-    """Every purchase with its reason (null when valid) and typed fields; ``tt`` stays the rowtime."""
-    register_validator(t_env, contract)
-    fields = ", ".join(f"c.{n} AS {n}" for n, _ in CHECKED_FIELDS)
-    t_env.execute_sql(f"""
-CREATE TEMPORARY VIEW {name} AS
-SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic, tt, {fields}
-FROM (SELECT *, check_purchase(payload, `partition`, `offset`) AS c FROM {source})""")
+    """Every purchase with its reason (null when valid) and typed fields; ``tt`` stays the rowtime.
+
+    The checks are SQL expressions generated from the contract (``validation.py``), in the JVM.
+    The view goes through a DataStream and back (``SOURCE_WATERMARK()`` keeps ``tt`` the rowtime,
+    with the source's watermarks and idleness): without that boundary, the optimizer's
+    selectivity estimate of a query's ``WHERE reason IS NULL`` expands the predicate through
+    every level of the validation (Calcite's pushPastProject + RexSimplify), minutes of planning.
+    """
+    from pyflink.table import Schema
+
+    t_env.execute_sql(validation.checked_view_sql(contract, source, f"{name}_sql"))
+    table = t_env.from_path(f"{name}_sql")
+    schema = (Schema.new_builder().from_row_data_type(table.get_schema().to_row_data_type())
+              .watermark("tt", "SOURCE_WATERMARK()").build())
+    t_env.create_temporary_view(name, t_env.from_data_stream(t_env.to_data_stream(table), schema))
 
 
 def money(expr: str) -> str:

@@ -169,12 +169,21 @@ class AirflowClient:
         poll: float = 2.0,
     ) -> dict[str, Any]:
         """Poll until the run finishes; ``on_change`` sees the task states when they change."""
+        import requests
+
         deadline = time.monotonic() + timeout
         last: list[tuple[str, str | None]] = []
         while True:
-            run = self.run(dag_id, run_id)
+            try:
+                run = self.run(dag_id, run_id)
+                states = self.task_states(dag_id, run_id) if on_change is not None else []
+            except (requests.Timeout, requests.ConnectionError):
+                # A busy API server (a loaded machine) answers late: the run goes on, so does the watch.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(poll)
+                continue
             if on_change is not None:
-                states = self.task_states(dag_id, run_id)
                 snapshot = [(t.task_id, t.state) for t in states]
                 if snapshot != last:
                     on_change(states)

@@ -16,12 +16,15 @@ from typing import Any
 
 from streamstack import events
 from streamstack.config_files import load_json_text
+from streamstack.engines import OUTPUT_TOPICS
 from streamstack.errors import ConfigError
 from streamstack.pinot.client import Change, PinotClient
 from streamstack.settings import Settings
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 TOPIC_KEY = "stream.kafka.topic.name"
+#: Pinot 0.11's kafka20 consumer: read_committed hides aborted and open transactions.
+ISOLATION_KEY = "stream.kafka.isolation.level"
 #: Tables in dependency-free apply order; the names are also the schema names.
 TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals", "deadLetters", "salesWindows", "events")
 #: Tables whose rows are events of another kind than their topic's. ``purchases`` holds raw
@@ -193,6 +196,13 @@ def load_specs(
                 f"reads topic '{logical}', whose records the event contract has not checked (dead letters "
                 "would reach Pinot); read the validated topic (purchases_enriched) instead",
                 file=table_file, key=f"tableIndexConfig.streamConfigs.{TOPIC_KEY}",
+            )
+        isolation = raw["tableIndexConfig"]["streamConfigs"].get(ISOLATION_KEY)
+        if logical in OUTPUT_TOPICS and isolation != "read_committed":
+            raise ConfigError(
+                f"reads '{logical}', which stream jobs write with transactions (Flink and Kafka Streams, "
+                f"exactly-once): set {ISOLATION_KEY} to read_committed, not {isolation!r} (an aborted write would "
+                "reach Pinot)", file=table_file, key=f"tableIndexConfig.streamConfigs.{ISOLATION_KEY}",
             )
         _check_schema(schema, TABLE_EVENTS.get(name, logical), schema_file)
         table = _render(raw, values, table_file)

@@ -178,6 +178,8 @@ def _consumer(config: Mapping[str, Any]) -> Any:
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
             "enable.partition.eof": False,
+            # The engines' sinks are transactional (Flink, Kafka Streams): never check aborted rows.
+            "isolation.level": "read_committed",
         }
     )
 

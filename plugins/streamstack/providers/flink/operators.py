@@ -19,10 +19,15 @@ from airflow.sdk import BaseOperator, BaseSensorOperator, Context
 ACTIONS = ("bounded", "continuous", "status", "stop", "resume")
 
 
-def _control():
+def _control(kafka_config_id: str | None = None):
+    """The job control, its Kafka settings from the ``kafka_config_id`` connection (as the Spark operators)."""
     from streamstack.flink.control import FlinkJobControl
 
-    return FlinkJobControl()
+    if kafka_config_id is None:
+        return FlinkJobControl()
+    from streamstack.providers.kafka.hooks import KafkaConfigHook
+
+    return FlinkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=kafka_config_id).client_config())
 
 
 def _claims(release: bool = False) -> None:
@@ -46,20 +51,26 @@ def _check_engine(context: Context, action: str) -> None:
 
 
 class FlinkJobOperator(BaseOperator):
-    """One action (``bounded|continuous|status|stop|resume``) for each of ``jobs`` (or the run's param ``jobs``)."""
+    """One action (``bounded|continuous|status|stop|resume``) for each of ``jobs`` (or the run's param ``jobs``).
+
+    :param kafka_config_id: the Kafka connection the jobs read and write through (bootstrap on
+        the job's command line; SASL/TLS as Java properties in a 0600 file, never on it).
+    """
 
     template_fields: Sequence[str] = ("action",)
 
-    def __init__(self, *, jobs: Sequence[str], action: str = "bounded", **kwargs: Any) -> None:
+    def __init__(self, *, jobs: Sequence[str], action: str = "bounded", kafka_config_id: str = "kafka_default",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.jobs = list(jobs)
         self.action = action
+        self.kafka_config_id = kafka_config_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         if self.action not in ACTIONS:
             raise ValueError(f"action {self.action!r} is not one of {list(ACTIONS)}")
         _check_engine(context, self.action)
-        control = _control()
+        control = _control(self.kafka_config_id)
         out: dict[str, Any] = {}
         params = context.get("params") or {}
         for job in params.get("jobs") or self.jobs:

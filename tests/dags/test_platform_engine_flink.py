@@ -1,0 +1,49 @@
+"""streaming_platform with engine=flink: the branch, the Flink tasks' wiring and their Kafka connection.
+
+A real run of the whole chain on Flink is ``make demo ENGINE=flink`` (docs/services/flink.md); it
+needs Airflow, Kafka, Flink, Pinot and Superset up, minutes on this box, so this tier checks the
+DAG's side of it: the engine param sends the run to the Flink jobs, Pinot and the quality gate wait
+for them, and the Flink operator takes Kafka from ``kafka_default`` as the Spark ones do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "streaming_platform.py"
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.models import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags["streaming_platform"]
+
+
+@pytest.mark.parametrize(("param", "env", "expected"), [
+    ("flink", None, ["flink_jobs"]), (None, "flink", ["flink_jobs"]), ("spark", "flink", ["purchases_enrichment"]),
+    (None, None, ["purchases_enrichment"]),
+])
+def test_the_engine_param_or_setting_picks_the_branch(dag, monkeypatch: pytest.MonkeyPatch, param, env,
+                                                       expected) -> None:
+    if env:
+        monkeypatch.setenv("STREAMSTACK_ENGINE", env)
+    else:
+        monkeypatch.delenv("STREAMSTACK_ENGINE", raising=False)
+    branch = dag.get_task("choose_engine")
+    assert branch.python_callable(params={"engine": param}) == expected
+
+
+def test_pinot_and_the_gate_wait_for_the_flink_jobs(dag) -> None:
+    flink_jobs, flink_wait = dag.get_task("flink_jobs"), dag.get_task("flink_wait")
+    assert flink_jobs.action == "bounded" and flink_wait.action == "bounded"
+    assert set(flink_jobs.jobs) == {"purchases_enrichment", "running_totals", "sales_windows"}
+    assert flink_jobs.kafka_config_id == "kafka_default"
+    assert {"apply_pinot_tables", "wait_ingested"} <= flink_wait.downstream_task_ids
+    assert [a.name for a in flink_wait.outlets] == ["demo.purchases.enriched"]
+    for task_id in ("apply_pinot_tables", "wait_ingested"):
+        assert dag.get_task(task_id).trigger_rule == "none_failed_min_one_success"
