@@ -26,6 +26,10 @@ class AirflowApiError(StreamstackError):
     """The API refused a request or a run did not finish as expected."""
 
 
+class AirflowUnreachable(AirflowApiError):
+    """Airflow's API did not answer in time (a busy API server, or none): worth waiting out."""
+
+
 @dataclass
 class TaskState:
     task_id: str
@@ -85,7 +89,7 @@ class AirflowClient:
                 return self.session.request(method, url, timeout=self.timeout, **kwargs)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 if attempt == tries:
-                    raise AirflowApiError(
+                    raise AirflowUnreachable(
                         f"{method} {path}: Airflow at {self.base_url} did not answer "
                         f"({tries} tries, {self.timeout:.0f}s each): {type(exc).__name__}"
                     ) from exc
@@ -177,7 +181,7 @@ class AirflowClient:
             try:
                 run = self.run(dag_id, run_id)
                 states = self.task_states(dag_id, run_id) if on_change is not None else []
-            except (requests.Timeout, requests.ConnectionError):
+            except (requests.Timeout, requests.ConnectionError, AirflowUnreachable):
                 # A busy API server (a loaded machine) answers late: the run goes on, so does the watch.
                 if time.monotonic() > deadline:
                     raise

@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 from streamstack.airflow_client import AirflowClient
 from streamstack.pinot import local_client
 from streamstack.stack import Stack
@@ -21,7 +19,6 @@ from streamstack.superset.endpoints import ADMIN_USER, SupersetEndpoints
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "superset"))
 from superset_browser import login, open_dashboard, screenshot, start_browser
-
 
 
 def test_demo_dashboards_render_and_match_pinot(platform: Stack, airflow: AirflowClient) -> None:

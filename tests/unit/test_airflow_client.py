@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from streamstack import airflow_client
-from streamstack.airflow_client import AirflowApiError, AirflowClient
+from streamstack.airflow_client import AirflowClient, AirflowUnreachable
 
 
 class SlowSession:
@@ -50,13 +50,13 @@ def test_a_read_that_times_out_is_tried_again() -> None:
 
 def test_a_read_that_never_answers_is_one_clear_error() -> None:
     session = SlowSession(failures=99)
-    with pytest.raises(AirflowApiError, match=r"GET /dags/x: Airflow at http://localhost:8080 did not answer"):
+    with pytest.raises(AirflowUnreachable, match=r"GET /dags/x: Airflow at http://localhost:8080 did not answer"):
         client(session).request("GET", "/dags/x")
     assert session.calls == airflow_client.READ_TRIES
 
 
 def test_a_write_is_never_repeated() -> None:
     session = SlowSession(failures=1)
-    with pytest.raises(AirflowApiError, match="did not answer"):
+    with pytest.raises(AirflowUnreachable, match="did not answer"):
         client(session).request("POST", "/dags/x/dagRuns", json={})
     assert session.calls == 1
