@@ -8,8 +8,9 @@ product table (upsert-kafka, keyed by product_id, versioned by ``event_time``): 
 exactly the newest version whose event_time is not later than its transaction_time, so a
 re-published catalogue adds no row (the original demo's regular join matched every stored
 version). A LEFT join, so a purchase older than every version of its product is not lost: it is
-dead-lettered ``no_product_version``, as are malformed purchases with the contract's reason.
-Both dead-letter streams go out through one sink (one transactional producer per topic).
+dead-lettered ``no_product_version``, as are malformed purchases with the contract's reason and
+malformed product records (the contract's ``products`` checks; they are never versions). The
+dead-letter streams go out through one sink (one transactional producer per topic).
 """
 
 from __future__ import annotations
@@ -20,37 +21,127 @@ JOB = "purchases_enrichment"
 
 
 def register_products(t_env, args, contract) -> None:
-    """``products``: every product version, insert-only, PRIMARY KEY product_id, versioned by event_time.
+    """``products``: every valid product version, insert-only, PRIMARY KEY product_id, versioned by event_time.
 
-    Read append-only (plain ``kafka``), not through ``upsert-kafka``: an upsert source is turned
-    into a changelog whose UPDATE_BEFORE carries the old version's own event time, and the
-    event-time temporal join stores right rows by time, so the retraction replaces the old
-    version and every purchase of its validity period found "no version" (seen here: every
+    Also ``product_dead_letters``: the malformed records of the products topic, for the dead-letter
+    sink. Each record is read raw (key and value as text, never through Flink's JSON format, whose
+    ``ignore-parse-errors`` drops a bad record without a trace) and checked by the contract's
+    ``products`` section in SQL (:func:`product_reason`): a record with a reason is no version.
+
+    The versions are read append-only (plain ``kafka``), not through ``upsert-kafka``: an upsert
+    source is turned into a changelog whose UPDATE_BEFORE carries the old version's own event
+    time, and the event-time temporal join stores right rows by time, so the retraction replaces
+    the old version and every purchase of its validity period found "no version" (seen here: every
     purchase before a re-publish). Insert-only with a declared key, each version stays a version.
-    A product record whose event_time does not parse is versioned in the year 9999 (never valid)
-    instead of failing the job: the products topic has no dead letters in the contract.
+
+    Two reads of the topic: the versions always from the earliest offset (a purchase may need one
+    published long ago), the dead letters from where the job's purchases start (``--starting-offsets``,
+    a savepoint's offsets), so a bounded run that goes on from the group offsets does not write
+    the old product dead letters again.
     """
     from pyflink.table import Schema
 
-    cols = []
-    for f in contract["schemas"]["products"]:
-        sql_type = {"double": "DOUBLE"}.get(f["type"], fj.SQL_TYPES[f["type"]])
-        cols.append(f"  `{f['name']}` {sql_type}")
-    opts = fj.source_options(args, args.products_topic)
-    # Every version, always: a purchase may need one published long ago.
-    opts.update({"scan.startup.mode": "earliest-offset", "properties.group.id": f"{args.job_name}.products"})
-    opts.update({"value.format": "json", "value.json.ignore-parse-errors": "true"})
-    t_env.execute_sql("CREATE TEMPORARY TABLE products_raw (\n" + ",\n".join(cols) + f"\n) WITH (\n  {fj.with_clause(opts)}\n)")
-    # COALESCE makes the key column NOT NULL, as a primary key must be.
-    select = ", ".join("COALESCE(product_id, '') AS product_id" if f["name"] == "product_id" else f"`{f['name']}`"
-                       for f in contract["schemas"]["products"])
+    fields = contract["schemas"][contract["products"]["schema"]]
+    group = args.group_id or args.job_name
+    versions_opts = fj.source_options(args, args.products_topic)
+    versions_opts.update({"scan.startup.mode": "earliest-offset", "properties.group.id": f"{args.job_name}.products"})
+    versions_opts.pop("properties.auto.offset.reset", None)
+    t_env.execute_sql(_products_source_ddl("products_raw", versions_opts))
+    letters_opts = fj.source_options(args, args.products_topic)
+    letters_opts["properties.group.id"] = f"{group}.product-dead-letters"
+    t_env.execute_sql(_products_source_ddl("products_letters_raw", letters_opts))
+    reason = product_reason(contract)
+    t_env.execute_sql(f"""
+CREATE TEMPORARY VIEW product_dead_letters AS
+SELECT * FROM (
+  SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic,
+         {reason} AS reason
+  FROM products_letters_raw) WHERE reason IS NOT NULL""")
+    # COALESCE makes the key column NOT NULL, as a primary key must be. Values are read as text
+    # and cast: JSON_VALUE ... RETURNING DOUBLE fails the job on an integral number (Flink 2.2).
+    casts = {"timestamp": "STRING", "string": "STRING", "double": "DOUBLE", "int": "INT", "long": "BIGINT",
+             "boolean": "BOOLEAN"}
+    select = ", ".join(
+        f"COALESCE(JSON_VALUE(payload, '$.{f['name']}'), '') AS `{f['name']}`" if f["name"] == "product_id"
+        else f"TRY_CAST(JSON_VALUE(payload, '$.{f['name']}') AS {casts[f['type']]}) AS `{f['name']}`"
+        for f in fields
+    )
     versions = t_env.sql_query(f"""
-SELECT {select}, COALESCE(TO_TIMESTAMP(event_time, '{fj.TS_SQL}'), TIMESTAMP '9999-12-31 00:00:00') AS vt
-FROM products_raw WHERE product_id IS NOT NULL""")
+SELECT {select}, TO_TIMESTAMP(JSON_VALUE(payload, '$.event_time'), '{fj.TS_SQL}') AS vt
+FROM products_raw WHERE ({reason}) IS NULL""")
     stream = t_env.to_data_stream(versions)
     schema = (Schema.new_builder().from_row_data_type(versions.get_schema().to_row_data_type())
               .watermark("vt", "vt").primary_key("product_id").build())
     t_env.create_temporary_view("products", t_env.from_data_stream(stream, schema))
+
+
+def _products_source_ddl(name: str, opts: dict[str, str]) -> str:
+    """The products topic raw: record key and value as text, with the record's coordinates."""
+    opts = {**opts, "key.format": "raw", "key.fields": "record_key", "value.format": "raw",
+            "value.fields-include": "EXCEPT_KEY"}
+    return f"""
+CREATE TEMPORARY TABLE {name} (
+  record_key STRING,
+  payload STRING,
+  `partition` INT METADATA FROM 'partition' VIRTUAL,
+  `offset` BIGINT METADATA FROM 'offset' VIRTUAL,
+  `topic` STRING METADATA FROM 'topic' VIRTUAL
+) WITH (
+  {fj.with_clause(opts)}
+)"""
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _type_ok_sql(name: str, logical: str, length: int) -> str:
+    """Whether ``payload``'s field ``name`` (present, not null) has the logical type, as the reference says.
+
+    ``JSON_QUERY ... WITH ARRAY WRAPPER`` gives the value's own JSON text inside ``[...]``, so a
+    number is told from a string (``JSON_VALUE`` gives both as text).
+    """
+    wrapped = f"JSON_QUERY(payload, '$.{name}' WITH UNCONDITIONAL ARRAY WRAPPER)"
+    value = f"JSON_VALUE(payload, '$.{name}')"
+    if logical == "string":
+        return f"SUBSTRING({wrapped} FROM 1 FOR 2) = '[\"'"
+    if logical == "boolean":
+        return f"{wrapped} IN ('[true]', '[false]')"
+    if logical in ("int", "long"):
+        sql_type = "INT" if logical == "int" else "BIGINT"
+        return f"(REGEXP({wrapped}, '^\\[-?[0-9]+\\]$') AND TRY_CAST({value} AS {sql_type}) IS NOT NULL)"
+    if logical == "double":
+        return f"REGEXP({wrapped}, '^\\[-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\]$')"
+    if logical == "timestamp":
+        # The round trip refuses what the parser would bend (2026-02-30 -> 02-28).
+        return (f"(SUBSTRING({wrapped} FROM 1 FOR 2) = '[\"' AND CHAR_LENGTH({value}) = {length} AND "
+                f"DATE_FORMAT(TO_TIMESTAMP({value}, '{fj.TS_SQL}'), '{fj.TS_SQL}') = {value})")
+    raise ValueError(f"unknown logical type {logical!r}")
+
+
+def product_reason(contract) -> str:
+    """A SQL expression over ``payload`` and ``record_key``: the reason of a product record, NULL if valid.
+
+    Built from the contract's ``products`` section (codes, schema, key field), first failing check
+    first, in the reference validator's order and wording (``streamstack.contract.check_product``).
+    """
+    section = contract["products"]
+    codes, key = section["codes"], section["key_field"]
+    fields = contract["schemas"][section["schema"]]
+    length = int(contract["timestamp"]["length"])
+    branches = [("payload IS NULL OR NOT (payload IS JSON OBJECT)", f"{codes['not_json']}: payload is not a JSON object")]
+    for f in fields:
+        if not f["nullable"]:
+            branches.append((f"JSON_QUERY(payload, '$.{f['name']}' WITH UNCONDITIONAL ARRAY WRAPPER) IS NULL",
+                             f"{codes['missing_field']}: {f['name']}"))
+    for f in fields:
+        present = f"JSON_QUERY(payload, '$.{f['name']}' WITH UNCONDITIONAL ARRAY WRAPPER) IS NOT NULL"
+        branches.append((f"{present} AND NOT {_type_ok_sql(f['name'], f['type'], length)}",
+                         f"{codes['mistyped_field']}: {f['name']} is not a {f['type']}"))
+    branches.append((f"record_key IS NULL OR record_key <> JSON_VALUE(payload, '$.{key}')",
+                     f"{codes['key_mismatch']}: {key} is not the record key"))
+    whens = "\n       ".join(f"WHEN {cond} THEN {_sql_text(text)}" for cond, text in branches)
+    return f"CASE {whens}\n       ELSE CAST(NULL AS STRING) END"
 
 
 def enriched_select() -> str:
@@ -103,6 +194,8 @@ LEFT JOIN products FOR SYSTEM_TIME AS OF c.tt AS v ON c.product_id = v.product_i
         + fj.dead_letter_select(f"flink.{JOB}", "reason", "checked WHERE reason IS NOT NULL")
         + " UNION ALL "
         + fj.dead_letter_select(f"flink.{JOB}", no_version, "joined WHERE v_product_id IS NULL")
+        + " UNION ALL "
+        + fj.dead_letter_select(f"flink.{JOB}", "reason", "product_dead_letters")
     )
     fj.run(t_env, stmts)
 

@@ -23,6 +23,7 @@ written again on restart, so consumers de-duplicate on (transaction_id, line_num
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import kafka_io
@@ -51,27 +52,23 @@ class Catalogue:
         self.loaded_at = float("-inf")
         self.loaded_ends: dict[int, int] | None = None
         self._offsets = _EndOffsets(spark, args, args.products_topic)
+        self.dead_letters = _ProductDeadLetters(spark, args, contract)
 
     def load(self) -> DataFrame:
         ends = self._offsets.get()  # before the read: a record added meanwhile counts as a change
         raw = kafka_io.read_batch(self.spark, self.args, self.args.products_topic)
-        parsed = raw.select(
-            F.col("key").cast("string").alias("key"),
-            "partition",
-            "offset",
-            F.from_json(F.col("value").cast("string"), v.struct_type(self.contract.fields("products"))).alias("p"),
-        ).select(
-            F.coalesce(F.col("p.product_id"), F.col("key")).alias("product_id"),
-            "partition",
-            "offset",
-            "p",
-            v.parse_ts(F.col("p.event_time"), self.contract).alias("valid_from"),
-        )
+        # Collected once to the driver (a few rows per product): later batches join a local
+        # relation instead of reading the topic again, and the malformed records are dead-lettered
+        # from the same rows. Cached: a frame made from Python rows would otherwise run a Python
+        # task every batch.
+        checked = v.validate_products(raw, self.contract)
+        local = self.spark.createDataFrame(checked.collect(), checked.schema)
+        self.dead_letters.write(local)
         # One version per (product, event_time): a repeat at the same time counts as its last record.
         versions = (
-            parsed.where(F.col("product_id").isNotNull() & F.col("valid_from").isNotNull())
+            local.where(F.col("reason").isNull())
             .groupBy("product_id", "valid_from")
-            .agg(F.max_by("p", F.struct("offset", "partition")).alias("p"))
+            .agg(F.max_by(F.struct(*self.columns), F.struct("source_offset", "source_partition")).alias("p"))
         )
         following = Window.partitionBy("product_id").orderBy("valid_from")
         intervals = versions.select(
@@ -81,9 +78,6 @@ class Catalogue:
             *[F.col(f"p.{c}").alias(f"p_{c}") for c in self.columns],
             F.lit(True).alias("_known"),
         )
-        # Collected once to the driver (a few rows per product): later batches join a local
-        # relation instead of reading the topic again. Cached: a frame made from Python rows would
-        # otherwise run a Python task every batch.
         if self.frame is not None:
             self.frame.unpersist()
         self.frame = self.spark.createDataFrame(intervals.collect(), intervals.schema).cache()
@@ -110,6 +104,54 @@ class Catalogue:
             return True
         ends = self._offsets.get()
         return ends is None or ends != self.loaded_ends
+
+
+class _ProductDeadLetters:
+    """Writes the malformed product records to the dead-letter topic, each once per checkpoint.
+
+    The catalogue is re-read whole on every refresh, so the offsets up to which its records were
+    checked are kept in the query's checkpoint directory (``products-dead-letters.json``,
+    written after the Kafka write): a refresh writes only the new ones, a restart goes on where the
+    last run stopped, and ``streamstack spark reset`` (which deletes the checkpoint) starts over,
+    as for the purchases. A crash between the write and the file writes them again: at least
+    once, like the job's other output. A topic that was recreated (offsets below the stored ones)
+    starts over too.
+    """
+
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, contract: v.Contract) -> None:
+        self.spark, self.args, self.contract = spark, args, contract
+        self.file = runner.paths(args.checkpoint_dir, JOB)["checkpoint"] / "products-dead-letters.json"
+        self.kafka = kafka_io.kafka_options(args)
+
+    def _done(self) -> dict[int, int]:
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        if data.get("topic") != self.args.products_topic:
+            return {}
+        return {int(p): int(o) for p, o in data["next_offsets"].items()}
+
+    def write(self, checked: DataFrame) -> None:
+        """Dead-letter the new malformed rows of ``checked`` (``validate_products`` of the whole topic, local)."""
+        ends = {r.source_partition: r.end for r in
+                checked.groupBy("source_partition").agg((F.max("source_offset") + 1).alias("end")).collect()}
+        # A partition that now ends before the stored position was recreated: it starts over.
+        done = {p: o for p, o in self._done().items() if ends.get(p, 0) >= o}
+        new = checked.where(F.col("reason").isNotNull())
+        for partition, offset in done.items():
+            new = new.where((F.col("source_partition") != partition) | (F.col("source_offset") >= offset))
+        out = new.select(
+            F.lit(None).cast("string").alias("key"),
+            v.dead_letter_value(f"spark.{JOB}", self.contract).alias("value"),
+        )
+        if out.limit(1).count():
+            out.write.format("kafka").options(**self.kafka).option("topic", self.args.invalid_topic).save()
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"topic": self.args.products_topic, "next_offsets": {**done, **ends}}),
+                       encoding="utf-8")
+        tmp.replace(self.file)
 
 
 class _EndOffsets:

@@ -25,6 +25,8 @@ from streamstack.errors import ConfigError
 ENV_CONTRACT_FILE = "STREAMSTACK_CONTRACT_FILE"
 CHECK_KINDS = {"pattern", "range", "allowed", "total", "catalogue"}
 STRUCTURAL_CODES = ("not_json", "missing_field", "mistyped_field")
+#: The checks of a product record, in the order they run (``products.codes`` maps each to its code).
+PRODUCT_CHECKS = ("not_json", "missing_field", "mistyped_field", "key_mismatch")
 _RANGE_KEYS = {"min", "max", "min_exclusive", "max_exclusive"}
 
 
@@ -89,11 +91,35 @@ def _check_check(check: Any, index: int, reasons: Mapping[str, str], fields: set
                           file=file, key=key)
 
 
+def _check_products(products: Any, reasons: Mapping[str, str], file: Path) -> None:
+    """The ``products`` section: which schema, key and dead-letter topic, and a code per check."""
+    if not isinstance(products, dict):
+        raise ConfigError("products must be a mapping (the checks of a product record)", file=file, key="products")
+    unknown = sorted(set(products) - {"schema", "key_field", "dead_letters", "codes"})
+    if unknown:
+        raise ConfigError(f"unknown key(s) {unknown}", file=file, key="products")
+    if products.get("schema") != "products":
+        raise ConfigError("products.schema must be 'products'", file=file, key="products.schema")
+    if products.get("key_field") not in {f.name for f in events.PRODUCT}:
+        raise ConfigError(f"key_field {products.get('key_field')!r} is not a product field", file=file,
+                          key="products.key_field")
+    if events.SCHEMAS.get(products.get("dead_letters")) is not events.INVALID_PURCHASE:
+        raise ConfigError("products.dead_letters must name the dead-letter topic 'purchases_invalid'", file=file,
+                          key="products.dead_letters")
+    codes = products.get("codes")
+    if not isinstance(codes, dict) or set(codes) != set(PRODUCT_CHECKS):
+        raise ConfigError(f"products.codes must map exactly {list(PRODUCT_CHECKS)} to reason codes", file=file,
+                          key="products.codes")
+    for check, code in codes.items():
+        if code not in reasons:
+            raise ConfigError(f"code {code!r} is not declared under reasons", file=file, key=f"products.codes.{check}")
+
+
 def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> dict[str, Any]:
     """The contract document with every reference replaced by its value, and the event schemas."""
     if not isinstance(data, dict):
         raise ConfigError("the contract must be a mapping", file=file)
-    known = {"version", "timestamp", "epsilon", "reasons", "purchase", "enrichment", "legacy"}
+    known = {"version", "timestamp", "epsilon", "reasons", "purchase", "products", "enrichment", "legacy"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown key(s) {unknown} (known: {sorted(known)})", file=file)
@@ -113,6 +139,7 @@ def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> di
     if enrichment.get("missing_version_code") not in reasons:
         raise ConfigError("enrichment.missing_version_code must be a declared reason", file=file,
                           key="enrichment.missing_version_code")
+    _check_products(data.get("products"), reasons, file)
     resolved = _resolve_value(data, generator, product_ids, file, "")
     resolved["source"] = {"contract": str(file), "generator": str(getattr(generator, "source", ""))}
     resolved["schemas"] = {
@@ -241,27 +268,71 @@ def check_purchase(
     check in the contract's order. ``record`` is the parsed object (with a derived identity filled
     in) whenever the payload was a JSON object.
     """
-    try:
-        record = json.loads(payload) if payload is not None else None
-    except (ValueError, UnicodeDecodeError):
-        record = None
-    if not isinstance(record, dict):
+    record = _parse_object(payload)
+    if record is None:
         return None, "not_json: payload is not a JSON object", False
     derived = derive_identity(record, contract, partition, offset)
-    schema = contract["schemas"]["purchases"]
-    for f in schema:
-        if record.get(f["name"]) is None and not f["nullable"]:
-            return record, f"missing_field: {f['name']}", derived
-    for f in schema:
-        value = record.get(f["name"])
-        if value is not None and not _type_ok(value, f["type"], contract):
-            return record, f"mistyped_field: {f['name']} is not a {f['type']}", derived
+    reason = _field_reason(record, contract["schemas"]["purchases"], contract, "missing_field", "mistyped_field")
+    if reason:
+        return record, reason, derived
     eps = float(contract["epsilon"])
     for check in contract["purchase"]["checks"]:
         reason = _run_check(check, record, eps)
         if reason:
             return record, f"{check['code']}: {reason}", derived
     return record, None, derived
+
+
+def _parse_object(payload: str | bytes | None) -> dict[str, Any] | None:
+    try:
+        record = json.loads(payload) if payload is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _field_reason(record: Mapping[str, Any], schema: list[dict[str, Any]], contract: Mapping[str, Any],
+                  missing: str, mistyped: str) -> str | None:
+    """The structural reason of a parsed record: the first missing field, then the first mistyped one."""
+    for f in schema:
+        if record.get(f["name"]) is None and not f["nullable"]:
+            return f"{missing}: {f['name']}"
+    for f in schema:
+        value = record.get(f["name"])
+        if value is not None and not _type_ok(value, f["type"], contract):
+            return f"{mistyped}: {f['name']} is not a {f['type']}"
+    return None
+
+
+def product_codes(contract: Mapping[str, Any]) -> dict[str, str]:
+    """Check -> reason code of a product record (``products.codes``)."""
+    return dict(contract["products"]["codes"])
+
+
+def check_product(
+    payload: str | bytes | None, contract: Mapping[str, Any], key: str | bytes | None = None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Validate one raw record of the products topic: ``(record, reason)``.
+
+    ``reason`` is ``None`` for a valid product version, else ``"<code>: <detail>"`` of the first
+    failing check (``products`` in the contract): not a JSON object, a missing field, a mistyped
+    field, a record key other than the ``key_field``. A record with a reason is not a version:
+    every engine dead-letters it and no purchase joins it.
+    """
+    section = contract["products"]
+    codes = section["codes"]
+    record = _parse_object(payload)
+    if record is None:
+        return None, f"{codes['not_json']}: payload is not a JSON object"
+    reason = _field_reason(record, contract["schemas"][section["schema"]], contract,
+                           codes["missing_field"], codes["mistyped_field"])
+    if reason:
+        return record, reason
+    if isinstance(key, bytes):
+        key = key.decode("utf-8", errors="replace")
+    if key != record[section["key_field"]]:
+        return record, f"{codes['key_mismatch']}: {section['key_field']} is not the record key"
+    return record, None
 
 
 def _run_check(check: Mapping[str, Any], record: Mapping[str, Any], eps: float) -> str | None:

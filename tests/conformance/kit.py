@@ -7,7 +7,8 @@ topics of a real broker, its output topics match the expectation field by field:
   ``transaction_time`` (several versions with price and COGS changes, a re-published catalogue and
   a product whose first version comes late are in the input);
 - ``dead_letters``: every rejected record by its source coordinates, with the contract's reason
-  code (and the field, for field-level codes);
+  code (and the field, for field-level codes); malformed records of the *products* topic
+  (``product_dead_letters``) are dead letters too, on the same topic, and never product versions;
 - ``running_totals`` (latest record per product_id) and ``windows`` (latest per window_start and
   product_id: 10-minute windows sliding every 5 minutes).
 
@@ -37,7 +38,7 @@ from streamstack.topics.offsets import end_offsets, read_to_end
 
 PARTITIONS = 3
 WINDOW, SLIDE = timedelta(minutes=10), timedelta(minutes=5)
-FIELD_CODES = {"missing_field", "mistyped_field"}
+FIELD_CODES = {"missing_field", "mistyped_field", "product_missing_field", "product_mistyped_field"}
 DROP = object()
 
 
@@ -54,6 +55,8 @@ class Kit:
     enriched: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     #: (source_partition, source_offset) -> (reason code, field or None, payload text or None)
     dead_letters: dict[tuple[int, int], tuple[str, str | None, str | None]] = field(default_factory=dict)
+    #: The same for malformed records of the products topic (its partition and offset).
+    product_dead_letters: dict[tuple[int, int], tuple[str, str | None, str | None]] = field(default_factory=dict)
     running_totals: dict[str, dict[str, Any]] = field(default_factory=dict)
     windows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -88,6 +91,40 @@ def _catalogue_versions(base: datetime, contract: dict[str, Any]) -> list[dict[s
     stranger = {**first[0], "product_id": "ZZ01", "item": "Not on the menu"}
     assert stranger["product_id"] not in rules.product_ids(contract)
     return [*first, stranger, *changes, *late, *republished]
+
+
+def _malformed_products(base: datetime, versions: list[dict[str, Any]]) -> list[tuple[str, str | None, Any]]:
+    """(code, key, payload) of every kind of bad product record; payload bytes, None or a dict.
+
+    Each JSON one is otherwise a plausible version with a price no valid version has, 75-80
+    minutes into the day (between a price change and the re-publish): an engine that took one
+    for a version would price that product's purchases at 99.99.
+    """
+    first, second, third = versions[0], versions[1], versions[2]
+    at = _ts(base + timedelta(minutes=75))
+
+    def v(template: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        rec = {**template, "event_time": at, "price": 99.99, **changes}
+        return {k: x for k, x in rec.items() if x is not DROP}
+
+    pid = first["product_id"]
+    return [
+        ("product_not_json", pid, b"not a product"),
+        ("product_not_json", pid, None),
+        ("product_not_json", None, json.dumps([pid, 5.99]).encode()),
+        ("product_missing_field", pid, v(first, event_time=DROP)),
+        ("product_missing_field", second["product_id"], v(second, product_id=DROP)),
+        ("product_missing_field", pid, v(first, price=None)),
+        ("product_mistyped_field", pid, v(first, price="9.99")),
+        ("product_mistyped_field", pid, v(first, event_time="yesterday")),
+        ("product_mistyped_field", pid, v(first, event_time=at[:-1])),
+        ("product_mistyped_field", pid, v(first, inventory_level=2.5)),
+        ("product_mistyped_field", pid, v(first, contains_nuts="no")),
+        ("product_mistyped_field", pid, v(first, item=42)),
+        ("product_mistyped_field", pid, v(first, propensity_to_buy=10**12)),
+        ("product_key_mismatch", third["product_id"], v(second, event_time=_ts(base + timedelta(minutes=80)))),
+        ("product_key_mismatch", None, v(first)),
+    ]
 
 
 def _version_at(versions: list[dict[str, Any]], product_id: str, moment: str) -> dict[str, Any] | None:
@@ -202,6 +239,19 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
     kit = Kit(contract=contract, base=base)
     versions = _catalogue_versions(base, contract)
     kit.products = [(p["product_id"], json.dumps(p).encode()) for p in versions]
+    for p in versions:
+        assert rules.check_product(json.dumps(p), contract, p["product_id"])[1] is None, p
+    # The bad product records sit in the middle of the topic: the versions after them still count.
+    cut = len(kit.products) // 2
+    bad_products = []
+    for code, key, payload in _malformed_products(base, versions):
+        text = None if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+        _, reason = rules.check_product(text, contract, key)
+        assert reason is not None and reason.split(":")[0] == code, (code, reason, payload)
+        bad_products.append(((key, text), (code, _reason_field(reason), text.decode() if text else None)))
+    kit.products[cut:cut] = [record for record, _ in bad_products]
+    for n, (_, expected) in enumerate(bad_products):
+        kit.product_dead_letters[(0, cut + n)] = expected
 
     transactions = _valid_transactions(rnd, base, contract, versions)
     offsets = [0] * PARTITIONS
@@ -407,19 +457,21 @@ def check_enriched(kit: Kit, records: list[dict[str, Any]]) -> None:
     assert not problems, "enriched rows differ:\n  " + "\n  ".join(problems[:40])
 
 
-def check_dead_letters(kit: Kit, records: list[dict[str, Any]], purchases_topic: str) -> None:
-    """One dead letter per rejected record, with the contract's code (and field) and the payload."""
+def check_dead_letters(kit: Kit, records: list[dict[str, Any]], purchases_topic: str, products_topic: str) -> None:
+    """One dead letter per rejected record of either topic, with the contract's code (and field) and the payload."""
     problems = []
-    seen: dict[tuple[int, int], dict[str, Any]] = {}
+    seen: dict[tuple[str, int, int], dict[str, Any]] = {}
     for r in records:
         value = json.loads(r["value"])
         if list(value) != events.field_names(events.INVALID_PURCHASE):
             problems.append(f"dead-letter fields {list(value)}")
-        where = (value["source_partition"], value["source_offset"])
+        where = (value["source_topic"], value["source_partition"], value["source_offset"])
         if where in seen:
             problems.append(f"duplicate dead letter {where}")
         seen[where] = value
-    for where, (code, field_name, payload) in kit.dead_letters.items():
+    expected = {(purchases_topic, *k): v for k, v in kit.dead_letters.items()}
+    expected.update({(products_topic, *k): v for k, v in kit.product_dead_letters.items()})
+    for where, (code, field_name, payload) in expected.items():
         got = seen.get(where)
         if got is None:
             problems.append(f"{where}: no dead letter (expected {code} {field_name or ''})")
@@ -429,9 +481,7 @@ def check_dead_letters(kit: Kit, records: list[dict[str, Any]], purchases_topic:
             problems.append(f"{where}: reason {got['reason']!r}, expected {code} {field_name or ''}")
         if got["payload"] != payload:
             problems.append(f"{where}: payload {got['payload']!r} != {payload!r}")
-        if got["source_topic"] != purchases_topic:
-            problems.append(f"{where}: source_topic {got['source_topic']!r}")
-    extra = sorted(set(seen) - set(kit.dead_letters))
+    extra = sorted(set(seen) - set(expected))
     if extra:
         problems.append(f"{len(extra)} unexpected dead letters, e.g. {[seen[e]['reason'] for e in extra[:3]]}")
     assert not problems, "dead letters differ:\n  " + "\n  ".join(problems[:40])

@@ -39,7 +39,31 @@ def test_totals_and_windows_checks_fail_on_a_wrong_sum(kit: ck.Kit) -> None:
 
 
 def test_every_reason_code_of_the_contract_is_exercised(kit: ck.Kit) -> None:
-    codes = {code for code, _, _ in kit.dead_letters.values()}
+    codes = {code for code, _, _ in [*kit.dead_letters.values(), *kit.product_dead_letters.values()]}
     assert codes == set(kit.contract["reasons"]), set(kit.contract["reasons"]) - codes
     assert any(r["identity_derived"] for r in kit.enriched.values())
     assert len({r["product_price"] for r in kit.enriched.values() if r["product_id"] == "CS01"}) == 2
+
+
+def test_dead_letter_check_covers_the_products_topic(kit: ck.Kit) -> None:
+    """A missing, a re-coded or a misplaced product dead letter fails the check."""
+    def letters(product_topic: str, drop: int | None = None, code: str | None = None) -> list[dict]:
+        rows = []
+        for (partition, offset), (want, field_name, payload) in kit.dead_letters.items():
+            rows.append({"source_topic": "p", "source_partition": partition, "source_offset": offset,
+                         "rejected_at": "", "rejected_by": "x", "reason": f"{want}: {field_name or ''} x",
+                         "payload": payload})
+        for n, ((partition, offset), (want, field_name, payload)) in enumerate(kit.product_dead_letters.items()):
+            if n != drop:
+                rows.append({"source_topic": product_topic, "source_partition": partition, "source_offset": offset,
+                             "rejected_at": "", "rejected_by": "x",
+                             "reason": f"{code if code and n == 0 else want}: {field_name or ''} x", "payload": payload})
+        return [{"key": None, "value": json.dumps(r), "partition": 0, "offset": i} for i, r in enumerate(rows)]
+
+    ck.check_dead_letters(kit, letters("q"), "p", "q")
+    with pytest.raises(AssertionError, match="no dead letter"):
+        ck.check_dead_letters(kit, letters("q", drop=3), "p", "q")
+    with pytest.raises(AssertionError, match="reason"):
+        ck.check_dead_letters(kit, letters("q", code="not_json"), "p", "q")
+    with pytest.raises(AssertionError, match="no dead letter"):
+        ck.check_dead_letters(kit, letters("p"), "p", "q")

@@ -52,7 +52,8 @@ def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict) -> None:
 
 
 def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
-    ck.check_dead_letters(kit, outputs["purchases_invalid"], kit_topics["purchases"].name)
+    ck.check_dead_letters(kit, outputs["purchases_invalid"], kit_topics["purchases"].name,
+                          kit_topics["products"].name)
 
 
 def test_running_totals_match(kit: ck.Kit, outputs: dict) -> None:

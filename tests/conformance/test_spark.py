@@ -29,7 +29,7 @@ def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs, tmp_path_facto
     for job in JOBS:
         sub = submission(job, kafka, topics=kit_topics, checkpoint_dir=Path(checkpoints), conf=LIGHT_CONF, jars=jars)
         proc = subprocess.run(sub.command("local[2]"), env={**os.environ, **sub.env}, capture_output=True,
-                              text=True, timeout=300, check=False)
+                              text=True, timeout=600, check=False)
         assert proc.returncode == 0, f"{job} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
     return {
         logical: ck.read_topic(config, kit_topics[logical].name)
@@ -42,7 +42,8 @@ def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict) -> None:
 
 
 def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
-    ck.check_dead_letters(kit, outputs["purchases_invalid"], kit_topics["purchases"].name)
+    ck.check_dead_letters(kit, outputs["purchases_invalid"], kit_topics["purchases"].name,
+                          kit_topics["products"].name)
 
 
 def test_running_totals_match(kit: ck.Kit, outputs: dict) -> None:

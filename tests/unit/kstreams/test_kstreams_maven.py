@@ -1,8 +1,8 @@
 """The Kafka Streams apps' own tests (JUnit 5, TopologyTestDriver), run by Maven Surefire.
 
 The Java validator is checked against the Python reference: this test writes payloads with the
-answers of ``streamstack.contract.check_purchase`` and ``ContractTest`` asserts the same reason,
-derived identity and fields for each. Needs Java 17 and Maven (``make install`` provides them);
+answers of ``streamstack.contract.check_purchase`` (and product records with those of
+``check_product``) and ``ContractTest`` asserts the same reason, derived identity and fields for each. Needs Java 17 and Maven (``make install`` provides them);
 ~25 s warm, most of it Maven.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from streamstack.contract import check_purchase, load_contract, write_contract
+from streamstack.contract import check_product, check_purchase, load_contract, write_contract
 from streamstack.kstreams.build import maven_test
 from streamstack.settings import Settings
 
@@ -117,6 +117,38 @@ def cases() -> list[tuple[str, bytes | None, int | None, int | None]]:
     return out
 
 
+PRODUCT: dict[str, Any] = {
+    "event_time": "2026-01-01 10:00:00.000000", "product_id": "CS01", "category": "Classic Smoothies",
+    "item": "Sunny Day", "size": "24 oz.", "cogs": 1.5, "price": 5.99, "inventory_level": 50,
+    "contains_fruit": True, "contains_veggies": False, "contains_nuts": False, "contains_caffeine": False,
+    "propensity_to_buy": 3,
+}
+
+
+def product_cases() -> list[tuple[str, str | None, bytes | None]]:
+    """(name, key, value) of product records: valid, and every product reason code with its edges."""
+    def rec(**changes: Any) -> bytes:
+        record = {**PRODUCT, **changes}
+        return json.dumps({k: v for k, v in record.items() if v is not _DROP}).encode()
+
+    out = [("product_valid", "CS01", rec()), ("product_int_price", "CS01", rec(price=6))]
+    for raw in (b"{not json", b"[]", b"null", b'"CS01"', b"", b"\xff{", None):
+        out.append((f"product_not_json_{raw!r}", "CS01", raw))
+    for field in PRODUCT:
+        out.append((f"product_missing_{field}", "CS01", rec(**{field: _DROP})))
+        out.append((f"product_null_{field}", "CS01", rec(**{field: None})))
+    mistyped = {"event_time": ["yesterday", "2026-01-01 10:00:00.00000", "2026-02-30 10:00:00.000000", 1],
+                "product_id": [1], "item": [42, True], "cogs": ["1.5", False], "price": ["5.99"],
+                "inventory_level": [2.5, "50", 2**31], "contains_fruit": [1, "true"], "propensity_to_buy": [10**12]}
+    for field, values in mistyped.items():
+        for i, value in enumerate(values):
+            out.append((f"product_mistyped_{field}_{i}", "CS01", rec(**{field: value})))
+    out.append(("product_key_other", "CS02", rec()))
+    out.append(("product_key_null", None, rec()))
+    out.append(("product_key_null_and_mistyped", None, rec(price="5.99")))
+    return out
+
+
 def vectors(contract: dict[str, Any]) -> list[dict[str, Any]]:
     result = []
     for name, payload, partition, offset in cases():
@@ -132,6 +164,13 @@ def vectors(contract: dict[str, Any]) -> list[dict[str, Any]]:
             "reason": reason,
             "derived": derived,
             "identity": identity,
+        })
+    for name, key, payload in product_cases():
+        _, reason = check_product(payload, contract, key)
+        result.append({
+            "name": name, "kind": "product", "key": key,
+            "payload_b64": None if payload is None else base64.b64encode(payload).decode(),
+            "partition": 0, "offset": 0, "reason": reason, "derived": False, "identity": None,
         })
     return result
 

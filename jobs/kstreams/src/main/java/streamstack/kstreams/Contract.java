@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  * The resolved event contract (written by {@code streamstack contract write FILE}) and its purchase
  * validator. A port of {@code streamstack.contract.check_purchase}: the same first-failing-check
  * order, the same reason codes and details, and no rule of its own: every number comes from the file.
+ * {@link #checkProduct} is the port of {@code check_product} (the products topic's records).
  */
 public final class Contract {
     /** Python's json.loads: NaN/Infinity accepted (then rejected as mistyped), trailing data refused. */
@@ -61,6 +62,9 @@ public final class Contract {
     private final int timestampLength;
     private final double epsilon;
     private final String missingVersionCode;
+    private final List<Field> product;
+    private final String productKeyField;
+    private final java.util.Map<String, String> productCodes = new java.util.HashMap<>();
 
     public Contract(JsonNode doc) {
         this.doc = doc;
@@ -70,6 +74,11 @@ public final class Contract {
         this.timestampLength = require(doc, "timestamp", "length").asInt();
         this.epsilon = require(doc, "epsilon").asDouble();
         this.missingVersionCode = require(doc, "enrichment", "missing_version_code").asText();
+        this.product = schema(require(doc, "products", "schema").asText());
+        this.productKeyField = require(doc, "products", "key_field").asText();
+        for (String check : List.of("not_json", "missing_field", "mistyped_field", "key_mismatch")) {
+            productCodes.put(check, require(doc, "products", "codes", check).asText());
+        }
         for (JsonNode check : require(doc, "purchase", "checks")) {
             checks.add(check);
             String kind = check.path("kind").asText();
@@ -119,16 +128,9 @@ public final class Contract {
             return new Result(null, "not_json: payload is not a JSON object", false);
         }
         boolean derived = deriveIdentity(record, partition, offset);
-        for (Field f : purchase) {
-            if (absent(record.get(f.name())) && !f.nullable()) {
-                return new Result(record, "missing_field: " + f.name(), derived);
-            }
-        }
-        for (Field f : purchase) {
-            JsonNode value = record.get(f.name());
-            if (!absent(value) && !typeOk(value, f.type())) {
-                return new Result(record, "mistyped_field: " + f.name() + " is not a " + f.type(), derived);
-            }
+        String structural = fieldReason(record, purchase, "missing_field", "mistyped_field");
+        if (structural != null) {
+            return new Result(record, structural, derived);
         }
         for (int i = 0; i < checks.size(); i++) {
             String reason = run(checks.get(i), patterns.get(i), record);
@@ -137,6 +139,43 @@ public final class Contract {
             }
         }
         return new Result(record, null, derived);
+    }
+
+    /**
+     * Validate one raw record of the products topic (its key and value): a record with a reason is
+     * not a product version; it is dead-lettered. The checks of {@code products} in the contract.
+     */
+    public Result checkProduct(String key, byte[] payload) {
+        ObjectNode record = parse(payload);
+        if (record == null) {
+            return new Result(null, productCodes.get("not_json") + ": payload is not a JSON object", false);
+        }
+        String structural = fieldReason(record, product, productCodes.get("missing_field"),
+                productCodes.get("mistyped_field"));
+        if (structural != null) {
+            return new Result(record, structural, false);
+        }
+        if (key == null || !key.equals(record.get(productKeyField).textValue())) {
+            return new Result(record, productCodes.get("key_mismatch") + ": " + productKeyField
+                    + " is not the record key", false);
+        }
+        return new Result(record, null, false);
+    }
+
+    /** The first missing field, then the first mistyped one (schema order), as a reason; null if none. */
+    private String fieldReason(ObjectNode record, List<Field> fields, String missing, String mistyped) {
+        for (Field f : fields) {
+            if (absent(record.get(f.name())) && !f.nullable()) {
+                return missing + ": " + f.name();
+            }
+        }
+        for (Field f : fields) {
+            JsonNode value = record.get(f.name());
+            if (!absent(value) && !typeOk(value, f.type())) {
+                return mistyped + ": " + f.name() + " is not a " + f.type();
+            }
+        }
+        return null;
     }
 
     private static ObjectNode parse(byte[] payload) {

@@ -2,6 +2,7 @@ package streamstack.kstreams;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -21,6 +22,7 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
@@ -60,13 +62,22 @@ public final class Enrichment {
             throw new IllegalArgumentException("contract: purchases_enriched field(s) " + unknown + " unknown to this app");
         }
         StreamsBuilder builder = new StreamsBuilder();
-        builder.stream(topics.products(), Consumed.with(Serdes.String(), Serdes.String())
-                        .withTimestampExtractor(new EventTime("event_time")).withName("products"))
-                .processValues(() -> new SeenProducts(progress))
-                .filter((key, value) -> key != null && (value == null || PRODUCT_TIME.micros(value) != null))
-                .toTable(Named.as("products-table"), Materialized.<String, String>as(
-                                Stores.persistentVersionedKeyValueStore(STORE, history))
-                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        // Every product record is checked (the contract's `products`): a valid one is a version, a
+        // malformed one (not JSON, a tombstone, a missing or mistyped field, a key other than its
+        // product_id) a dead letter with its coordinates; none is dropped.
+        builder.stream(topics.products(), Consumed.with(Serdes.String(), Serdes.ByteArray())
+                        .withTimestampExtractor(new EventTime("event_time", true)).withName("products"))
+                .processValues(() -> new CheckProduct(contract, progress))
+                .split(Named.as("product-"))
+                .branch((key, c) -> !c.valid(), Branched.withConsumer(invalid -> invalid
+                        .mapValues(c -> Json.write(c.deadLetter(contract, REJECTED_BY, c.reason())))
+                        .processValues(WallClock::new)
+                        .to(topics.invalid(), Produced.with(Serdes.String(), Serdes.String()))))
+                .defaultBranch(Branched.withConsumer(valid -> valid
+                        .mapValues(Checked::payload)
+                        .toTable(Named.as("products-table"), Materialized.<String, String>as(
+                                        Stores.persistentVersionedKeyValueStore(STORE, history))
+                                .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()))));
 
         KStream<String, Checked> checked = builder.stream(topics.purchases(),
                         Consumed.with(Serdes.String(), Serdes.ByteArray())
@@ -101,24 +112,30 @@ public final class Enrichment {
         return builder.build();
     }
 
-    /** Records the products topic's progress for the bounded mode. */
-    static final class SeenProducts implements FixedKeyProcessor<String, String, String> {
+    /** Checks one product record against the contract; records the topic's progress for the bounded mode. */
+    static final class CheckProduct implements FixedKeyProcessor<String, byte[], Checked> {
+        private final Contract contract;
         private final Progress progress;
-        private FixedKeyProcessorContext<String, String> context;
+        private FixedKeyProcessorContext<String, Checked> context;
 
-        SeenProducts(Progress progress) {
+        CheckProduct(Contract contract, Progress progress) {
+            this.contract = contract;
             this.progress = progress;
         }
 
         @Override
-        public void init(FixedKeyProcessorContext<String, String> context) {
+        public void init(FixedKeyProcessorContext<String, Checked> context) {
             this.context = context;
         }
 
         @Override
-        public void process(FixedKeyRecord<String, String> record) {
-            context.forward(record);
-            context.recordMetadata().ifPresent(m -> progress.seen(m.topic(), m.partition(), m.offset()));
+        public void process(FixedKeyRecord<String, byte[]> record) {
+            RecordMetadata meta = context.recordMetadata().orElseThrow();
+            Contract.Result result = contract.checkProduct(record.key(), record.value());
+            String payload = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
+            context.forward(record.withValue(new Checked(result.record(), result.reason(), false,
+                    meta.topic(), meta.partition(), meta.offset(), payload)));
+            progress.seen(meta.topic(), meta.partition(), meta.offset());
         }
     }
 

@@ -10,14 +10,23 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
 /**
  * The record timestamp from a JSON time field ({@code event_time}, {@code transaction_time}) in
  * milliseconds; the record's own timestamp when the value has no readable time (it is then
- * dead-lettered or skipped downstream, never dropped here).
+ * dead-lettered downstream, never dropped here), or with {@code keepPartitionTime} the time of
+ * the partition so far: the products topic must not put a malformed record's produce time (now)
+ * at the head of its partition, where it would hold back every later version until all
+ * purchases (older event times) were joined without them.
  */
 public final class EventTime implements TimestampExtractor {
     private static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
     private final String marker;
+    private final boolean keepPartitionTime;
 
     public EventTime(String field) {
+        this(field, false);
+    }
+
+    public EventTime(String field, boolean keepPartitionTime) {
         this.marker = "\"" + field + "\"";
+        this.keepPartitionTime = keepPartitionTime;
     }
 
     @Override
@@ -26,7 +35,10 @@ public final class EventTime implements TimestampExtractor {
         if (micros != null) {
             return Math.floorDiv(micros, 1000L);
         }
-        return record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0L);
+        if (keepPartitionTime || record.timestamp() < 0) {
+            return Math.max(partitionTime, 0L);
+        }
+        return record.timestamp();
     }
 
     /** Epoch microseconds of the field in a JSON value (bytes or text), or null. A fast scan, no parse. */

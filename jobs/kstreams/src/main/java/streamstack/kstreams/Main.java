@@ -129,7 +129,7 @@ public final class Main {
                 running = true;
                 runningSince = System.nanoTime();
             }
-            if (running && caughtUp(streams, progress, waitFor)) {
+            if (running && caughtUp(streams, progress, waitFor, System.nanoTime() - runningSince)) {
                 break;
             }
             if (++polls % 20 == 0) {
@@ -226,9 +226,13 @@ public final class Main {
     /**
      * Caught up: every pending input partition processed up to its end offset (or, where the last
      * offsets are transaction markers or compacted away, the consumer reports no lag and nothing was
-     * processed for 2 s), and everything written to the repartition topic read back.
+     * processed for 2 s), and everything written to the repartition topic read back. A partition
+     * with nothing processed yet counts as quiet only for as long as the app has been RUNNING: its
+     * lag metric can read 0 before the first fetch (seen: a bounded run that stopped at once, with
+     * every partition "at 0 of N").
      */
-    static boolean caughtUp(KafkaStreams streams, Progress progress, Map<TopicPartition, Long> waitFor) {
+    static boolean caughtUp(KafkaStreams streams, Progress progress, Map<TopicPartition, Long> waitFor,
+                            long runningNanos) {
         Map<TopicPartition, Double> lags = null;
         for (var e : waitFor.entrySet()) {
             if (progress.offset(e.getKey()) + 1 >= e.getValue()) {
@@ -238,7 +242,7 @@ public final class Main {
                 lags = lags(streams);
             }
             Double lag = lags.get(e.getKey());
-            if (lag == null || lag > 0 || progress.quietFor(e.getKey()) < QUIET_NANOS) {
+            if (lag == null || lag > 0 || Math.min(progress.quietFor(e.getKey()), runningNanos) < QUIET_NANOS) {
                 return false;
             }
         }

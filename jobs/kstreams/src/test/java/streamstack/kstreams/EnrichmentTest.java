@@ -103,6 +103,36 @@ class EnrichmentTest {
     }
 
     @Test
+    void malformedProductRecordsAreDeadLettersAndNeverVersions() {
+        ObjectNode mistyped = Fixtures.product("2026-01-01 10:30:00.000000", "CS01", "bad", 99.0);
+        mistyped.put("price", "99.00");
+        ObjectNode noTime = Fixtures.product("2026-01-01 10:30:00.000000", "CS01", "bad", 99.0);
+        noTime.remove("event_time");
+        products.pipeInput("CS01", Json.write(mistyped));
+        products.pipeInput("CS01", "{not json");
+        products.pipeInput("CS01", (String) null);
+        products.pipeInput("CS01", Json.write(noTime));
+        products.pipeInput("CS02", Json.write(Fixtures.product("2026-01-01 10:30:00.000000", "CS01", "bad", 99.0)));
+        List<JsonNode> dead = new ArrayList<>();
+        invalid.readValuesToList().forEach(v -> dead.add(Json.read(v)));
+        assertEquals(5, dead.size(), dead.toString());
+        assertEquals("product_mistyped_field: price is not a double", dead.get(0).get("reason").asText());
+        assertEquals("product_not_json: payload is not a JSON object", dead.get(1).get("reason").asText());
+        assertTrue(dead.get(2).get("payload").isNull());
+        assertEquals("product_missing_field: event_time", dead.get(3).get("reason").asText());
+        assertEquals("product_key_mismatch: product_id is not the record key", dead.get(4).get("reason").asText());
+        for (int i = 0; i < dead.size(); i++) {
+            assertEquals("products", dead.get(i).get("source_topic").asText());
+            assertEquals(3L + i, dead.get(i).get("source_offset").asLong());
+            assertEquals("kstreams.purchases_enrichment", dead.get(i).get("rejected_by").asText());
+        }
+        assertEquals("{not json", dead.get(1).get("payload").asText());
+        // None of them is a version: the purchase at 10:45 still joins v2, and v3 still follows.
+        assertEquals("v2", productAt("2026-01-01 10:45:00.000000"));
+        assertEquals("v3", productAt("2026-01-01 11:45:00.000000"));
+    }
+
+    @Test
     void enrichedRecordsFollowTheContractsFieldOrderAndKeys() {
         long before = System.currentTimeMillis();
         ObjectNode legacy = Fixtures.purchase("2026-01-01 10:30:00.123456", "x", 1, "CS01", 5.99, 2);
