@@ -89,6 +89,7 @@ def test_data_docs_link_opens_a_styled_page_naming_the_source(ui, finished_run: 
                     WAIT, "the task's Data Docs link")[0]
     href = link.get_attribute("href")
     assert "/streamstack/data-docs/" in href, href
+    console_errors(ui)  # drain what the Airflow UI logged (its own 401s while logging in): this page only
     ui.get(href)  # the link opens a new tab; the same page in this one
     wait_for(ui, lambda: ui.find_elements(By.ID, "verdict"), WAIT, "the Data Docs page")
     shot(ui, "05-data-docs")
