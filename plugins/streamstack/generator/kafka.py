@@ -107,6 +107,7 @@ class KafkaSink:
         self.failed_by_topic: dict[str, int] = {}
         self._unacknowledged = 0
         self._fatal: KafkaError | None = None
+        self._refused = False
         config = {
             **(producer_settings or {}),
             **self.connection,
@@ -150,7 +151,8 @@ class KafkaSink:
 
         if err.fatal():
             self._fatal = err
-        elif err.code() in REFUSALS:
+        elif err.code() in REFUSALS or (self._refused and err.code() == KafkaError._ALL_BROKERS_DOWN):
+            self._refused = True
             log.debug("kafka: %s", err)  # reported once, as the run's error (clients.reach)
         else:
             log.warning("kafka: %s", err)
