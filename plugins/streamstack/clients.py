@@ -73,7 +73,8 @@ def reach(client: Any, config: Mapping[str, Any], timeout: float = 15.0, topic: 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return client.list_topics(topic, timeout=max(min(1.0, deadline - time.monotonic()), 0.1))
+            step = max(min(1.0, deadline - time.monotonic()), 0.1)
+            return client.list_topics(timeout=step) if topic is None else client.list_topics(topic, timeout=step)
         except KafkaException:
             client.poll(0)  # serve error callbacks
             if refusals:

@@ -255,9 +255,9 @@ def apply_specs(
 
 def existing_topics(kafka_config: Mapping[str, str], timeout: float = 10.0) -> set[str]:
     """Names of the topics on the broker (to refuse tables on missing topics with a clear error)."""
-    from streamstack.clients import admin_client
+    from streamstack.clients import admin_client, reach
 
-    return set(admin_client(dict(kafka_config)).list_topics(timeout=timeout).topics)
+    return set(reach(admin_client(dict(kafka_config)), kafka_config, timeout=timeout).topics)
 
 
 def local_specs(
