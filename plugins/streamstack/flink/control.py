@@ -30,10 +30,17 @@ class Started:
 class FlinkJobControl:
     """The Flink jobs of one stack (cluster at ``cfg.rest_url``, state under ``cfg.state_dir``)."""
 
-    def __init__(self, cfg: FlinkConfig | None = None, topic_names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: FlinkConfig | None = None,
+        topic_names: dict[str, str] | None = None,
+        kafka_config: dict[str, Any] | None = None,
+    ) -> None:
         self.cfg = cfg or FlinkConfig.from_env()
         self.rest = FlinkRest(self.cfg.rest_url)
         self.topic_names = topic_names
+        #: librdkafka settings of the cluster (the ``kafka_default`` connection's in Airflow).
+        self.kafka_config = dict(kafka_config) if kafka_config is not None else self.cfg.settings.kafka_client_config()
 
     # -- files ------------------------------------------------------------------------------
     def contract_file(self) -> Path:
@@ -77,7 +84,7 @@ class FlinkJobControl:
             # absolute upserts from the start of the topic instead, which is exact without state.
             extra = ["--starting-offsets", "group"]
         sub = submission(job, self.cfg, self.contract_file(), self.topic_names, mode=mode, savepoint=savepoint,
-                         extra=extra)
+                         extra=extra, kafka_config=self.kafka_config)
         jid = sub.run()
         if savepoint:
             # Consumed: a later start must not rewind to it (the job's own checkpoints moved on).
@@ -124,7 +131,7 @@ class FlinkJobControl:
             from streamstack.topics import load_topics
 
             topic = load_topics(self.cfg.settings.topics_file)["purchases"].name
-        config = self.cfg.settings.kafka_client_config()
+        config = self.kafka_config
         ends = end_offsets(config, topic)
         c = consumer({**config, "group.id": job_name(job), "enable.auto.commit": False})
         try:

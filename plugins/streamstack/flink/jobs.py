@@ -13,6 +13,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from streamstack.errors import StreamstackError
 from streamstack.flink.config import FlinkConfig
@@ -51,6 +52,9 @@ class Submission:
     savepoint: str | None = None
     extra: list[str] = field(default_factory=list)
     detached: bool = True
+    #: librdkafka settings of the Kafka connection (default: the local broker). Bootstrap servers go
+    #: on the command line, TLS/SASL settings to a 0600 ``--kafka-config-file`` (never the command line).
+    kafka_config: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.job not in JOB_NAMES:
@@ -67,8 +71,15 @@ class Submission:
             cmd += ["-s", self.savepoint]
         cmd += ["-py", str(self.cfg.jobs_dir / f"{self.job}.py"), "-pyexec", str(self.cfg.python),
                 "-pyclientexec", str(self.cfg.python), "--jarfile", str(self.cfg.connector_jar)]
-        args = ["--bootstrap-servers", self.cfg.settings.bootstrap_servers, "--contract", str(Path(self.contract_file).resolve()),
+        from streamstack.kafka_config import java_client_properties, write_private_json
+
+        settings = self.cfg.settings
+        java = java_client_properties(self.kafka_config if self.kafka_config is not None else settings.kafka_client_config())
+        servers = java.pop("bootstrap.servers", None) or settings.bootstrap_servers
+        args = ["--bootstrap-servers", servers, "--contract", str(Path(self.contract_file).resolve()),
                 "--mode", self.mode, "--job-name", self.name]
+        if java:
+            args += ["--kafka-config-file", str(write_private_json(settings.state_dir / "secrets", java, stem="flink-kafka"))]
         for flag, topic in self.topics.items():
             args += [f"--{flag}", topic]
         return cmd + args + self.extra

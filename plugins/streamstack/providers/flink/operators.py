@@ -19,10 +19,11 @@ from airflow.sdk import BaseOperator, BaseSensorOperator, Context
 ACTIONS = ("bounded", "continuous", "status", "stop", "resume")
 
 
-def _control():
+def _control(kafka_config_id: str = "kafka_default"):
     from streamstack.flink.control import FlinkJobControl
+    from streamstack.providers.kafka.hooks import KafkaConfigHook
 
-    return FlinkJobControl()
+    return FlinkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=kafka_config_id).client_config())
 
 
 def _claims(release: bool = False) -> None:
@@ -50,16 +51,20 @@ class FlinkJobOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("action",)
 
-    def __init__(self, *, jobs: Sequence[str], action: str = "bounded", **kwargs: Any) -> None:
+    def __init__(
+        self, *, jobs: Sequence[str], action: str = "bounded", kafka_config_id: str = "kafka_default", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.jobs = list(jobs)
         self.action = action
+        #: The Kafka connection the jobs read and write through (TLS/SASL to a 0600 file).
+        self.kafka_config_id = kafka_config_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         if self.action not in ACTIONS:
             raise ValueError(f"action {self.action!r} is not one of {list(ACTIONS)}")
         _check_engine(context, self.action)
-        control = _control()
+        control = _control(self.kafka_config_id)
         out: dict[str, Any] = {}
         params = context.get("params") or {}
         for job in params.get("jobs") or self.jobs:
