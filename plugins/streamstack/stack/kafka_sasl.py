@@ -68,10 +68,12 @@ class SaslKafkaService(KafkaService):
 
     name = "kafka-sasl"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, password: str | None = None) -> None:
+        """:param password: the SCRAM user's password (default: ``$STREAMSTACK_KAFKA_SASL_PASSWORD``)."""
         super().__init__(settings)
         self.port = _port(PORT_ENV, settings.kafka_port + 2)
         self.controller_port = _port(CONTROLLER_PORT_ENV, settings.kafka_port + 3)
+        self._password = password
 
     # -- credentials ------------------------------------------------------------------------
     @staticmethod
@@ -81,9 +83,8 @@ class SaslKafkaService(KafkaService):
             raise ConfigError(f"environment variable {USERNAME_ENV}: use letters, digits, '.', '_', '-'")
         return name
 
-    @staticmethod
-    def password() -> str:
-        value = os.environ.get(PASSWORD_ENV)
+    def password(self) -> str:
+        value = self._password if self._password is not None else os.environ.get(PASSWORD_ENV)
         if not value:
             raise ConfigError(f"environment variable {PASSWORD_ENV} is not set (the SCRAM user's password)")
         if not SAFE_SECRET.match(value):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 import subprocess
 import sys
 import threading
@@ -77,27 +75,6 @@ class CmdlineSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def sasl_broker(kafka: Settings) -> Iterator[SaslKafkaService]:
-    """A fresh SASL_SSL broker with a SCRAM user whose password exists only in the environment."""
-    password = "pw-" + secrets.token_hex(12)
-    saved = os.environ.get(PASSWORD_ENV)
-    os.environ[PASSWORD_ENV] = password
-    service = SaslKafkaService(kafka)
-    service.down()  # a leftover of an interrupted run: its SCRAM user has another password
-    shutil.rmtree(service.state_dir, ignore_errors=True)
-    try:
-        service.up()
-        yield service
-    finally:
-        service.down()
-        shutil.rmtree(service.state_dir, ignore_errors=True)
-        if saved is None:
-            os.environ.pop(PASSWORD_ENV, None)
-        else:
-            os.environ[PASSWORD_ENV] = saved
 
 
 @pytest.fixture
