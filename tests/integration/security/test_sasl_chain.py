@@ -3,7 +3,7 @@
 A second real broker (``kafka-sasl``, its only client listener SASL_SSL) runs beside the
 session's plain one. Everything talks to it through the ``kafka_default`` connection, as the
 DAG tasks do: the generator's task function, the Spark enrichment's submission (bounded,
-available-now), Pinot's stream configs (``PinotApplyOperator``'s ``local_specs``) and the
+available-now), Pinot's stream configs (``stream_security_configs``, as ``PinotApplyOperator`` adds them) and the
 quality reader. Counts are exact. A sampler reads every process's ``/proc/<pid>/cmdline``
 throughout and fails on the password; Pinot's stored table config must not hold it either.
 A wrong password fails fast with one line.
@@ -163,6 +163,8 @@ def test_chain_over_sasl_ssl_and_no_secret_on_a_command_line(
             assert _count(pinot, spec.name) == purchases
             stored = json.dumps(pinot.get_table(spec.name))
             assert "SASL_SSL" in stored and password not in stored
+            again = apply_specs(pinot, [spec])  # same connection, same password file: nothing to change
+            assert [c.action for c in again] == ["unchanged", "unchanged"], [c.line() for c in again]
             (secret_file,) = (tmp_path / "pinot-secrets").iterdir()
             assert secret_file.stat().st_mode & 0o777 == 0o600
 
