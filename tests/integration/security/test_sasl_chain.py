@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -94,6 +95,19 @@ def _renamed(spec: TableSpec, suffix: str) -> TableSpec:
     return replace(spec, name=name, schema={**spec.schema, "schemaName": name}, table=table)
 
 
+def _run_bounded(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run in a session of its own; on timeout kill the whole group (spark-submit's JVM too)."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
+        pytest.fail(f"enrichment did not finish within {timeout:.0f}s:\n{stderr[-3000:]}")
+    return proc.returncode, stderr
+
+
 def _count(pinot: PinotClient, table: str, timeout: float = 120) -> int:
     """``COUNT(*)``, asked again while a loaded server answers "servers not responded" (a timeout)."""
     deadline = time.monotonic() + timeout
@@ -141,9 +155,8 @@ def test_chain_over_sasl_ssl_and_no_secret_on_a_command_line(
             assert password not in " ".join(command)
             (config_file,) = [command[i + 1] for i, a in enumerate(command) if a == "--kafka-config-file"]
             assert os.stat(config_file).st_mode & 0o777 == 0o600
-            proc = subprocess.run(command, env={**os.environ, **sub.env}, capture_output=True, text=True,
-                                  timeout=300, check=False)
-            assert proc.returncode == 0, f"enrichment exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+            returncode, stderr = _run_bounded(command, {**os.environ, **sub.env}, timeout=420)
+            assert returncode == 0, f"enrichment exited {returncode}:\n{stderr[-4000:]}"
             steps["spark"] = time.monotonic() - started - sum(steps.values())
             enriched = sum(end_offsets(sasl, t["purchases_enriched"].name).values())
             invalid = sum(end_offsets(sasl, t["purchases_invalid"].name).values())
