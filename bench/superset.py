@@ -26,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "integration" / "superset"))
+sys.path.insert(0, str(HERE.parent / "tests"))  # browser.py, which superset_browser builds on
 
 from pinot import bench_table, pct, record  # noqa: E402
 from superset_browser import login, open_dashboard, start_browser  # noqa: E402

@@ -18,6 +18,10 @@ from streamstack.errors import StreamstackError
 FINISHED = {"success", "failed"}
 
 
+#: Tries of an idempotent read before a timeout is an error.
+READ_TRIES = 3
+
+
 class AirflowApiError(StreamstackError):
     """The API refused a request or a run did not finish as expected."""
 
@@ -62,15 +66,31 @@ class AirflowClient:
         if self._token is None:
             self._login()
         url = f"{self.base_url}/api/v2{path}"
-        response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        response = self._send(method, url, path, **kwargs)
         if response.status_code == 401:  # token expired: log in again once
             self._login()
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self._send(method, url, path, **kwargs)
         if response.status_code >= 400:
             raise AirflowApiError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
         if "json" in response.headers.get("content-type", ""):
             return response.json()
         return response.text
+
+    def _send(self, method: str, url: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request; a read (GET) that times out is tried again, since polling a busy API server
+        (a loaded 2-core box) must not end a run's wait with a traceback."""
+        tries = READ_TRIES if method == "GET" else 1
+        for attempt in range(1, tries + 1):
+            try:
+                return self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if attempt == tries:
+                    raise AirflowApiError(
+                        f"{method} {path}: Airflow at {self.base_url} did not answer "
+                        f"({tries} tries, {self.timeout:.0f}s each): {type(exc).__name__}"
+                    ) from exc
+                time.sleep(min(2.0 * attempt, 5.0))
+        raise AssertionError("unreachable")
 
     # -- DAGs and runs -----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

@@ -51,4 +51,4 @@ def pinot_tables(
     apply_specs(pinot, specs)
     yield {s.name.rsplit("_", 1)[0]: s for s in specs}
     for spec in specs:
-        pinot.drop_table(spec.name)
+        pinot.drop_table(spec.name, wait=False)  # unique name: no re-use to wait for

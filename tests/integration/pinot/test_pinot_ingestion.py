@@ -151,7 +151,7 @@ def test_apply_three_times_changes_nothing_after_the_first(
         assert runs[2] == runs[1]
     finally:
         for spec in specs:
-            pinot.drop_table(spec.name)
+            pinot.drop_table(spec.name, wait=False)  # unique name: no re-use to wait for
 
 
 def test_broken_table_config_fails_with_pinots_message(

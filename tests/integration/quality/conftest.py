@@ -39,4 +39,4 @@ def enriched_table(kafka: Settings, pinot: PinotClient, fresh_topics: TopicSpecs
     )
     apply_specs(pinot, [spec])
     yield spec
-    pinot.drop_table(spec.name)
+    pinot.drop_table(spec.name, wait=False)  # unique name: no re-use to wait for

@@ -105,3 +105,16 @@ def test_named_queries() -> None:
     assert "LIMIT 5" in named_sql("top-products", 5)
     with pytest.raises(Exception, match="no query named"):
         named_sql("nope")
+
+
+def test_drop_without_wait_does_not_poll_the_external_view() -> None:
+    routes = {
+        ("GET", "/tables/t"): FakeResponse(200, {"REALTIME": {"tableName": "t_REALTIME"}}),
+        ("DELETE", "/tables/t"): FakeResponse(200, {}),
+        ("GET", "/tables/t/externalview"): FakeResponse(200, {"REALTIME": {"seg": {"server": "ONLINE"}}}),
+    }
+    c, session = client(routes)
+    assert c.drop_table("t", wait=False)
+    assert ("GET", "/tables/t/externalview") not in session.calls
+    with pytest.raises(PinotError, match="still served"):  # the default waits for the server to let go
+        c.drop_table("t", timeout=0.2)

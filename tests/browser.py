@@ -1,6 +1,7 @@
 """Headless Chromium for the browser tests: Debian's ``chromium`` + ``chromium-driver`` via Selenium.
 
-Shared by the Airflow UI tests and the Superset dashboard tests. No browser is downloaded: the
+Shared by the Airflow UI tests, the Superset dashboard tests (`superset_browser.py` adds the
+dashboard checks) and bench/superset.py. No browser is downloaded: the
 binaries are the apt packages (``make browser-deps``). ``wait_for`` polls (no fixed sleeps) and
 ``shot`` saves a screenshot under ``<state>/screenshots`` for a human to look at.
 """
@@ -33,7 +34,7 @@ def browser_available() -> str | None:
     return f"missing {missing}: run `make browser-deps` (apt chromium chromium-driver)" if missing else None
 
 
-def start_browser(width: int = 1600, height: int = 1400) -> webdriver.Chrome:
+def start_browser(width: int = 1600, height: int = 2200) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
