@@ -189,7 +189,7 @@ def test_chain_over_sasl_ssl_and_no_secret_on_a_command_line(
             assert len(batch.frame) == purchases and not batch.rejected
         finally:
             if table is not None:
-                pinot.drop_table(table.name)
+                pinot.drop_table(table.name, wait=False)  # unique name: no re-use to wait for
     assert sampler.samples > 3 and sampler.hits == [], sampler.hits
     broker_cmdline = Path(f"/proc/{sasl_broker.process.pid()}/cmdline").read_bytes()
     assert password.encode() not in broker_cmdline
