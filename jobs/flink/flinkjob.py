@@ -90,12 +90,19 @@ def table_env(args: argparse.Namespace):
     return t_env
 
 
+#: flink-sql-connector-kafka relocates the Kafka client: a JAAS login module must be named there.
+SHADED_KAFKA = "org.apache.flink.kafka.shaded.org.apache.kafka."
+
+
 def kafka_properties(args: argparse.Namespace) -> dict[str, str]:
     """``properties.*`` options: bootstrap servers plus the config file's client properties."""
     props = {"properties.bootstrap.servers": args.bootstrap_servers}
     if args.kafka_config_file:
         for key, value in json.loads(Path(args.kafka_config_file).read_text()).items():
-            props[f"properties.{key}"] = str(value)
+            value = str(value)
+            if key == "sasl.jaas.config" and value.startswith("org.apache.kafka."):
+                value = SHADED_KAFKA + value.removeprefix("org.apache.kafka.")
+            props[f"properties.{key}"] = value
     return props
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +18,9 @@ from streamstack.pinot import PinotClient, local_client
 from streamstack.settings import Settings
 from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs, load_topics
+
+if TYPE_CHECKING:
+    from streamstack.stack.kafka_sasl import SaslKafkaService
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +68,26 @@ def fresh_topics(kafka: Settings, request: pytest.FixtureRequest) -> Iterator[To
     admin = admin_client(kafka.kafka_client_config())
     for future in admin.delete_topics([s.name for s in specs.topics], operation_timeout=30).values():
         future.result()
+
+
+@pytest.fixture(scope="session")
+def sasl_broker(kafka: Settings) -> Iterator[SaslKafkaService]:
+    """A second, fresh real broker whose only client listener is SASL_SSL (SCRAM-SHA-512).
+
+    Ports: the plain broker's + 2 and + 3 (``STREAMSTACK_KAFKA_SASL_PORT`` to change). A new
+    random password each session (the state is made fresh: its SCRAM user has the old one).
+    """
+    import secrets
+    import shutil
+
+    from streamstack.stack.kafka_sasl import SaslKafkaService
+
+    service = SaslKafkaService(kafka, password="pw-" + secrets.token_hex(12))
+    service.down()  # a leftover of an interrupted session
+    shutil.rmtree(service.state_dir, ignore_errors=True)
+    try:
+        service.up()
+        yield service
+    finally:
+        service.down()
+        shutil.rmtree(service.state_dir, ignore_errors=True)

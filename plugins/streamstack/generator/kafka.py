@@ -107,6 +107,7 @@ class KafkaSink:
         self.failed_by_topic: dict[str, int] = {}
         self._unacknowledged = 0
         self._fatal: KafkaError | None = None
+        self._refused = False
         config = {
             **(producer_settings or {}),
             **self.connection,
@@ -123,8 +124,12 @@ class KafkaSink:
         self._check_topics()
 
     def _check_topics(self) -> None:
+        from streamstack.clients import KafkaRefused, reach
+
         try:
-            metadata = self._producer.list_topics(timeout=15)
+            metadata = reach(self._producer, self.connection, timeout=15)
+        except KafkaRefused as exc:
+            raise GeneratorError(str(exc)) from None
         except KafkaException as exc:
             raise GeneratorError(f"cannot reach Kafka at {self.connection['bootstrap.servers']}: {exc}") from exc
         missing = [name for name in self.topics.values() if name not in metadata.topics]
@@ -142,8 +147,13 @@ class KafkaSink:
                 self.first_error = f"{msg.topic()}: {err}"
 
     def _on_error(self, err: KafkaError) -> None:
+        from streamstack.clients import REFUSALS
+
         if err.fatal():
             self._fatal = err
+        elif err.code() in REFUSALS or (self._refused and err.code() == KafkaError._ALL_BROKERS_DOWN):
+            self._refused = True
+            log.debug("kafka: %s", err)  # reported once, as the run's error (clients.reach)
         else:
             log.warning("kafka: %s", err)
 

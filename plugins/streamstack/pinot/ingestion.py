@@ -127,7 +127,16 @@ def wait_caught_up(
     """Poll until the table has consumed everything in its topic; raise ``IngestionTimeout`` if not."""
     deadline = time.monotonic() + timeout
     while True:
-        state = measure(client, spec, kafka_config)
+        try:
+            state = measure(client, spec, kafka_config)
+        except PinotError as exc:
+            # A loaded server misses the broker's query timeout ("servers [...] not responded"):
+            # ask again until the deadline; any other failure is not transient.
+            if "not responded" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            log.info("%s: %s; asking again", spec.name, exc.pinot_message or exc)
+            time.sleep(poll)
+            continue
         log.info("%s", state.summary())
         if state.caught_up:
             return state

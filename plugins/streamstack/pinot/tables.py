@@ -161,14 +161,26 @@ def _check_schema(schema: dict[str, Any], logical_topic: str, file: Path) -> Non
         )
 
 
+#: Stream config keys that carry credentials: they come from the Kafka connection
+#: (``streamstack.pinot.stream_security``), never from a table file in the repository.
+SECRET_STREAM_KEYS = ("sasl.jaas.config", "sasl.password", "ssl.keystore.password", "ssl.key.password",
+                      "ssl.truststore.password", "ssl.keystore.key", "config.providers")
+
+
 def load_specs(
-    config_dir: Path, topic_names: Mapping[str, str], bootstrap_servers: str, names: Iterable[str] = TABLES
+    config_dir: Path,
+    topic_names: Mapping[str, str],
+    bootstrap_servers: str,
+    names: Iterable[str] = TABLES,
+    stream_configs: Mapping[str, str] | None = None,
 ) -> list[TableSpec]:
     """Read, render and check the schema and table files of ``names``.
 
     :param config_dir: the ``config/pinot`` folder (``schemas/`` and ``tables/``).
     :param topic_names: logical topic -> Kafka topic name (``TopicSpecs.names()``).
     :param bootstrap_servers: Kafka address Pinot's server consumes from.
+    :param stream_configs: the connection's security settings for Pinot's consumer
+        (``stream_security.stream_security_configs``), added to every table's stream configs.
     """
     values = {f"topic:{k}": v for k, v in topic_names.items()}
     values["kafka.bootstrap_servers"] = bootstrap_servers
@@ -190,6 +202,13 @@ def load_specs(
                 f"{TOPIC_KEY} must be a '${{topic:<logical name>}}' placeholder, not {template!r}",
                 file=table_file,
             )
+        for key in raw["tableIndexConfig"]["streamConfigs"]:
+            if key.startswith(SECRET_STREAM_KEYS):
+                raise ConfigError(
+                    "credentials do not belong in a table file: Pinot's Kafka security settings come from "
+                    "the Kafka connection (streamstack.pinot.stream_security)",
+                    file=table_file, key=f"tableIndexConfig.streamConfigs.{key}",
+                )
         logical = found.group(1)
         if logical in UNVALIDATED_TOPICS:
             raise ConfigError(
@@ -206,6 +225,8 @@ def load_specs(
             )
         _check_schema(schema, TABLE_EVENTS.get(name, logical), schema_file)
         table = _render(raw, values, table_file)
+        if stream_configs:
+            table["tableIndexConfig"]["streamConfigs"].update(stream_configs)
         specs.append(
             TableSpec(name, schema, table, logical, table["tableIndexConfig"]["streamConfigs"][TOPIC_KEY])
         )
@@ -244,24 +265,32 @@ def apply_specs(
 
 def existing_topics(kafka_config: Mapping[str, str], timeout: float = 10.0) -> set[str]:
     """Names of the topics on the broker (to refuse tables on missing topics with a clear error)."""
-    from streamstack.clients import admin_client
+    from streamstack.clients import admin_client, reach
 
-    return set(admin_client(dict(kafka_config)).list_topics(timeout=timeout).topics)
+    return set(reach(admin_client(dict(kafka_config)), kafka_config, timeout=timeout).topics)
 
 
 def local_specs(
-    settings: Settings, names: Iterable[str] = TABLES, bootstrap_servers: str | None = None
+    settings: Settings,
+    names: Iterable[str] = TABLES,
+    bootstrap_servers: str | None = None,
+    kafka_config: Mapping[str, Any] | None = None,
 ) -> list[TableSpec]:
     """The specs of ``config/pinot``: topics from ``config/topics.yaml``.
 
-    :param bootstrap_servers: the Kafka Pinot consumes from; a task passes its Kafka connection's
-        (default: the local stack's broker).
+    :param bootstrap_servers: the Kafka Pinot consumes from (default: ``kafka_config``'s, else the
+        local stack's broker).
+    :param kafka_config: the Kafka connection's librdkafka settings; its TLS/SASL settings become
+        stream configs (the password through a 0600 file, see ``stream_security``).
     """
+    from streamstack.pinot.stream_security import secrets_dir, stream_security_configs
     from streamstack.topics import load_topics
 
+    security = stream_security_configs(kafka_config, secrets_dir(settings)) if kafka_config else None
     return load_specs(
         settings.config_dir / "pinot",
         load_topics(settings.topics_file).names(),
-        bootstrap_servers or settings.bootstrap_servers,
+        bootstrap_servers or (kafka_config or {}).get("bootstrap.servers") or settings.bootstrap_servers,
         names,
+        security,
     )

@@ -142,7 +142,7 @@ def kafka_offsets_for_window(
 
     consumer = _consumer(config)
     try:
-        partitions = _partitions(consumer, topic, timeout)
+        partitions = _partitions(consumer, topic, timeout, config)
         # One lookup per bound: librdkafka answers a partition once per request.
         firsts = consumer.offsets_for_times(
             [TopicPartition(topic, p, _millis(start)) for p in partitions], timeout=timeout
@@ -184,11 +184,15 @@ def _consumer(config: Mapping[str, Any]) -> Any:
     )
 
 
-def _partitions(consumer: Any, topic: str, timeout: float) -> list[int]:
+def _partitions(consumer: Any, topic: str, timeout: float, config: Mapping[str, Any]) -> list[int]:
     from confluent_kafka import KafkaException
 
+    from streamstack.clients import KafkaRefused, reach
+
     try:
-        metadata = consumer.list_topics(topic, timeout=timeout)
+        metadata = reach(consumer, config, timeout=timeout, topic=topic)
+    except KafkaRefused as exc:
+        raise SourceError(str(exc)) from None
     except KafkaException as exc:
         raise SourceError(f"cannot reach Kafka to describe {topic}: {exc}") from None
     info = metadata.topics.get(topic)
@@ -224,6 +228,7 @@ def read_kafka_range(
         return Batch(frame_from_records([]), source, window=window)
     consumer = _consumer(config)
     try:
+        _partitions(consumer, topic, min(timeout, 30.0), config)  # a refused login fails here, at once
         consumer.assign([TopicPartition(topic, p, r.start) for p, r in wanted.items()])
         position = {p: r.start for p, r in wanted.items()}
         deadline = time.monotonic() + timeout

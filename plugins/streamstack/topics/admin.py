@@ -115,11 +115,16 @@ class TopicAdmin:
 
     def __init__(self, client: dict[str, Any] | AdminClient, timeout: float = 30.0) -> None:
         self.admin = client if isinstance(client, AdminClient) else admin_client(dict(client))
+        self.config: dict[str, Any] = {} if isinstance(client, AdminClient) else dict(client)
         self.timeout = timeout
 
     def _metadata(self):
+        from streamstack.clients import KafkaRefused, reach
+
         try:
-            return self.admin.list_topics(timeout=self.timeout)
+            return reach(self.admin, self.config, timeout=self.timeout)
+        except KafkaRefused as exc:
+            raise StackError(str(exc)) from None
         except KafkaException as exc:
             self.admin.poll(0)  # serve error callbacks (e.g. a failed SASL authentication)
             recent = list(getattr(self.admin, "last_errors", []))

@@ -8,7 +8,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-from streamstack.clients import consumer
+from streamstack.clients import consumer, reach
 from streamstack.errors import StreamstackError
 
 #: Broker answers that go away by themselves while a new partition settles. The exception of a
@@ -50,7 +50,7 @@ def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.
     """Partition -> (low, high) watermark of ``topic``; raises if the topic does not exist."""
     c = consumer({**kafka_config, "group.id": "streamstack-offsets", "enable.auto.commit": False})
     try:
-        meta = c.list_topics(topic, timeout=timeout).topics.get(topic)
+        meta = reach(c, kafka_config, timeout=timeout, topic=topic).topics.get(topic)  # a refused login: at once
         if meta is None or meta.error is not None or not meta.partitions:
             raise StreamstackError(f"Kafka topic {topic!r} not found ({meta.error if meta else 'no metadata'})")
         return {p: partition_watermarks(c, topic, p, timeout) for p in sorted(meta.partitions)}

@@ -80,3 +80,24 @@ def test_comparison_topics_share_inputs_and_split_outputs() -> None:
     names = {"purchases": "p", "products": "pr", "purchases_enriched": "e", "running_totals": "t"}
     assert engines.comparison_topics(names, "flink") == {"purchases": "p", "products": "pr",
                                                          "purchases_enriched": "e.flink", "running_totals": "t.flink"}
+
+
+def test_sasl_connection_reaches_the_job_in_a_private_file_not_the_command_line(cfg: FlinkConfig, tmp_path: Path) -> None:
+    import json
+    import os
+
+    sasl = {"bootstrap.servers": "b:9094", "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": "u", "sasl.password": "hunter2-secret", "ssl.ca.location": "/ca.pem"}
+    sub = Submission(job="running_totals", cfg=cfg, contract_file=tmp_path / "c.json",
+                     topics={"purchases-topic": "p", "output-topic": "o"}, kafka_config=sasl)
+    cmd = sub.command()
+    assert "hunter2-secret" not in " ".join(cmd)
+    assert cmd[cmd.index("--bootstrap-servers") + 1] == "b:9094"
+    config_file = cmd[cmd.index("--kafka-config-file") + 1]
+    assert os.stat(config_file).st_mode & 0o777 == 0o600
+    props = json.loads(Path(config_file).read_text())
+    assert props["security.protocol"] == "SASL_SSL" and 'password="hunter2-secret"' in props["sasl.jaas.config"]
+    assert props["ssl.truststore.location"] == "/ca.pem" and "bootstrap.servers" not in props
+    plain = Submission(job="running_totals", cfg=cfg, contract_file=tmp_path / "c.json",
+                       topics={"purchases-topic": "p", "output-topic": "o"})
+    assert "--kafka-config-file" not in plain.command()

@@ -1,0 +1,231 @@
+"""A second embedded Kafka broker with a SASL_SSL listener (SCRAM-SHA-512), for tests of secured clients.
+
+Same jars and KRaft layout as ``KafkaService``; what differs is how secrets are handled:
+
+- TLS: a CA and a broker certificate (``localhost``/``127.0.0.1``) made with the JDK's
+  ``keytool`` into ``<state>/tls`` (0700; key store 0600). Keystore passwords reach keytool
+  through its ``:env`` option forms, never as arguments. Clients trust ``tls/ca.pem``.
+- SCRAM: the user is created when the storage is formatted (``StorageTool format --add-scram``);
+  the arguments go in a 0600 java ``@argfile`` removed afterwards, so the password is never
+  in ``/proc/<pid>/cmdline``. The password comes from the environment
+  (``STREAMSTACK_KAFKA_SASL_PASSWORD``), the user name from ``STREAMSTACK_KAFKA_SASL_USERNAME``.
+- ``server.properties`` (keystore password, the broker's own SCRAM login) is 0600.
+
+Not in the default stack: ``tests/integration/security`` runs it beside the plain broker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from streamstack.errors import ConfigError, StackError
+from streamstack.runtime.bind import bind_host
+from streamstack.runtime.java import find_java
+from streamstack.runtime.ports import port_open
+from streamstack.runtime.process import private_dir
+from streamstack.settings import Settings
+from streamstack.stack.kafka import KafkaService
+
+MECHANISM = "SCRAM-SHA-512"
+PASSWORD_ENV = "STREAMSTACK_KAFKA_SASL_PASSWORD"
+USERNAME_ENV = "STREAMSTACK_KAFKA_SASL_USERNAME"
+PORT_ENV = "STREAMSTACK_KAFKA_SASL_PORT"
+CONTROLLER_PORT_ENV = "STREAMSTACK_KAFKA_SASL_CONTROLLER_PORT"
+#: What ``--add-scram``'s parser and a JAAS string both take without quoting.
+SAFE_SECRET = re.compile(r"^[A-Za-z0-9._~!@#%^&*+-]{8,128}$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_KEYSTORE_ENV = "STREAMSTACK_KEYTOOL_PASS"
+
+
+def _private_write(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"environment variable {name}={raw!r} is not a valid port")
+    return int(raw)
+
+
+class SaslKafkaService(KafkaService):
+    """Single-node KRaft broker whose only client listener is SASL_SSL with SCRAM-SHA-512.
+
+    Ports: ``STREAMSTACK_KAFKA_SASL_PORT`` / ``..._CONTROLLER_PORT`` (default: the plain broker's
+    client port + 2 and + 3). State in ``<state_dir>/kafka-sasl``.
+    """
+
+    name = "kafka-sasl"
+
+    def __init__(self, settings: Settings, *, password: str | None = None) -> None:
+        """:param password: the SCRAM user's password (default: ``$STREAMSTACK_KAFKA_SASL_PASSWORD``)."""
+        super().__init__(settings)
+        self.port = _port(PORT_ENV, settings.kafka_port + 2)
+        self.controller_port = _port(CONTROLLER_PORT_ENV, settings.kafka_port + 3)
+        self._password = password
+
+    # -- credentials ------------------------------------------------------------------------
+    @staticmethod
+    def username() -> str:
+        name = os.environ.get(USERNAME_ENV) or "streamstack"
+        if not SAFE_NAME.match(name):
+            raise ConfigError(f"environment variable {USERNAME_ENV}: use letters, digits, '.', '_', '-'")
+        return name
+
+    def password(self) -> str:
+        value = self._password if self._password is not None else os.environ.get(PASSWORD_ENV)
+        if not value:
+            raise ConfigError(f"environment variable {PASSWORD_ENV} is not set (the SCRAM user's password)")
+        if not SAFE_SECRET.match(value):
+            raise ConfigError(
+                f"environment variable {PASSWORD_ENV}: 8-128 characters of letters, digits and ._~!@#%^&*+-"
+            )
+        return value
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA certificate (PEM) clients trust: ``ssl.ca.location`` / a PEM trust store."""
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.settings.host}:{self.port}"
+
+    def client_config(self, password: str | None = None) -> dict[str, Any]:
+        """librdkafka settings for this broker (the form of the ``kafka_default`` connection)."""
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": MECHANISM,
+            "sasl.username": self.username(),
+            "sasl.password": self.password() if password is None else password,
+            "ssl.ca.location": str(self.ca_file),
+        }
+
+    # -- Service ----------------------------------------------------------------------------
+    def ports(self) -> dict[str, int]:
+        return {"client": self.port, "controller": self.controller_port}
+
+    def endpoints(self) -> dict[str, str]:
+        return {"bootstrap (SASL_SSL)": self.bootstrap}
+
+    def _keytool(self, *args: str, password: str) -> None:
+        keytool = str(Path(find_java()).with_name("keytool"))
+        proc = subprocess.run(
+            [keytool, *args], capture_output=True, text=True, check=False,
+            env={**os.environ, _KEYSTORE_ENV: password},
+        )
+        if proc.returncode != 0:
+            raise StackError(f"{self.name}: keytool {args[0]} failed: {(proc.stdout + proc.stderr).strip()[-800:]}")
+
+    def _certificates(self) -> str:
+        """CA + broker certificate once; returns the key store password (kept in a 0600 file)."""
+        private_dir(self.tls_dir)
+        pass_file = self.tls_dir / "keystore.pass"
+        keystore = self.tls_dir / "broker.p12"
+        if keystore.exists() and self.ca_file.exists() and pass_file.exists():
+            return pass_file.read_text().strip()
+        password = secrets.token_urlsafe(24)
+        _private_write(pass_file, password + "\n")
+        ca_store, csr, signed = self.tls_dir / "ca.p12", self.tls_dir / "broker.csr", self.tls_dir / "broker.pem"
+        for stale in (ca_store, keystore, csr, signed, self.ca_file):
+            stale.unlink(missing_ok=True)
+        common = ["-storetype", "PKCS12", "-storepass:env", _KEYSTORE_ENV]
+        self._keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+                      "-dname", "CN=streamstack test CA", "-ext", "bc:c", "-keystore", str(ca_store), *common,
+                      password=password)
+        self._keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", str(ca_store), "-file",
+                      str(self.ca_file), *common, password=password)
+        self._keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+                      "-dname", "CN=localhost", "-keystore", str(keystore), *common, password=password)
+        self._keytool("-certreq", "-alias", "broker", "-keystore", str(keystore), "-file", str(csr), *common,
+                      password=password)
+        self._keytool("-gencert", "-alias", "ca", "-keystore", str(ca_store), "-infile", str(csr), "-outfile",
+                      str(signed), "-rfc", "-validity", "3650", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
+                      "-ext", "KU=digitalSignature,keyEncipherment", "-ext", "EKU=serverAuth", *common,
+                      password=password)
+        self._keytool("-importcert", "-noprompt", "-alias", "ca", "-file", str(self.ca_file), "-keystore",
+                      str(keystore), *common, password=password)
+        self._keytool("-importcert", "-alias", "broker", "-file", str(signed), "-keystore", str(keystore),
+                      *common, password=password)
+        for path in (ca_store, keystore):
+            os.chmod(path, 0o600)
+        csr.unlink()
+        os.chmod(self.ca_file, 0o644)  # a certificate, not a secret
+        return password
+
+    def prepare(self) -> None:
+        private_dir(self.state_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        user, password = self.username(), self.password()
+        keystore_password = self._certificates()
+        template = Template((self.settings.config_dir / "kafka" / "server-sasl.properties").read_text())
+        _private_write(
+            self.properties_file,
+            template.substitute(
+                host=self.settings.host,
+                bind_host=bind_host(),
+                port=self.port,
+                controller_port=self.controller_port,
+                data_dir=self.data_dir.resolve(),
+                keystore=self.tls_dir / "broker.p12",
+                keystore_password=keystore_password,
+                ca_file=self.ca_file,
+                broker_jaas=(
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                    f'username="{user}" password="{password}";'
+                ),
+            ),
+        )
+        cid = self.cluster_id()
+        self._check_meta(cid)
+        # The SCRAM credential is written into the first metadata snapshot by ``format``. Its
+        # arguments (the password among them) go in a 0600 @argfile, not on the command line.
+        argfile = self.state_dir / "format.args"
+        _private_write(
+            argfile,
+            "\n".join([
+                "kafka.tools.StorageTool", "format", "--standalone", "--ignore-formatted", "-t", cid,
+                "-c", str(self.properties_file), "--add-scram", f"{MECHANISM}=[name={user},password={password}]",
+            ]) + "\n",
+        )
+        try:
+            cmd = [find_java(), "-cp", self.classpath, self._log4j(), f"@{argfile}"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        finally:
+            argfile.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            raise StackError(
+                f"{self.name}: StorageTool format failed (exit {proc.returncode}):\n"
+                f"{(proc.stdout + proc.stderr).replace(password, '***')[-2000:]}"
+            )
+
+    def ready(self) -> bool:
+        """The broker answers an authenticated metadata request over TLS."""
+        from confluent_kafka import KafkaException
+
+        from streamstack.clients import admin_client
+
+        if not port_open(self.settings.host, self.port):
+            return False
+        admin = admin_client({**self.client_config(), "socket.timeout.ms": 2000})
+        try:
+            meta = admin.list_topics(timeout=2)
+        except KafkaException:
+            return False
+        return bool(meta.brokers)
