@@ -1,6 +1,6 @@
 """Airflow plugin: a quality task's Data Docs, served by Airflow and opened from the task.
 
-- ``DataDocsLink``: a global operator extra link ("Data Docs" button on the task instance page)
+- ``DataDocsLink``: a global operator extra link ("Data Docs" on the task instance's Details tab)
   that appears on task instances that produced a quality run (the index file of
   ``streamstack.quality.docs_page``); other tasks get no link.
 - ``data_docs_app``: a FastAPI app mounted on the API server at ``/streamstack/data-docs``; it

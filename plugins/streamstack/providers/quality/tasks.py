@@ -111,7 +111,7 @@ def check_purchases_enriched(
     if summary.status == "empty":
         raise AirflowSkipException(f"no enriched purchases in {batch.source}: nothing to check")
     if result.get("data_docs_url"):
-        log.info("Data Docs: the task's 'Data Docs' button, or %s on the Airflow UI", result["data_docs_url"])
+        log.info("Data Docs: the 'Data Docs' link on the task's Details tab, or %s on the Airflow UI", result["data_docs_url"])
     elif summary.data_docs:
         log.info("Data Docs: file://%s", summary.data_docs)
     return result
