@@ -66,7 +66,7 @@ public final class Enrichment {
         // malformed one (not JSON, a tombstone, a missing or mistyped field, a key other than its
         // product_id) a dead letter with its coordinates; none is dropped.
         builder.stream(topics.products(), Consumed.with(Serdes.String(), Serdes.ByteArray())
-                        .withTimestampExtractor(new EventTime("event_time", true)).withName("products"))
+                        .withTimestampExtractor(new ProductTime(contract)).withName("products"))
                 .processValues(() -> new CheckProduct(contract, progress))
                 .split(Named.as("product-"))
                 .branch((key, c) -> !c.valid(), Branched.withConsumer(invalid -> invalid

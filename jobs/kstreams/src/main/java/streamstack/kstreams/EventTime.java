@@ -19,21 +19,32 @@ public final class EventTime implements TimestampExtractor {
     private static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
     private final String marker;
     private final boolean keepPartitionTime;
+    private final long shiftMillis;
 
     public EventTime(String field) {
-        this(field, false);
+        this(field, false, 0L);
     }
 
     public EventTime(String field, boolean keepPartitionTime) {
+        this(field, keepPartitionTime, 0L);
+    }
+
+    /**
+     * @param shiftMillis added to the field's millisecond: -1 on product versions makes a version
+     *     sort before a purchase of the same millisecond (the join's microsecond step-back keeps
+     *     the result exact), so stream-time order never joins a purchase before its version.
+     */
+    public EventTime(String field, boolean keepPartitionTime, long shiftMillis) {
         this.marker = "\"" + field + "\"";
         this.keepPartitionTime = keepPartitionTime;
+        this.shiftMillis = shiftMillis;
     }
 
     @Override
     public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
         Long micros = micros(record.value());
         if (micros != null) {
-            return Math.floorDiv(micros, 1000L);
+            return Math.max(Math.floorDiv(micros, 1000L) + shiftMillis, 0L);
         }
         if (keepPartitionTime || record.timestamp() < 0) {
             return Math.max(partitionTime, 0L);

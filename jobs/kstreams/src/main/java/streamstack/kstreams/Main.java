@@ -171,6 +171,11 @@ public final class Main {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(o.getInt("threads", 1)));
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.toString(o.getInt("commit-interval-ms", 100)));
+        // A task reading products and the re-keyed purchases picks records by timestamp only among
+        // what it has fetched: with the default 0 it joined purchases before later product versions
+        // had arrived (a CI run: products at 27 of 72, wrong versions joined). Waiting for partitions
+        // that have lag keeps the join in event-time order; a caught-up partition does not hold it up.
+        props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "10000");
         // A killed instance holds its partitions until the session times out; 45 s by default.
         props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.toString(o.getInt("session-timeout-ms", 10_000)));
         String stateDir = o.get("state-dir", null);
