@@ -67,10 +67,14 @@ def java_client_properties(config: Mapping[str, Any]) -> dict[str, str]:
 
 def write_private_json(directory: Path, data: Mapping[str, Any], stem: str = "kafka") -> Path:
     """``data`` as JSON in a 0600 file (in a 0700 directory), named by content: safe to re-use."""
+    return write_private_text(directory, json.dumps(dict(data), sort_keys=True), stem, ".json")
+
+
+def write_private_text(directory: Path, text: str, stem: str, suffix: str) -> Path:
+    """``text`` in a 0600 file ``<stem>-<hash><suffix>`` (in a 0700 directory), written atomically."""
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
-    text = json.dumps(dict(data), sort_keys=True)
-    target = directory / f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    target = directory / f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}{suffix}"
     if not target.exists():
         tmp = target.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -16,14 +16,13 @@ volume or a secret mount elsewhere): ``STREAMSTACK_PINOT_SECRETS_DIR``, default
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from streamstack.errors import ConfigError
-from streamstack.kafka_config import _LOGIN_MODULES, _quote, java_client_properties
+from streamstack.kafka_config import _LOGIN_MODULES, _quote, java_client_properties, write_private_text
 from streamstack.settings import Settings
 
 SECRETS_DIR_ENV = "STREAMSTACK_PINOT_SECRETS_DIR"
@@ -47,18 +46,7 @@ def _properties_value(value: str) -> str:
 
 def write_password_file(directory: Path, jaas_password: str) -> Path:
     """A 0600 properties file ``password=<jaas_password>`` in a 0700 directory, named by content."""
-    directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-    text = f"password={_properties_value(jaas_password)}\n"
-    target = directory / f"kafka-{hashlib.sha256(text.encode()).hexdigest()[:16]}.properties"
-    if not target.exists():
-        tmp = target.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        tmp.replace(target)
-    os.chmod(target, 0o600)
-    return target
+    return write_private_text(directory, f"password={_properties_value(jaas_password)}\n", "kafka", ".properties")
 
 
 def stream_security_configs(kafka_config: Mapping[str, Any], directory: Path) -> dict[str, str]:
