@@ -1,7 +1,9 @@
 """Has Pinot caught up with Kafka? Per-table lag in offsets, row counts and freshness.
 
 Lag is measured in offsets, not rows: the Kafka end offset of each partition minus the next
-offset Pinot's consuming segment will read. Row counts cannot be compared for dedup and upsert
+offset Pinot's consuming segment will read. A transactional topic (Flink, Kafka Streams) ends
+each partition in a commit marker that Pinot never "reads": a partition whose remaining offsets
+hold no committed record is caught up. Row counts cannot be compared for dedup and upsert
 tables (duplicates and older versions are dropped on purpose) nor for compacted topics.
 Freshness is now minus the newest value of the table's time column.
 """
@@ -17,7 +19,7 @@ from typing import Any
 from streamstack.errors import StreamstackError
 from streamstack.pinot.client import PinotClient, PinotError
 from streamstack.pinot.tables import TableSpec
-from streamstack.topics.offsets import watermarks
+from streamstack.topics.offsets import holding_records, watermarks
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class TableIngestion:
     rows: int
     newest_ms: float | None
     measured_at: float = field(default_factory=time.time)
+    #: Partitions behind the end offset by transaction markers (or aborted records) only.
+    markers_only: list[int] = field(default_factory=list)
 
     @property
     def not_consuming(self) -> list[int]:
@@ -59,7 +63,11 @@ class TableIngestion:
 
     @property
     def lag(self) -> int:
-        return sum(max(end - self.consumed_offsets.get(p, 0), 0) for p, end in self.end_offsets.items())
+        return sum(
+            max(end - self.consumed_offsets.get(p, 0), 0)
+            for p, end in self.end_offsets.items()
+            if p not in self.markers_only
+        )
 
     @property
     def caught_up(self) -> bool:
@@ -113,7 +121,9 @@ def measure(client: PinotClient, spec: TableSpec, kafka_config: Mapping[str, str
         result = []
     count, newest = (int(result[0][0]), result[0][1]) if result else (0, None)
     newest_ms = float(newest) if isinstance(newest, int | float) and count > 0 else None
-    return TableIngestion(spec.name, spec.topic, ends, consumed, count, newest_ms)
+    behind = {p: (consumed[p], end) for p, end in ends.items() if p in consumed and consumed[p] < end}
+    markers = sorted(set(behind) - holding_records(kafka_config, spec.topic, behind)) if behind else []
+    return TableIngestion(spec.name, spec.topic, ends, consumed, count, newest_ms, markers_only=markers)
 
 
 def wait_caught_up(

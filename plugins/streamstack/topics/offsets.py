@@ -69,6 +69,43 @@ def end_offsets(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10
     return {p: high for p, (_, high) in watermarks(kafka_config, topic, timeout).items()}
 
 
+def holding_records(
+    kafka_config: Mapping[str, Any], topic: str, ranges: Mapping[int, tuple[int, int]], timeout: float = 5.0
+) -> set[int]:
+    """Partitions whose offsets ``[start, end)`` hold a committed record, read ``read_committed``.
+
+    A transactional writer's commit (or abort) marker takes an offset but is never delivered, so a
+    consumer that has read every committed record stops one offset short of the end of each
+    partition. A partition is free of records only when the consumer's position passes ``end``
+    without delivering one; an open transaction (the position waits below it) counts as holding
+    records, so the answer errs towards "more to read".
+    """
+    pending = {p: r for p, r in ranges.items() if r[0] < r[1]}
+    if not pending:
+        return set()
+    c = consumer({**kafka_config, "group.id": f"streamstack-probe-{time.time_ns()}", "enable.auto.commit": False,
+                  "isolation.level": "read_committed"})
+    try:
+        c.assign([TopicPartition(topic, p, start) for p, (start, _) in pending.items()])
+        found: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            msg = c.poll(0.2)
+            if msg is not None and msg.error() is None and msg.partition() in pending:
+                if msg.offset() < pending[msg.partition()][1]:
+                    found.add(msg.partition())
+                pending.pop(msg.partition())
+                continue
+            if msg is not None and msg.error() is not None and not msg.error().retriable():
+                raise StreamstackError(f"reading {topic}: {msg.error()}")
+            for tp in c.position([TopicPartition(topic, p) for p in pending]):
+                if tp.offset >= pending[tp.partition][1]:
+                    pending.pop(tp.partition)
+        return found | set(pending)
+    finally:
+        c.close()
+
+
 def record_counts(kafka_config: Mapping[str, Any], topics: Iterable[str]) -> dict[str, int]:
     """Records currently held per topic (high - low, summed over partitions)."""
     return {t: sum(high - low for low, high in watermarks(kafka_config, t).values()) for t in topics}

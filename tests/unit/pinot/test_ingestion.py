@@ -24,3 +24,10 @@ def test_partition_with_data_but_no_consuming_segment_is_not_caught_up() -> None
 def test_caught_up() -> None:
     s = TableIngestion("t", "topic", {0: 10, 1: 0}, {0: 10}, rows=9, newest_ms=0.0)
     assert s.caught_up
+
+
+def test_a_partition_behind_by_transaction_markers_only_is_caught_up() -> None:
+    s = TableIngestion("t", "topic", {0: 11, 1: 7}, {0: 10, 1: 5}, rows=15, newest_ms=0.0, markers_only=[0])
+    assert s.lag == 2 and not s.caught_up
+    s.markers_only.append(1)
+    assert s.lag == 0 and s.caught_up
