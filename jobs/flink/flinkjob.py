@@ -192,7 +192,8 @@ def sink_ddl(args: argparse.Namespace, name: str, topic: str, fields: list[dict[
 CHECKED_FIELDS = validation.CHECKED_FIELDS
 
 
-def checked_view(t_env, contract: dict[str, Any], source: str = "purchases_raw", name: str = "checked") -> None:
+def checked_view(t_env, contract: dict[str, Any], source: str = "purchases_raw", name: str = "checked",
+                 proctime: bool = False) -> None:
     """Every purchase with its reason (null when valid) and typed fields; ``tt`` stays the rowtime.
 
     The checks are SQL expressions generated from the contract (``validation.py``), in the JVM.
@@ -200,14 +201,34 @@ def checked_view(t_env, contract: dict[str, Any], source: str = "purchases_raw",
     with the source's watermarks and idleness): without that boundary, the optimizer's
     selectivity estimate of a query's ``WHERE reason IS NULL`` expands the predicate through
     every level of the validation (Calcite's pushPastProject + RexSimplify), minutes of planning.
+    ``proctime`` adds ``pt``, a processing-time attribute, for ``first_lines_view``.
     """
     from pyflink.table import Schema
 
     t_env.execute_sql(validation.checked_view_sql(contract, source, f"{name}_sql"))
     table = t_env.from_path(f"{name}_sql")
-    schema = (Schema.new_builder().from_row_data_type(table.get_schema().to_row_data_type())
-              .watermark("tt", "SOURCE_WATERMARK()").build())
+    builder = Schema.new_builder().from_row_data_type(table.get_schema().to_row_data_type())
+    if proctime:
+        builder = builder.column_by_expression("pt", "PROCTIME()")
+    schema = builder.watermark("tt", "SOURCE_WATERMARK()").build()
     t_env.create_temporary_view(name, t_env.from_data_stream(t_env.to_data_stream(table), schema))
+
+
+def first_lines_view(t_env, source: str = "checked", name: str = "first_lines") -> None:
+    """The valid purchases of ``source`` (a ``checked_view`` with ``proctime``), each line once.
+
+    A line is (transaction_id, line_number); the first copy seen is kept.
+    A same-seed rerun of the generator after a failed run sends its lines again with the same
+    identity; the totals and windows count each line once, as the Spark and Kafka Streams jobs and
+    Pinot's dedup do. Flink's keep-first deduplication on processing time: insert-only output, one
+    small state entry per line (kept in checkpoints and savepoints).
+    """
+    t_env.execute_sql(f"""
+CREATE TEMPORARY VIEW {name} AS
+SELECT * FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY transaction_id, line_number ORDER BY pt ASC) AS copy
+  FROM {source} WHERE reason IS NULL
+) WHERE copy = 1""")
 
 
 def money(expr: str) -> str:

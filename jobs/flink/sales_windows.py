@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     fj.mini_batch(t_env)
     t_env.get_config().set("table.exec.state.ttl", args.state_ttl.replace(" ", ""))
     t_env.execute_sql(fj.purchases_source_ddl(args))
-    fj.checked_view(t_env, contract)
+    fj.checked_view(t_env, contract, proctime=True)
+    fj.first_lines_view(t_env)
     # Upserts per (window_start, product_id): the Kafka key is that pair as a JSON object.
     t_env.execute_sql(fj.sink_ddl(args, "windows_sink", args.output_topic, contract["schemas"]["sales_windows"],
                                   upsert=True, key_fields=("window_start", "product_id")))
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     t_env.execute_sql(f"""
 CREATE TEMPORARY VIEW windowed AS
 SELECT {fmt.format('w.ws')} AS window_start, w.ws, c.product_id, c.quantity, c.total_purchase
-FROM (SELECT *, transaction_ms - MOD(transaction_ms, {SLIDE_MS}) AS first_start FROM checked WHERE reason IS NULL) AS c
+FROM (SELECT *, transaction_ms - MOD(transaction_ms, {SLIDE_MS}) AS first_start FROM first_lines) AS c
 CROSS JOIN UNNEST(ARRAY[c.first_start - {SLIDE_MS}, c.first_start]) AS w(ws)""")
     stmts = t_env.create_statement_set()
     stmts.add_insert_sql(f"""

@@ -26,6 +26,26 @@ def test_expectation_passes_its_own_checks_and_fails_when_altered(kit: ck.Kit) -
         ck.check_enriched(kit, _records([*rows, rows[0]], "transaction_id"))
 
 
+def test_repeated_lines_are_published_twice_and_counted_once(kit: ck.Kit) -> None:
+    copies: dict[bytes, int] = {}
+    for _, _, value in kit.purchases:
+        if value is not None:
+            copies[value] = copies.get(value, 0) + 1
+    copied = [json.loads(v) for v, n in copies.items() if n > 1]
+    assert all(copies[v] <= 2 for v in copies)
+    assert kit.repeated and {(r["transaction_id"], r["line_number"]) for r in copied} == kit.repeated
+    assert sum(t["transactions"] for t in kit.running_totals.values()) == len(kit.enriched) + sum(
+        1 for code, _, _ in kit.dead_letters.values() if code == "no_product_version")
+    rows = list(kit.enriched.values())
+    twice = [r for r in rows if (r["transaction_id"], r["line_number"]) in kit.repeated]
+    ck.check_enriched(kit, _records([*rows, *twice], "transaction_id"))  # a copy of a repeat: allowed
+    with pytest.raises(AssertionError, match="duplicate"):
+        ck.check_enriched(kit, _records([*rows, *twice, twice[0]], "transaction_id"))  # a third copy
+    changed = {**twice[0], "product_price": twice[0]["product_price"] + 1}
+    with pytest.raises(AssertionError, match="second copy"):
+        ck.check_enriched(kit, _records([*rows, changed], "transaction_id"))
+
+
 def test_totals_and_windows_checks_fail_on_a_wrong_sum(kit: ck.Kit) -> None:
     totals = [{**t, "sales": float(t["sales"])} for t in kit.running_totals.values()]
     ck.check_running_totals(kit, _records(totals, "product_id"))
