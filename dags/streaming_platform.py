@@ -118,7 +118,9 @@ def streaming_platform() -> None:
         """Spark or Flink writes the output topics (streamstack.engines), never both."""
         from streamstack.engines import engine
 
-        return ["purchases_enrichment"] if engine((params or {}).get("engine")) == "spark" else ["flink_jobs"]
+        if engine((params or {}).get("engine")) == "spark":
+            return ["purchases_enrichment", "running_totals", "sales_windows"]
+        return ["flink_jobs"]
 
     flink_jobs = FlinkJobOperator(task_id="flink_jobs", jobs=["purchases_enrichment", "running_totals", "sales_windows"],
                                   action="bounded")
@@ -155,12 +157,12 @@ def streaming_platform() -> None:
 
     gate = quality_gate(generated.output)
     engine_choice = choose_engine()
-    topics >> generated >> engine_choice >> [enrichment, flink_jobs]
-    enrichment >> totals >> windows
+    # The three Spark jobs at once: totals and windows read the purchases, not the enrichment.
+    topics >> generated >> engine_choice >> [enrichment, totals, windows, flink_jobs]
     flink_jobs >> flink_wait
     # Tables can be applied while the engine works; ingestion is awaited once every job has written.
     [enrichment, flink_wait] >> pinot_tables
-    [windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
+    [enrichment, totals, windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
     summary(generated.output, ingested.output, top.output, gate)
     ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
+import sys
 from pathlib import Path
 
 import kit as ck
@@ -11,11 +10,12 @@ import pytest
 
 from streamstack.settings import Settings
 from streamstack.spark.jars import connector_jars
-from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
+import spark_testkit as sk
+
 pytestmark = pytest.mark.integration
-LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
 JOBS = ("purchases_enrichment", "running_totals", "sales_windows")
 
 
@@ -25,12 +25,7 @@ def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs, tmp_path_facto
     config = kafka.kafka_client_config()
     ck.publish(kit, config, kit_topics)
     checkpoints = tmp_path_factory.mktemp("conformance-spark")
-    jars = connector_jars(kafka)
-    for job in JOBS:
-        sub = submission(job, kafka, topics=kit_topics, checkpoint_dir=Path(checkpoints), conf=LIGHT_CONF, jars=jars)
-        proc = subprocess.run(sub.command("local[2]"), env={**os.environ, **sub.env}, capture_output=True,
-                              text=True, timeout=600, check=False)
-        assert proc.returncode == 0, f"{job} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+    sk.run_jobs(JOBS, kafka, kit_topics, Path(checkpoints), timeout=600, jars=connector_jars(kafka))
     return {
         logical: ck.read_topic(config, kit_topics[logical].name)
         for logical in ("purchases_enriched", "purchases_invalid", "running_totals", "sales_windows")

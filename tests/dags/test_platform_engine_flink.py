@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+SPARK_JOBS = ["purchases_enrichment", "running_totals", "sales_windows"]
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "streaming_platform.py"
 
 
@@ -25,8 +26,8 @@ def dag():
 
 
 @pytest.mark.parametrize(("param", "env", "expected"), [
-    ("flink", None, ["flink_jobs"]), (None, "flink", ["flink_jobs"]), ("spark", "flink", ["purchases_enrichment"]),
-    (None, None, ["purchases_enrichment"]),
+    ("flink", None, ["flink_jobs"]), (None, "flink", ["flink_jobs"]), ("spark", "flink", SPARK_JOBS),
+    (None, None, SPARK_JOBS),
 ])
 def test_the_engine_param_or_setting_picks_the_branch(dag, monkeypatch: pytest.MonkeyPatch, param, env,
                                                        expected) -> None:
@@ -47,3 +48,9 @@ def test_pinot_and_the_gate_wait_for_the_flink_jobs(dag) -> None:
     assert [a.name for a in flink_wait.outlets] == ["demo.purchases.enriched"]
     for task_id in ("apply_pinot_tables", "wait_ingested"):
         assert dag.get_task(task_id).trigger_rule == "none_failed_min_one_success"
+
+
+def test_the_spark_jobs_run_side_by_side_and_ingestion_waits_for_all(dag) -> None:
+    for job in SPARK_JOBS:
+        assert dag.get_task(job).upstream_task_ids == {"choose_engine"}, job
+    assert set(SPARK_JOBS) | {"flink_wait", "apply_pinot_tables"} <= dag.get_task("wait_ingested").upstream_task_ids

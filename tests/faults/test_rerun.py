@@ -75,8 +75,7 @@ def test_same_seed_rerun_counts_nothing_twice(kafka: Settings, pinot: PinotClien
         sent = fk.topic_lines(kafka, topics["purchases"].name)
         assert len(sent) == first.purchases + rerun.purchases and len(set(sent)) == rerun.purchases  # repeats
 
-        for job in ("running_totals", "sales_windows"):
-            kit.run_job(job, kafka, topics, tmp_path / "checkpoints", timeout=480)
+        kit.run_jobs(("running_totals", "sales_windows"), kafka, topics, tmp_path / "checkpoints", timeout=480)
 
         config = kafka.kafka_client_config()
         totals = latest_by(read_to_end(config, topics["running_totals"].name), "product_id")

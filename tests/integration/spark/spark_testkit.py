@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import subprocess
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,41 @@ def run_job(
     )
     assert proc.returncode == 0, f"{job} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
     return proc
+
+
+def run_jobs(
+    jobs: list[str] | tuple[str, ...],
+    settings: Settings,
+    topics: TopicSpecs,
+    checkpoint_dir: Path,
+    *,
+    timeout: float = 480,
+    jars: list[Path] | None = None,
+) -> None:
+    """Run several jobs available-now side by side (as the DAGs do); fail with the log of any that fails.
+
+    Each job has its own checkpoint and output topic; on two cores one job's JVM start and Kafka
+    waits overlap another's work.
+    """
+    procs = {}
+    for job in jobs:
+        kwargs = {"jars": jars} if jars is not None else {}
+        sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF, **kwargs)
+        procs[job] = subprocess.Popen(sub.command("local[2]"), env={**os.environ, **sub.env},
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    failures = []
+    try:
+        for job, proc in procs.items():
+            _, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            if proc.returncode != 0:
+                failures.append(f"{job} exited {proc.returncode}:\n{err[-4000:]}")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert not failures, "\n".join(failures)
 
 
 def expected_enriched(purchase: dict, product: dict) -> dict:
