@@ -16,6 +16,7 @@ dead-letter streams go out through one sink (one transactional producer per topi
 from __future__ import annotations
 
 import flinkjob as fj
+import validation
 
 JOB = "purchases_enrichment"
 
@@ -113,9 +114,9 @@ def _type_ok_sql(name: str, logical: str, length: int) -> str:
     if logical == "double":
         return f"REGEXP({wrapped}, '^\\[-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\]$')"
     if logical == "timestamp":
-        # The round trip refuses what the parser would bend (2026-02-30 -> 02-28).
-        return (f"(SUBSTRING({wrapped} FROM 1 FOR 2) = '[\"' AND CHAR_LENGTH({value}) = {length} AND "
-                f"DATE_FORMAT(TO_TIMESTAMP({value}, '{fj.TS_SQL}'), '{fj.TS_SQL}') = {value})")
+        # The purchases' rule: shape, length and a real date (2026-02-30 refused). A round trip
+        # through TO_TIMESTAMP refused every real product: it keeps milliseconds only.
+        return f"(SUBSTRING({wrapped} FROM 1 FOR 2) = '[\"' AND {validation.ts_ok(value, length)})"
     raise ValueError(f"unknown logical type {logical!r}")
 
 

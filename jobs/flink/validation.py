@@ -124,7 +124,7 @@ def py_list(values: list[Any]) -> str:
 
 
 # ------------------------------------------------------------------------------ the view
-def _ts_ok(s: str, length: int) -> str:
+def ts_ok(s: str, length: int) -> str:
     """Python's ``strptime(s, '%Y-%m-%d %H:%M:%S.%f')`` succeeds and ``len(s)`` is the contract's."""
     shape = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\z"
     head = f"SUBSTR({s}, 1, 19)"
@@ -146,7 +146,7 @@ def _type_ok(j: str, inner: str, string: str, logical: str, ts_length: int) -> s
     if logical == "string":
         return f"({inner} LIKE '\"%')"
     if logical == "timestamp":
-        return f"({inner} LIKE '\"%' AND {_ts_ok(string, ts_length)})"
+        return f"({inner} LIKE '\"%' AND {ts_ok(string, ts_length)})"
     if logical in ("int", "long"):
         sql = "INT" if logical == "int" else "BIGINT"
         return f"({regexp(inner, _INT)} AND TRY_CAST({inner} AS {sql}) IS NOT NULL)"

@@ -78,22 +78,28 @@ def _money(value: float) -> float:
 
 
 def _catalogue_versions(base: datetime, contract: dict[str, Any]) -> list[dict[str, Any]]:
-    """Product versions in publish order: v1, a price and a COGS change, a late product, a re-publish."""
+    """Product versions in publish order: v1, a price and a COGS change, a late product, a re-publish.
+
+    Their times have microseconds, as the generator's do (whole seconds hid a check that kept
+    milliseconds only and refused every real product).
+    """
     from streamstack.generator.config import load_config
 
     catalogue = load_catalogue(load_config().catalogue_file)
     late_product = catalogue.products[-1].product_id  # first published 90 minutes into the day
-    first = [p.event(_ts(base - timedelta(minutes=30))) for p in catalogue.products if p.product_id != late_product]
+    first = [p.event(_ts(base - timedelta(minutes=30) + timedelta(microseconds=105_730))) for p in catalogue.products if p.product_id != late_product]
     price_changed, cogs_changed = catalogue.products[0].product_id, catalogue.products[14].product_id
     changes = []
     for p in catalogue.products:
         if p.product_id == price_changed:
-            changes.append({**p.event(_ts(base + timedelta(minutes=60))), "price": _money(p.price + 0.50)})
+            changes.append({**p.event(_ts(base + timedelta(minutes=60, microseconds=250_123))),
+                            "price": _money(p.price + 0.50)})
         elif p.product_id == cogs_changed:
-            changes.append({**p.event(_ts(base + timedelta(minutes=60))), "cogs": _money(p.cogs + 0.20)})
-    late = [p.event(_ts(base + timedelta(minutes=90))) for p in catalogue.products if p.product_id == late_product]
+            changes.append({**p.event(_ts(base + timedelta(minutes=60, microseconds=999_999))),
+                            "cogs": _money(p.cogs + 0.20)})
+    late = [p.event(_ts(base + timedelta(minutes=90, microseconds=1))) for p in catalogue.products if p.product_id == late_product]
     current = {v["product_id"]: v for v in first + changes + late}
-    republished = [{**v, "event_time": _ts(base + timedelta(minutes=120))} for v in current.values()]
+    republished = [{**v, "event_time": _ts(base + timedelta(minutes=120, microseconds=654_321))} for v in current.values()]
     # A product on the topic but not in the contract's catalogue: its purchases stay unknown.
     stranger = {**first[0], "product_id": "ZZ01", "item": "Not on the menu"}
     assert stranger["product_id"] not in rules.product_ids(contract)
