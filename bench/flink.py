@@ -39,6 +39,7 @@ from streamstack.flink.jobs import submission
 from streamstack.flink.rest import FlinkRest
 from streamstack.settings import Settings
 from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
+from streamstack.topics.offsets import end_offsets
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -61,18 +62,46 @@ def products(at: datetime) -> list[tuple[str, bytes]]:
     return rows
 
 
-def flink_bounded(cfg: FlinkConfig, contract: Path, names: dict[str, str], tag: str) -> dict:
+def output_growth(config: dict, names: dict[str, str]) -> dict[str, int]:
+    """Offsets on the enriched and dead-letter topics now (summed over partitions)."""
+    return {t: sum(end_offsets(config, names[t]).values()) for t in ("purchases_enriched", "purchases_invalid")}
+
+
+def check_output(before: dict[str, int], after: dict[str, int], count: int, engine: str, markers: int = 0) -> int:
+    """A round counts only if every purchase was enriched: a job that rejects its input is fast too.
+
+    Offsets of a transactional writer (Flink) include one commit marker per partition and
+    transaction, hence ``markers`` of slack; no dead letter is allowed.
+    """
+    enriched = after["purchases_enriched"] - before["purchases_enriched"]
+    invalid = after["purchases_invalid"] - before["purchases_invalid"]
+    if invalid or not count <= enriched <= count + markers:
+        raise RuntimeError(f"{engine} round invalid: {enriched} enriched offsets and {invalid} dead-letter offsets "
+                           f"for {count} purchases")
+    return enriched
+
+
+def flink_bounded(cfg: FlinkConfig, contract: Path, names: dict[str, str], tag: str, count: int) -> dict:
     rest = FlinkRest(cfg.rest_url)
+    config = cfg.settings.kafka_client_config()
+    before = output_growth(config, names)
     started = time.monotonic()
     jid = submission("purchases_enrichment", cfg, contract, names, mode="bounded",
                      name=f"streamstack.bench.{tag}").run()
     rest.wait_state(jid, {"FINISHED"}, timeout=3600, poll=0.5)
     job = rest.job(jid)
-    return {"job_s": job["duration"] / 1000, "wall_s": time.monotonic() - started}
+    wall = time.monotonic() - started
+    # Bounded: one transaction per checkpoint plus the final one, a marker per partition each.
+    partitions = len(end_offsets(config, names["purchases_enriched"]))
+    enriched = check_output(before, output_growth(config, names), count, "flink", markers=partitions * (2 + int(wall)))
+    return {"job_s": job["duration"] / 1000, "wall_s": wall, "enriched_offsets": enriched}
 
 
-def spark_bounded(settings: Settings, specs: TopicSpecs, ck: Path) -> dict:
+def spark_bounded(settings: Settings, specs: TopicSpecs, ck: Path, names: dict[str, str], count: int) -> dict:
+    config = settings.kafka_client_config()
+    before = output_growth(config, names)
     r = sb.run_available_now("purchases_enrichment", settings, specs, ck, [])
+    check_output(before, output_growth(config, names), count, "spark")
     return {"job_s": r["batch_s"], "wall_s": r["wall_s"], "rows": r["rows"]}
 
 
@@ -156,8 +185,9 @@ def main() -> None:
             print(f"produced {a.count} purchases in {time.monotonic() - t:.1f}s", flush=True)
             spark_settings = replace(settings, state_dir=Path(tmp) / "state")
             results = rb.alternate(a.rounds, {
-                "flink": lambda r: flink_bounded(cfg, contract, per_engine["flink"], f"{suffix}.{r}"),
-                "spark": lambda r: spark_bounded(spark_settings, specs_for["spark"], Path(tmp) / f"ck{r}"),
+                "flink": lambda r: flink_bounded(cfg, contract, per_engine["flink"], f"{suffix}.{r}", a.count),
+                "spark": lambda r: spark_bounded(spark_settings, specs_for["spark"], Path(tmp) / f"ck{r}",
+                                                 per_engine["spark"], a.count),
             }, log=lambda line: print(line, flush=True))
             lat = None if a.no_latency else latency(cfg, contract, per_engine["flink"], a.rate, a.seconds)
             print("latency", lat, flush=True)
@@ -168,8 +198,8 @@ def main() -> None:
     fl, sp = results["flink"], results["spark"]
     loads = ", ".join(r["load"] for r in fl + sp)
     text = f"""
-Run {rb.machine()}, **shared with ~6 other agents' builds and tests** (load average 1/5/15 min at each
-round: {loads}; on 2 cores: heavily loaded, timings noisy). PyFlink 2.2.1 session cluster (1 TaskManager,
+Run {rb.machine()} (load average 1/5/15 min at each round: {loads}).
+Every round checked: each purchase enriched, no dead letter. PyFlink 2.2.1 session cluster (1 TaskManager,
 parallelism 1, validation in Flink SQL generated from the contract, no Python worker), pyspark 4.1.1
 `local[2]`. {a.count:,} purchases, {a.rounds} alternating rounds (Flink first in even rounds), best of each.
 
