@@ -28,12 +28,15 @@ One run of the whole pipeline, in order, with the same operators the single-purp
 
 1. `apply_topics` — `config/topics.yaml` onto the cluster (idempotent);
 2. `generate_sales` — the catalogue and a batch of sales (see **Params**) → `demo.purchases`;
-3. `purchases_enrichment` → `running_totals` → `sales_windows` — the Spark jobs in
-   available-now mode (each resumes from its checkpoint, so nothing is processed twice);
+3. `purchases_enrichment`, `running_totals`, `sales_windows` — the Spark jobs side by side in
+   available-now mode (each resumes from its checkpoint, so nothing is processed twice), or
+   `flink_jobs` → `flink_wait` with `engine` flink;
 4. `apply_pinot_tables` (while Spark works) → `wait_ingested` once every job has written —
    tables as code, then wait until Pinot has consumed every topic to its end offset;
-5. `top_products` and `quality_gate` — the demo query, and the Great Expectations gate on the
-   enriched purchases of the last hour up to now (fails the run on a critical failure);
+5. `top_products`, `quality_gate` and `batch_accounted` — the demo query, the Great
+   Expectations gate on the enriched purchases of the last hour up to now (fails the run on a
+   critical failure), and the check that every purchase line of this run is in Pinot (fails the
+   run when the engine turned them into dead letters: the gate only sees rows that arrived);
 6. `summary` — what happened, as one XCom (what `make demo` prints);
 7. `publish_dashboards` — the Superset dashboards of `config/superset` on these tables.
 
@@ -149,6 +152,13 @@ def streaming_platform() -> None:
         return check_purchases_enriched(source="pinot", window_end=end, window_minutes=minutes,
                                         run_id=run_id or "manual", ti=ti, max_age_hours=max_age)
 
+    @task(task_id="batch_accounted")
+    def batch_accounted(generated: dict) -> dict[str, Any]:
+        """Every purchase line of this run reached Pinot (the gate sees rows, not missing ones)."""
+        from streamstack.providers.pinot.tasks import check_batch_accounted
+
+        return check_batch_accounted(generated)
+
     @task(task_id="summary")
     def summary(generated: dict, tables: dict, top_rows: list, quality: dict) -> dict[str, Any]:
         from streamstack.providers.platform import platform_summary
@@ -156,14 +166,15 @@ def streaming_platform() -> None:
         return platform_summary(generated=generated, tables=tables, top_products=top_rows, quality=quality)
 
     gate = quality_gate(generated.output)
+    accounted = batch_accounted(generated.output)
     engine_choice = choose_engine()
     # The three Spark jobs at once: totals and windows read the purchases, not the enrichment.
     topics >> generated >> engine_choice >> [enrichment, totals, windows, flink_jobs]
     flink_jobs >> flink_wait
     # Tables can be applied while the engine works; ingestion is awaited once every job has written.
     [enrichment, flink_wait] >> pinot_tables
-    [enrichment, totals, windows, flink_wait, pinot_tables] >> ingested >> [top, gate]
-    summary(generated.output, ingested.output, top.output, gate)
+    [enrichment, totals, windows, flink_wait, pinot_tables] >> ingested >> [top, gate, accounted]
+    summary(generated.output, ingested.output, top.output, gate) << accounted
     ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 
 

@@ -84,6 +84,9 @@ def test_run_everything_counts_are_exact(quiet: AirflowClient) -> None:
     assert pinot_count("purchasesEnriched") == before + generated
     assert summary["pinot"]["purchasesEnriched"]["rows"] == before + generated
     assert pinot_count("products") == 27  # upsert: the latest version of each product
+    # The run's own lines, counted by their time range (the scheduled DAGs are paused: none other).
+    accounted = quiet.xcom(PIPELINE, run_id, "batch_accounted")
+    assert accounted["complete"] and accounted["enriched"] == accounted["expected"] == generated, accounted
     assert summary["quality"]["status"] == "passed", summary["quality"]
     assert summary["top_products"], "the top-products query returned nothing"
 
