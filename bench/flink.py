@@ -62,7 +62,7 @@ def products(at: datetime) -> list[tuple[str, bytes]]:
     return rows
 
 
-def output_growth(config: dict, names: dict[str, str]) -> dict[str, int]:
+def output_offsets(config: dict, names: dict[str, str]) -> dict[str, int]:
     """Offsets on the enriched and dead-letter topics now (summed over partitions)."""
     return {t: sum(end_offsets(config, names[t]).values()) for t in ("purchases_enriched", "purchases_invalid")}
 
@@ -84,7 +84,7 @@ def check_output(before: dict[str, int], after: dict[str, int], count: int, engi
 def flink_bounded(cfg: FlinkConfig, contract: Path, names: dict[str, str], tag: str, count: int) -> dict:
     rest = FlinkRest(cfg.rest_url)
     config = cfg.settings.kafka_client_config()
-    before = output_growth(config, names)
+    before = output_offsets(config, names)
     started = time.monotonic()
     jid = submission("purchases_enrichment", cfg, contract, names, mode="bounded",
                      name=f"streamstack.bench.{tag}").run()
@@ -93,15 +93,15 @@ def flink_bounded(cfg: FlinkConfig, contract: Path, names: dict[str, str], tag: 
     wall = time.monotonic() - started
     # Bounded: one transaction per checkpoint plus the final one, a marker per partition each.
     partitions = len(end_offsets(config, names["purchases_enriched"]))
-    enriched = check_output(before, output_growth(config, names), count, "flink", markers=partitions * (2 + int(wall)))
+    enriched = check_output(before, output_offsets(config, names), count, "flink", markers=partitions * (2 + int(wall)))
     return {"job_s": job["duration"] / 1000, "wall_s": wall, "enriched_offsets": enriched}
 
 
 def spark_bounded(settings: Settings, specs: TopicSpecs, ck: Path, names: dict[str, str], count: int) -> dict:
     config = settings.kafka_client_config()
-    before = output_growth(config, names)
+    before = output_offsets(config, names)
     r = sb.run_available_now("purchases_enrichment", settings, specs, ck, [])
-    check_output(before, output_growth(config, names), count, "spark")
+    check_output(before, output_offsets(config, names), count, "spark")
     return {"job_s": r["batch_s"], "wall_s": r["wall_s"], "rows": r["rows"]}
 
 

@@ -6,8 +6,9 @@ The original demo's RunningTotals (a keyed reduce of purchases per product) as a
 ``GROUP BY product_id`` over the valid purchases (the contract's checks, catalogue membership
 included), each line once (a same-seed rerun repeats lines), written as upserts keyed by
 product_id to a compacted topic: the latest record per product_id is its total. An unbounded
-aggregate, so no purchase is ever late for it. Mini-batches of one second fold many updates of one product into one record. The state lives in Flink's
-checkpoints and savepoints: a restart resumes it, never double counting.
+aggregate, so no purchase is ever late for it. Mini-batches of one second fold many updates of
+one product into one record. The state lives in Flink's checkpoints and savepoints: a restart
+resumes it, never double counting.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ range (a scheduled generator) only adds rows, and Pinot's dedup drops a rerun's 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -47,9 +47,7 @@ class BatchAccount:
         return text + (f", e.g. {'; '.join(self.reasons)}" if self.reasons else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"expected": self.expected, "enriched": self.enriched, "start_ms": self.start_ms,
-                "end_ms": self.end_ms, "dead_letters": self.dead_letters, "reasons": self.reasons,
-                "complete": self.complete}
+        return {**asdict(self), "complete": self.complete}
 
 
 def _ms(text: str, *, event_time: bool) -> int:

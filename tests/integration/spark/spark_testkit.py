@@ -8,10 +8,12 @@ Python/pandas, never by the code under test.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import csv
 import json
 import os
 import subprocess
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -110,19 +112,9 @@ def run_job(
     *,
     extra_args: list[str] | None = None,
     timeout: float = 240,
-) -> subprocess.CompletedProcess:
+) -> None:
     """Run a job available-now through the project's submission; fail with its log on error."""
-    sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF, extra_args=extra_args)
-    proc = subprocess.run(
-        sub.command("local[2]"),
-        env={**os.environ, **sub.env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert proc.returncode == 0, f"{job} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
-    return proc
+    run_jobs([job], settings, topics, checkpoint_dir, extra_args=extra_args, timeout=timeout)
 
 
 def run_jobs(
@@ -133,30 +125,35 @@ def run_jobs(
     *,
     timeout: float = 480,
     jars: list[Path] | None = None,
+    extra_args: list[str] | None = None,
 ) -> None:
     """Run several jobs available-now side by side (as the DAGs do); fail with the log of any that fails.
 
     Each job has its own checkpoint and output topic; on two cores one job's JVM start and Kafka
     waits overlap another's work.
     """
-    procs = {}
-    for job in jobs:
-        kwargs = {"jars": jars} if jars is not None else {}
-        sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF, **kwargs)
-        procs[job] = subprocess.Popen(sub.command("local[2]"), env={**os.environ, **sub.env},
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + timeout
-    failures = []
-    try:
-        for job, proc in procs.items():
-            _, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            if proc.returncode != 0:
-                failures.append(f"{job} exited {proc.returncode}:\n{err[-4000:]}")
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    procs, logs, failures = {}, {}, []
+    with contextlib.ExitStack() as files:
+        for job in jobs:
+            kwargs = {"jars": jars} if jars is not None else {}
+            sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF,
+                             extra_args=extra_args, **kwargs)
+            # A file per job, not a pipe: an undrained pipe would stall a job while another is awaited.
+            logs[job] = files.enter_context(tempfile.TemporaryFile("w+"))
+            procs[job] = subprocess.Popen(sub.command("local[2]"), env={**os.environ, **sub.env},
+                                          stdout=logs[job], stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        try:
+            for job, proc in procs.items():
+                proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+                if proc.returncode != 0:
+                    logs[job].seek(0)
+                    failures.append(f"{job} exited {proc.returncode}:\n{logs[job].read()[-4000:]}")
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     assert not failures, "\n".join(failures)
 
 
