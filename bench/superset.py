@@ -94,7 +94,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=10, help="loads of each dashboard per round")
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument("--pinot-timeout", type=float, default=0,
-                    help="seconds pinotdb and the broker give a query (default: the product's URI: 10 s each)")
+                    help="seconds pinotdb and the broker give a query (default: the product URI's, QUERY_TIMEOUT_S)")
     args = ap.parse_args()
 
     settings = Settings.from_env()
@@ -112,10 +112,8 @@ def main() -> None:
             topic, name, loaded, seconds = load(pinot, admin, settings, suffix, rows, args.partitions)
             made.append((topic, name))
             print(f"{label}: loaded {loaded:,} rows into {name} in {seconds:.0f}s", flush=True)
-            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}")
-            if args.pinot_timeout:
-                # pinotdb's HTTP wait, and the broker's per-query timeout (default 10 s) as a query option
-                uri += f"&timeout={args.pinot_timeout:g}&query_options=timeoutMs%3D{int(args.pinot_timeout * 1000)}"
+            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
+                            *([args.pinot_timeout] if args.pinot_timeout else []))
             bundle = build_bundle(load_definition(definition_file(settings)),
                                   schemas_dir=settings.config_dir / "pinot" / "schemas", database_uri=uri,
                                   tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name},

@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
@@ -23,6 +23,17 @@ from streamstack.superset.bundle import Bundle
 
 class SupersetError(StreamstackError):
     """Superset refused a request; the message is Superset's."""
+
+
+def same_uri(stored: str, wanted: str) -> bool:
+    """Superset stores the URI re-rendered by SQLAlchemy: query keys sorted, values percent-encoded.
+    Compared as text, a URI of two or more options read as changed at every publish."""
+
+    def parts(uri: str) -> tuple:
+        u = urlsplit(uri)
+        return u.scheme, u.netloc, u.path, sorted(parse_qsl(u.query, keep_blank_values=True))
+
+    return parts(stored) == parts(wanted)
 
 
 @dataclass(frozen=True)
@@ -163,8 +174,7 @@ class SupersetClient:
         db = existing[0]
         # The list hides the URI; /connection shows it (passwords masked; pinotdb's has none).
         current = self.request("GET", f"/api/v1/database/{db['id']}/connection")["result"]
-        # Superset stores the URI re-rendered by SQLAlchemy (the query string percent-encoded).
-        if db["database_name"] == name and unquote(current.get("sqlalchemy_uri") or "") == unquote(uri):
+        if db["database_name"] == name and same_uri(current.get("sqlalchemy_uri") or "", uri):
             return DatabaseChange("unchanged", int(db["id"]), name)
         self.request("PUT", f"/api/v1/database/{db['id']}", json=payload)
         return DatabaseChange("updated", int(db["id"]), name)
