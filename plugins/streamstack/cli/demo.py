@@ -96,7 +96,7 @@ def demo(transactions: int, mode: str | None, speed: float, days: int | None, st
 
     settings = Settings.from_env()
     stack = Stack(settings)
-    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow)", bold=True)
+    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow, Flink)", bold=True)
     started = time.monotonic()
     stack.up(lambda line: click.echo(f"    {line}"))
     click.echo(f"    ({time.monotonic() - started:.0f}s)")

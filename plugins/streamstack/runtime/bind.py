@@ -16,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 from pathlib import Path
 
 from streamstack.errors import ConfigError, StackError
@@ -59,7 +60,8 @@ def shim_library(settings: Settings) -> Path:
             f"or set {BIND_VARIABLE}=0.0.0.0 to listen on every interface"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    # Per thread too: the stack starts services side by side, each may build the shim first.
+    tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     proc = subprocess.run(
         [compiler, "-shared", "-fPIC", "-O2", "-o", str(tmp), str(source), "-ldl"],
         capture_output=True, text=True, check=False,

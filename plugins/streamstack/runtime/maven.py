@@ -13,6 +13,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from streamstack.errors import StackError
@@ -20,6 +21,9 @@ from streamstack.runtime.java import find_maven
 
 log = logging.getLogger(__name__)
 MARKER = ".resolved"
+#: Services start side by side (stack.py); Maven 3.8's local repository is not safe for two
+#: processes downloading the same plugin jars at once.
+_MAVEN = threading.Lock()
 
 
 def _digest(pom: Path, args: list[str]) -> str:
@@ -29,7 +33,8 @@ def _digest(pom: Path, args: list[str]) -> str:
 
 
 def _run_maven(args: list[str], what: str) -> None:
-    proc = subprocess.run([find_maven(), "-B", "-q", *args], capture_output=True, text=True, check=False)
+    with _MAVEN:
+        proc = subprocess.run([find_maven(), "-B", "-q", *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
         raise StackError(f"Maven could not resolve {what} (exit {proc.returncode}):\n{tail}")

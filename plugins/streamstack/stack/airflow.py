@@ -20,6 +20,7 @@ from streamstack.errors import StackError
 from streamstack.runtime.bind import bind_host
 from streamstack.runtime.ports import port_open
 from streamstack.runtime.process import private_dir, private_file
+from streamstack.spark.jars import connector_jars
 from streamstack.stack.service import Service
 
 ADMIN_USER = "admin"
@@ -91,6 +92,11 @@ class AirflowService(Service):
             }
         )
         return env
+
+    def resolve(self) -> None:
+        # The Spark jobs' Kafka connector: fetched while the other services start, not by the
+        # first run's three Spark tasks at once.
+        connector_jars(self.settings)
 
     def prepare(self) -> None:
         private_dir(self.settings.airflow_home)

@@ -1,0 +1,70 @@
+"""``stack up`` starts independent services side by side and dependent ones in order."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from streamstack.errors import StackError
+from streamstack.settings import Settings
+from streamstack.stack import Stack
+from streamstack.stack.stack import SERVICE_FACTORIES, start_chains
+
+
+def test_chains_keep_dependencies_in_order_and_the_rest_apart(tmp_path: Path) -> None:
+    names = [f(Settings.from_env()).name for f in SERVICE_FACTORIES]
+    assert start_chains(names) == [
+        ["kafka", "pinot-zk", "pinot"],
+        ["superset"],
+        ["airflow"],
+        ["flink-jobmanager", "flink-taskmanager"],
+    ]
+    # A selection without the predecessor starts on its own.
+    assert start_chains(["pinot", "superset"]) == [["pinot"], ["superset"]]
+
+
+class FakeService:
+    """Records when ``up`` ran; ``gate`` makes it wait for a service of another chain."""
+
+    def __init__(self, name: str, log: list[str], gate: threading.Barrier | None = None,
+                 fail: bool = False) -> None:
+        self.name, self.log, self.gate, self.fail = name, log, gate, fail
+
+    def up(self) -> str:
+        self.log.append(f"{self.name} up")
+        if self.gate is not None:
+            self.gate.wait()  # BrokenBarrierError unless another chain reaches it meanwhile
+        if self.fail:
+            raise StackError(f"{self.name} did not become ready")
+        self.log.append(f"{self.name} ready")
+        return f"{self.name}: started"
+
+
+def stack_of(*services: FakeService) -> Stack:
+    stack = Stack(Settings.from_env(), names=["kafka"])
+    stack.services = list(services)  # type: ignore[list-item]
+    return stack
+
+
+def test_independent_chains_start_at_once_dependent_services_after_their_predecessor() -> None:
+    log: list[str] = []
+    both = threading.Barrier(2, timeout=10)
+    stack = stack_of(FakeService("kafka", log), FakeService("pinot-zk", log, gate=both),
+                     FakeService("superset", log, gate=both), FakeService("pinot", log))
+    lines: list[str] = []
+    stack.up(lines.append)
+    assert sorted(lines) == ["kafka: started", "pinot-zk: started", "pinot: started", "superset: started"]
+    assert log.index("kafka ready") < log.index("pinot-zk up") < log.index("pinot-zk ready") < log.index("pinot up")
+
+
+def test_a_failed_chain_does_not_stop_the_others_and_every_failure_is_raised() -> None:
+    log: list[str] = []
+    stack = stack_of(FakeService("kafka", log, fail=True), FakeService("pinot-zk", log),
+                     FakeService("superset", log, fail=True), FakeService("airflow", log))
+    lines: list[str] = []
+    with pytest.raises(StackError, match="kafka did not become ready; superset did not become ready"):
+        stack.up(lines.append)
+    assert lines == ["airflow: started"]
+    assert "pinot-zk up" not in log  # never started on top of a broker that is not ready
