@@ -33,13 +33,21 @@ system-deps:
 	fi
 	@java -version 2>&1 | head -1; mvn -v 2>/dev/null | head -1
 
-$(STAMP): pyproject.toml $(LOCK)
+UV     := $(BIN)/uv
+$(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --python $(BIN)/python -q -c $(LOCK) -e ".[dev]"
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip install --python $(BIN)/python -q -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
-install: system-deps $(STAMP) flink-venv
+# The three venvs (Airflow side, PyFlink, Superset) install side by side: on a fresh machine
+# they are most of the first `make demo`, and mostly downloads and unpacking.
+install: system-deps
+	@$(MAKE) --no-print-directory -j3 venvs
+.PHONY: venvs
+venvs: $(STAMP) flink-venv superset-venv
 
 demo: install
 	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo $(DEMO_ARGS)
@@ -82,15 +90,15 @@ FLINK_VENV  := .venv-flink
 FLINK_LOCK  := constraints/pyflink-py3.11.txt
 FLINK_STAMP := $(FLINK_VENV)/.installed
 .PHONY: flink-venv flink-lock
-$(FLINK_STAMP): $(FLINK_LOCK)
-	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
-	$(FLINK_VENV)/bin/python -m pip install -q --disable-pip-version-check -c $(FLINK_LOCK) apache-flink==2.2.1
+$(FLINK_STAMP): $(FLINK_LOCK) | $(UV)
+	@test -x $(FLINK_VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(FLINK_VENV)
+	$(UV) pip install --python $(FLINK_VENV)/bin/python -q -c $(FLINK_LOCK) apache-flink==2.2.1
 	@touch $(FLINK_STAMP)
 flink-venv: $(FLINK_STAMP)
-flink-lock:
-	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
-	$(FLINK_VENV)/bin/python -m pip install -q apache-flink==2.2.1
-	@{ head -2 $(FLINK_LOCK); $(FLINK_VENV)/bin/python -m pip freeze | grep -v -e '^-e' -e '^pip=='; } > $(FLINK_LOCK).new
+flink-lock: | $(UV)
+	@test -x $(FLINK_VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(FLINK_VENV)
+	$(UV) pip install --python $(FLINK_VENV)/bin/python -q apache-flink==2.2.1
+	@{ head -2 $(FLINK_LOCK); $(UV) pip freeze --python $(FLINK_VENV)/bin/python | grep -v -e '^-e' -e '^pip=='; } > $(FLINK_LOCK).new
 	@mv $(FLINK_LOCK).new $(FLINK_LOCK)
 
 # --- Superset: a venv of its own (SQLAlchemy 1.4 / pandas < 2.2 cannot live beside Airflow 3) ---
@@ -101,11 +109,10 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_REQS  := "apache-superset[pinot]==6.1.0" flask-caching==2.4.1 rich cachetools
 
 .PHONY: superset-venv lock-superset browser-deps
-install: superset-venv
 superset-venv: $(SUPERSET_STAMP)
-$(SUPERSET_STAMP): $(SUPERSET_LOCK) | $(STAMP)
-	@test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(SUPERSET_VENV)
-	$(BIN)/uv pip install --python $(SUPERSET_VENV)/bin/python -q -c $(SUPERSET_LOCK) $(SUPERSET_REQS)
+$(SUPERSET_STAMP): $(SUPERSET_LOCK) | $(UV)
+	@test -x $(SUPERSET_VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(SUPERSET_VENV)
+	$(UV) pip install --python $(SUPERSET_VENV)/bin/python -q -c $(SUPERSET_LOCK) $(SUPERSET_REQS)
 	@touch $(SUPERSET_STAMP)
 
 lock-superset: $(STAMP)
