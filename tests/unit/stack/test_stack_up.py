@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,7 @@ from streamstack.stack import Stack
 from streamstack.stack.stack import SERVICE_FACTORIES, start_chains
 
 
-def test_chains_keep_dependencies_in_order_and_the_rest_apart(tmp_path: Path) -> None:
+def test_chains_keep_dependencies_in_order_and_the_rest_apart() -> None:
     names = [f(Settings.from_env()).name for f in SERVICE_FACTORIES]
     assert start_chains(names) == [
         ["kafka", "pinot-zk", "pinot"],
