@@ -81,13 +81,14 @@ def check_output(before: dict[str, int], after: dict[str, int], count: int, engi
     return enriched
 
 
-def flink_bounded(cfg: FlinkConfig, contract: Path, names: dict[str, str], tag: str, count: int) -> dict:
+def flink_bounded(cfg: FlinkConfig, contract: Path, names: dict[str, str], tag: str, count: int,
+                  parallelism: int) -> dict:
     rest = FlinkRest(cfg.rest_url)
     config = cfg.settings.kafka_client_config()
     before = output_offsets(config, names)
     started = time.monotonic()
     jid = submission("purchases_enrichment", cfg, contract, names, mode="bounded",
-                     name=f"streamstack.bench.{tag}").run()
+                     name=f"streamstack.bench.{tag}", parallelism=parallelism).run()
     rest.wait_state(jid, {"FINISHED"}, timeout=3600, poll=0.5)
     job = rest.job(jid)
     wall = time.monotonic() - started
@@ -157,6 +158,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--flink-parallelism", type=int, default=1,
+                    help="subtasks of the bounded Flink job (2 measured no faster on 2 cores: bench/RESULTS.md)")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
@@ -185,7 +188,8 @@ def main() -> None:
             print(f"produced {a.count} purchases in {time.monotonic() - t:.1f}s", flush=True)
             spark_settings = replace(settings, state_dir=Path(tmp) / "state")
             results = rb.alternate(a.rounds, {
-                "flink": lambda r: flink_bounded(cfg, contract, per_engine["flink"], f"{suffix}.{r}", a.count),
+                "flink": lambda r: flink_bounded(cfg, contract, per_engine["flink"], f"{suffix}.{r}", a.count,
+                                                 a.flink_parallelism),
                 "spark": lambda r: spark_bounded(spark_settings, specs_for["spark"], Path(tmp) / f"ck{r}",
                                                  per_engine["spark"], a.count),
             }, log=lambda line: print(line, flush=True))
@@ -200,7 +204,7 @@ def main() -> None:
     text = f"""
 Run {rb.machine()} (load average 1/5/15 min at each round: {loads}).
 Every round checked: each purchase enriched, no dead letter. PyFlink 2.2.1 session cluster (1 TaskManager,
-parallelism 1, validation in Flink SQL generated from the contract, no Python worker), pyspark 4.1.1
+bounded job at parallelism {a.flink_parallelism}, validation in Flink SQL generated from the contract, no Python worker), pyspark 4.1.1
 `local[2]`. {a.count:,} purchases, {a.rounds} alternating rounds (Flink first in even rounds), best of each.
 
 | bounded enrichment | best job time | rows/s (best) | spread | wall (best), incl. client/JVM start |

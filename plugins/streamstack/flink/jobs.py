@@ -52,6 +52,8 @@ class Submission:
     savepoint: str | None = None
     extra: list[str] = field(default_factory=list)
     detached: bool = True
+    #: Parallel subtasks of each operator (the job's ``--parallelism``; it overrides ``flink run -p``).
+    parallelism: int | None = None
     #: librdkafka settings of the Kafka connection (``kafka_default``); None: the local broker.
     #: Bootstrap servers go on the command line, everything else (SASL, TLS) as Java client
     #: properties to a 0600 file passed as ``--kafka-config-file``: no secret in ``/proc/*/cmdline``.
@@ -84,6 +86,8 @@ class Submission:
             args += ["--kafka-config-file", str(write_private_json(settings.state_dir / "secrets", java))]
         for flag, topic in self.topics.items():
             args += [f"--{flag}", topic]
+        if self.parallelism is not None:
+            args += ["--parallelism", str(self.parallelism)]
         return cmd + args + self.extra
 
     def env(self) -> dict[str, str]:

@@ -45,6 +45,18 @@ def test_submission_passes_topics_contract_mode_and_savepoint(cfg: FlinkConfig, 
                         ("--invalid-topic", "i"), ("--mode", "bounded"), ("--job-name", "streamstack.purchases_enrichment")):
         assert cmd[cmd.index(flag) + 1] == value
     assert str(cfg.connector_jar) in cmd
+    assert "--parallelism" not in cmd  # the job's default (1) unless asked
+
+
+def test_parallelism_goes_to_the_job_not_to_flink_run(cfg: FlinkConfig, tmp_path: Path) -> None:
+    """The job sets ``parallelism.default`` itself, which overrides ``flink run -p``: a bench run
+    asked for 2 with ``-p 2`` ran with 1 subtask per operator."""
+    if not (cfg.venv / "bin" / "python").exists():
+        pytest.skip(".venv-flink not installed")
+    names = {"purchases": "p", "products": "pr", "purchases_enriched": "e", "purchases_invalid": "i"}
+    cmd = submission("purchases_enrichment", cfg, tmp_path / "c.json", names, parallelism=2).command()
+    assert cmd[cmd.index("--parallelism") + 1] == "2"
+    assert "-p" not in cmd[:cmd.index("-py")]
 
 
 def test_unknown_job_and_mode_are_refused(cfg: FlinkConfig, tmp_path: Path) -> None:
