@@ -37,7 +37,7 @@ from streamstack.pinot import local_client  # noqa: E402
 from streamstack.pinot.endpoints import PinotEndpoints  # noqa: E402
 from streamstack.pinot.ingestion import wait_caught_up  # noqa: E402
 from streamstack.settings import Settings  # noqa: E402
-from streamstack.superset.bundle import build_bundle, load_definition, pinot_uri  # noqa: E402
+from streamstack.superset.bundle import QUERY_TIMEOUT_S, build_bundle, load_definition, pinot_uri  # noqa: E402
 from streamstack.superset.client import SupersetClient  # noqa: E402
 from streamstack.superset.endpoints import ADMIN_USER, SupersetEndpoints  # noqa: E402
 from streamstack.superset.publish import definition_file, publish  # noqa: E402
@@ -93,8 +93,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=10, help="loads of each dashboard per round")
     ap.add_argument("--partitions", type=int, default=3)
-    ap.add_argument("--pinot-timeout", type=float, default=0,
-                    help="seconds pinotdb and the broker give a query (default: the product URI's, QUERY_TIMEOUT_S)")
+    ap.add_argument("--pinot-timeout", type=float, default=QUERY_TIMEOUT_S,
+                    help="seconds pinotdb and the broker give a query (default: the product's)")
     args = ap.parse_args()
 
     settings = Settings.from_env()
@@ -112,8 +112,7 @@ def main() -> None:
             topic, name, loaded, seconds = load(pinot, admin, settings, suffix, rows, args.partitions)
             made.append((topic, name))
             print(f"{label}: loaded {loaded:,} rows into {name} in {seconds:.0f}s", flush=True)
-            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
-                            *([args.pinot_timeout] if args.pinot_timeout else []))
+            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}", args.pinot_timeout)
             bundle = build_bundle(load_definition(definition_file(settings)),
                                   schemas_dir=settings.config_dir / "pinot" / "schemas", database_uri=uri,
                                   tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name},

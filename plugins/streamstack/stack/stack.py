@@ -80,7 +80,7 @@ class Stack:
 
         with ThreadPoolExecutor(max_workers=max(1, len(chains)), thread_name_prefix="stack-up") as pool:
             futures = [pool.submit(run, chain) for chain in chains]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        errors = [e for f in futures if (e := f.exception()) is not None]
         if len(errors) == 1:
             raise errors[0]
         if errors:

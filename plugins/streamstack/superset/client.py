@@ -13,7 +13,6 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
@@ -27,13 +26,11 @@ class SupersetError(StreamstackError):
 
 def same_uri(stored: str, wanted: str) -> bool:
     """Superset stores the URI re-rendered by SQLAlchemy: query keys sorted, values percent-encoded.
-    Compared as text, a URI of two or more options read as changed at every publish."""
+    Compared as text, a URI of two or more options read as changed at every publish; compared as
+    SQLAlchemy URLs (Superset's own parser), only a real change counts."""
+    from sqlalchemy.engine import make_url  # not at import: the provider layer is imported by DAG files
 
-    def parts(uri: str) -> tuple:
-        u = urlsplit(uri)
-        return u.scheme, u.netloc, u.path, sorted(parse_qsl(u.query, keep_blank_values=True))
-
-    return parts(stored) == parts(wanted)
+    return make_url(stored) == make_url(wanted)
 
 
 @dataclass(frozen=True)
