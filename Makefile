@@ -38,8 +38,12 @@ $(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: the first start of Airflow and Superset otherwise compiles thousands of
+# modules on import, on the CPU the JVMs starting beside them need (docs/README.md, Timings).
+UV_INSTALL := $(UV) pip install -q --compile-bytecode
+
 $(STAMP): pyproject.toml $(LOCK) | $(UV)
-	$(UV) pip install --python $(BIN)/python -q -c $(LOCK) -e ".[dev]"
+	$(UV_INSTALL) --python $(BIN)/python -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
 # The three venvs (Airflow side, PyFlink, Superset) install side by side: on a fresh machine
@@ -52,13 +56,13 @@ venvs: $(STAMP) flink-venv superset-venv
 demo: install
 	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo $(DEMO_ARGS)
 
-test: install
+test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit tests/dags $(PYTEST_ARGS)
 
-test-integration: install
+test-integration: install browser-deps
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
 lint: install
@@ -68,7 +72,7 @@ lint: install
 kstreams: install
 	$(BIN)/streamstack kstreams build
 
-bench: install
+bench: install browser-deps
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Re-resolve the lock from PyPI (run after changing dependencies in pyproject.toml).
@@ -92,7 +96,7 @@ FLINK_STAMP := $(FLINK_VENV)/.installed
 .PHONY: flink-venv flink-lock
 $(FLINK_STAMP): $(FLINK_LOCK) | $(UV)
 	@test -x $(FLINK_VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(FLINK_VENV)
-	$(UV) pip install --python $(FLINK_VENV)/bin/python -q -c $(FLINK_LOCK) apache-flink==2.2.1
+	$(UV_INSTALL) --python $(FLINK_VENV)/bin/python -c $(FLINK_LOCK) apache-flink==2.2.1
 	@touch $(FLINK_STAMP)
 flink-venv: $(FLINK_STAMP)
 flink-lock: | $(UV)
@@ -112,7 +116,7 @@ SUPERSET_REQS  := "apache-superset[pinot]==6.1.0" flask-caching==2.4.1 rich cach
 superset-venv: $(SUPERSET_STAMP)
 $(SUPERSET_STAMP): $(SUPERSET_LOCK) | $(UV)
 	@test -x $(SUPERSET_VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(SUPERSET_VENV)
-	$(UV) pip install --python $(SUPERSET_VENV)/bin/python -q -c $(SUPERSET_LOCK) $(SUPERSET_REQS)
+	$(UV_INSTALL) --python $(SUPERSET_VENV)/bin/python -c $(SUPERSET_LOCK) $(SUPERSET_REQS)
 	@touch $(SUPERSET_STAMP)
 
 lock-superset: $(STAMP)
@@ -121,8 +125,8 @@ lock-superset: $(STAMP)
 	@{ head -3 $(SUPERSET_LOCK); $(BIN)/uv pip freeze --python $(SUPERSET_VENV)/bin/python | grep -v -e '^-e' -e '^pip=='; } > $(SUPERSET_LOCK).new
 	@mv $(SUPERSET_LOCK).new $(SUPERSET_LOCK)
 
-# Headless Chromium and its driver from Debian for the browser tests (no browser download).
-system-deps: browser-deps
+# Headless Chromium and its driver from Debian for the browser tests (no browser download);
+# `make test` needs them, `make demo` does not.
 browser-deps:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 	  echo "installing chromium and chromium-driver from apt"; \

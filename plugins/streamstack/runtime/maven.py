@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MARKER = ".resolved"
 #: Services start side by side (stack.py); Maven 3.8's local repository is not safe for two
 #: processes downloading the same plugin jars at once.
-_MAVEN = threading.Lock()
+_MAVEN = threading.RLock()
 
 
 def _digest(pom: Path, args: list[str]) -> str:
@@ -33,6 +33,7 @@ def _digest(pom: Path, args: list[str]) -> str:
 
 
 def _run_maven(args: list[str], what: str) -> None:
+    """Run Maven; the caller holds ``_MAVEN`` (re-entrant) and re-checks its marker under it."""
     with _MAVEN:
         proc = subprocess.run([find_maven(), "-B", "-q", *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -45,20 +46,27 @@ def copy_dependencies(pom: Path, dest: Path, *, extra_args: list[str] | None = N
     args = ["dependency:copy-dependencies", "-DincludeScope=runtime", *(extra_args or [])]
     digest = _digest(pom, args)
     marker = dest / MARKER
-    if marker.exists() and marker.read_text().strip() == digest:
+
+    def done() -> bool:
+        return marker.exists() and marker.read_text().strip() == digest
+
+    if done():
         return dest
-    log.info("resolving %s into %s", pom, dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", dir=dest.parent))
-    try:
-        _run_maven(["-f", str(pom), *args, f"-DoutputDirectory={tmp}"], str(pom))
-        (tmp / MARKER).write_text(digest + "\n")
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with _MAVEN:
+        if done():  # resolved by another thread (the stack's prefetch) while this one waited
+            return dest
+        log.info("resolving %s into %s", pom, dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", dir=dest.parent))
+        try:
+            _run_maven(["-f", str(pom), *args, f"-DoutputDirectory={tmp}"], str(pom))
+            (tmp / MARKER).write_text(digest + "\n")
+            if dest.exists():
+                shutil.rmtree(dest)
+            tmp.rename(dest)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
@@ -68,6 +76,8 @@ def copy_artifact(coordinate: str, dest: Path) -> Path:
     marker = dest / (MARKER + "-" + hashlib.sha256(coordinate.encode()).hexdigest()[:16])
     if marker.exists():
         return dest
-    _run_maven(["dependency:copy", f"-Dartifact={coordinate}", f"-DoutputDirectory={dest}"], coordinate)
-    marker.write_text(coordinate + "\n")
+    with _MAVEN:
+        if not marker.exists():
+            _run_maven(["dependency:copy", f"-Dartifact={coordinate}", f"-DoutputDirectory={dest}"], coordinate)
+            marker.write_text(coordinate + "\n")
     return dest

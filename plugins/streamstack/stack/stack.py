@@ -68,17 +68,26 @@ class Stack:
     def up(self, report: Callable[[str], None] = print) -> None:
         """Start every selected service, chains side by side; each line is reported when ready.
 
+        Jars are fetched first thing for every service (``Service.resolve``, idempotent).
+
         A failed chain does not stop the others (each service stops what it started itself);
         all failures are raised together once every chain has ended.
         """
         by_name = {s.name: s for s in self.services}
         chains = start_chains(list(by_name))
+        # A service later in a chain fetches its jars now, not once the one before it is ready:
+        # on a cold machine Pinot's download otherwise waited for Kafka's start.
+        later = [name for chain in chains for name in chain[1:] if not by_name[name].is_running()]
 
         def run(chain: list[str]) -> None:
             for name in chain:
+                if name in fetched:
+                    fetched[name].result()  # a failed fetch fails this chain here, with its message
                 report(by_name[name].up())
 
-        with ThreadPoolExecutor(max_workers=max(1, len(chains)), thread_name_prefix="stack-up") as pool:
+        workers = len(chains) + len(later)
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stack-up") as pool:
+            fetched = {name: pool.submit(by_name[name].resolve) for name in later}
             futures = [pool.submit(run, chain) for chain in chains]
         errors = [e for f in futures if (e := f.exception()) is not None]
         if len(errors) == 1:

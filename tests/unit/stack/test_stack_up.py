@@ -28,8 +28,20 @@ class FakeService:
     """Records when ``up`` ran; ``gate`` makes it wait for a service of another chain."""
 
     def __init__(self, name: str, log: list[str], gate: threading.Barrier | None = None,
-                 fail: bool = False) -> None:
+                 fail: bool = False, fetch_gate: threading.Barrier | None = None,
+                 fetch_fails: bool = False) -> None:
         self.name, self.log, self.gate, self.fail = name, log, gate, fail
+        self.fetch_gate, self.fetch_fails = fetch_gate, fetch_fails
+
+    def is_running(self) -> bool:
+        return False
+
+    def resolve(self) -> None:
+        if self.fetch_gate is not None:
+            self.fetch_gate.wait()
+        if self.fetch_fails:
+            raise StackError(f"Maven could not resolve {self.name}")
+        self.log.append(f"{self.name} fetched")
 
     def up(self) -> str:
         self.log.append(f"{self.name} up")
@@ -67,3 +79,24 @@ def test_a_failed_chain_does_not_stop_the_others_and_every_failure_is_raised() -
         stack.up(lines.append)
     assert lines == ["airflow: started"]
     assert "pinot-zk up" not in log  # never started on top of a broker that is not ready
+
+
+def test_later_services_fetch_their_jars_while_the_first_of_their_chain_starts() -> None:
+    log: list[str] = []
+    kafka_starting = threading.Barrier(2, timeout=10)  # kafka's start waits for pinot's fetch
+    stack = stack_of(FakeService("kafka", log, gate=kafka_starting),
+                     FakeService("pinot-zk", log), FakeService("pinot", log, fetch_gate=kafka_starting))
+    stack.up(lambda line: None)
+    assert log.index("kafka up") < log.index("kafka ready")
+    assert "pinot fetched" in log and log.index("kafka ready") < log.index("pinot up")
+
+
+def test_a_failed_fetch_fails_its_chain_at_that_service_with_maven_s_message() -> None:
+    log: list[str] = []
+    stack = stack_of(FakeService("kafka", log), FakeService("pinot-zk", log, fetch_fails=True),
+                     FakeService("pinot", log), FakeService("airflow", log))
+    lines: list[str] = []
+    with pytest.raises(StackError, match="Maven could not resolve pinot-zk"):
+        stack.up(lines.append)
+    assert sorted(lines) == ["airflow: started", "kafka: started"]
+    assert "pinot-zk up" not in log and "pinot up" not in log
