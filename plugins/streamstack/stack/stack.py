@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from streamstack.errors import StackError
 from streamstack.settings import Settings
@@ -75,9 +75,21 @@ class Stack:
         """
         by_name = {s.name: s for s in self.services}
         chains = start_chains(list(by_name))
-        # A service later in a chain fetches its jars now, not once the one before it is ready:
-        # on a cold machine Pinot's download otherwise waited for Kafka's start.
-        later = [name for chain in chains for name in chain[1:] if not by_name[name].is_running()]
+        # Jars first, one service after another in stack order (Kafka, then Pinot: the longest
+        # chain), each service starting once its own are there. Maven runs one at a time anyway
+        # (runtime/maven.py); started by each chain, a cold Kafka fetch waited behind the others,
+        # and Pinot's behind Kafka's start.
+        pending = [name for name in by_name if not by_name[name].is_running()]
+        fetched: dict[str, Future[None]] = {name: Future() for name in pending}
+
+        def fetch() -> None:
+            for name in pending:
+                try:
+                    by_name[name].resolve()
+                except BaseException as exc:  # noqa: BLE001 - re-raised by that service's chain (run)
+                    fetched[name].set_exception(exc)
+                else:
+                    fetched[name].set_result(None)
 
         def run(chain: list[str]) -> None:
             for name in chain:
@@ -85,9 +97,8 @@ class Stack:
                     fetched[name].result()  # a failed fetch fails this chain here, with its message
                 report(by_name[name].up())
 
-        workers = len(chains) + len(later)
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stack-up") as pool:
-            fetched = {name: pool.submit(by_name[name].resolve) for name in later}
+        with ThreadPoolExecutor(max_workers=len(chains) + 1, thread_name_prefix="stack-up") as pool:
+            pool.submit(fetch)
             futures = [pool.submit(run, chain) for chain in chains]
         errors = [e for f in futures if (e := f.exception()) is not None]
         if len(errors) == 1:

@@ -100,3 +100,14 @@ def test_a_failed_fetch_fails_its_chain_at_that_service_with_maven_s_message() -
         stack.up(lines.append)
     assert sorted(lines) == ["airflow: started", "kafka: started"]
     assert "pinot-zk up" not in log and "pinot up" not in log
+
+
+def test_jars_are_fetched_in_stack_order_and_each_service_starts_after_its_own() -> None:
+    log: list[str] = []
+    stack = stack_of(FakeService("kafka", log), FakeService("pinot-zk", log), FakeService("pinot", log),
+                     FakeService("superset", log), FakeService("airflow", log))
+    stack.up(lambda line: None)
+    fetches = [line.split()[0] for line in log if line.endswith("fetched")]
+    assert fetches == ["kafka", "pinot-zk", "pinot", "superset", "airflow"]
+    for name in fetches:
+        assert log.index(f"{name} fetched") < log.index(f"{name} up")
