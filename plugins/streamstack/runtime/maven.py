@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MARKER = ".resolved"
 #: Services start side by side (stack.py); Maven 3.8's local repository is not safe for two
 #: processes downloading the same plugin jars at once.
-_MAVEN = threading.RLock()
+_MAVEN = threading.Lock()
 
 
 def _digest(pom: Path, args: list[str]) -> str:
@@ -33,9 +33,8 @@ def _digest(pom: Path, args: list[str]) -> str:
 
 
 def _run_maven(args: list[str], what: str) -> None:
-    """Run Maven; the caller holds ``_MAVEN`` (re-entrant) and re-checks its marker under it."""
-    with _MAVEN:
-        proc = subprocess.run([find_maven(), "-B", "-q", *args], capture_output=True, text=True, check=False)
+    """Run Maven; the caller holds ``_MAVEN`` and has re-checked its marker under it."""
+    proc = subprocess.run([find_maven(), "-B", "-q", *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
         raise StackError(f"Maven could not resolve {what} (exit {proc.returncode}):\n{tail}")

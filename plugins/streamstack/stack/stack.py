@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from streamstack.errors import StackError
 from streamstack.settings import Settings
@@ -80,16 +80,6 @@ class Stack:
         # (runtime/maven.py); started by each chain, a cold Kafka fetch waited behind the others,
         # and Pinot's behind Kafka's start.
         pending = [name for name in by_name if not by_name[name].is_running()]
-        fetched: dict[str, Future[None]] = {name: Future() for name in pending}
-
-        def fetch() -> None:
-            for name in pending:
-                try:
-                    by_name[name].resolve()
-                except BaseException as exc:  # noqa: BLE001 - re-raised by that service's chain (run)
-                    fetched[name].set_exception(exc)
-                else:
-                    fetched[name].set_result(None)
 
         def run(chain: list[str]) -> None:
             for name in chain:
@@ -97,8 +87,10 @@ class Stack:
                     fetched[name].result()  # a failed fetch fails this chain here, with its message
                 report(by_name[name].up())
 
-        with ThreadPoolExecutor(max_workers=len(chains) + 1, thread_name_prefix="stack-up") as pool:
-            pool.submit(fetch)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stack-fetch") as fetcher, \
+                ThreadPoolExecutor(max_workers=max(1, len(chains)), thread_name_prefix="stack-up") as pool:
+            # One worker: the fetches run one after another, in the order submitted.
+            fetched = {name: fetcher.submit(by_name[name].resolve) for name in pending}
             futures = [pool.submit(run, chain) for chain in chains]
         errors = [e for f in futures if (e := f.exception()) is not None]
         if len(errors) == 1:
