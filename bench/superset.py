@@ -8,8 +8,10 @@ writes) and dropped at the end. The dashboards are imported pointed at each copy
 ones are not touched; Superset's data cache is off, so every load queries Pinot). Then ``--rounds``
 rounds of ``--repeat`` loads, alternating the two dashboards load by load (same browser, JS bundles
 warm), each load a fresh page until all 8 charts have rendered (big numbers, table, ECharts
-canvases; any chart error fails the run). Per round: p50/p95 of each; reported: the best round's
-(by p95) and the spread over rounds, and the big/reference ratio of p50.
+canvases; any chart error fails the run), timed by the page's own clock from navigation start
+to the moment a watcher in the page saw every chart rendered (not the harness's polling). Per
+round: p50/p95 of each; reported: the best round's (by p95) and the spread over rounds, and the
+big/reference ratio of p50. The bench's Superset copies and Pinot tables are deleted at the end.
 ``python bench/superset.py --rows 1000000 --ref-rows 10000 --rounds 3 --repeat 10``
 """
 
@@ -30,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "integration" / "superset"))
 sys.path.insert(0, str(HERE.parent / "tests"))  # browser.py, which superset_browser builds on
 
 from pinot import bench_table, pct, record  # noqa: E402
-from superset_browser import login, open_dashboard, start_browser  # noqa: E402
+from superset_browser import login, open_dashboard, rendered_seconds, start_browser  # noqa: E402
 
 from streamstack.clients import admin_client, producer  # noqa: E402
 from streamstack.pinot import local_client  # noqa: E402
@@ -104,6 +106,7 @@ def main() -> None:
     s = SupersetEndpoints.from_env(settings)
     superset = SupersetClient(s.url, ADMIN_USER, s.password())
     made: list[tuple[str, str]] = []
+    imported = []
     driver = None
     try:
         boards = {}
@@ -117,6 +120,7 @@ def main() -> None:
                                   schemas_dir=settings.config_dir / "pinot" / "schemas", database_uri=uri,
                                   tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name},
                                   salt=f"bench{suffix}", title_suffix=f" [bench {label}]")  # fmt: skip
+            imported.append(bundle)
             daily = publish(superset, bundle).dashboards["daily_sales"]
             boards[label] = (daily, loaded)
         driver = start_browser()
@@ -126,13 +130,16 @@ def main() -> None:
         rounds: list[dict[str, list[float]]] = []
         for _ in range(args.rounds):
             times: dict[str, list[float]] = {label: [] for label in boards}
+            walls: dict[str, list[float]] = {label: [] for label in boards}
             for _ in range(args.repeat):
                 for label, (daily, _) in boards.items():
                     start = time.monotonic()
                     open_dashboard(driver, daily["url"], daily["charts"])
-                    times[label].append(time.monotonic() - start)
+                    walls[label].append(time.monotonic() - start)
+                    times[label].append(rendered_seconds(driver))
             rounds.append(times)
-            print(json.dumps({k: stats(v) for k, v in times.items()}), flush=True)
+            print(json.dumps({**{k: stats(v) for k, v in times.items()},
+                              "harness_wall_p50": {k: round(pct(v, 50), 2) for k, v in walls.items()}}), flush=True)  # fmt: skip
         best = {label: min((stats(r[label]) for r in rounds), key=lambda x: x["p95"]) for label in boards}
         spread = {label: {"p50": [min(stats(r[label])["p50"] for r in rounds), max(stats(r[label])["p50"] for r in rounds)],
                           "p95": [min(stats(r[label])["p95"] for r in rounds), max(stats(r[label])["p95"] for r in rounds)]}
@@ -145,6 +152,8 @@ def main() -> None:
     finally:
         if driver is not None:
             driver.quit()
+        for bundle in imported:  # else they stay on the user's Superset, pointing at dropped tables
+            superset.delete_bundle(bundle)
         for topic, name in made:
             pinot.drop_table(name)
             admin.delete_topics([topic])

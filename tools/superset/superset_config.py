@@ -34,3 +34,25 @@ ROW_LIMIT = 50000
 # Superset's own log level (gunicorn's access log is off).
 LOG_LEVEL = os.environ.get("SUPERSET_LOG_LEVEL", "INFO")
 FEATURE_FLAGS = {"DASHBOARD_NATIVE_FILTERS": True}
+
+_TLS_CONTEXT = None
+
+
+def DB_CONNECTION_MUTATOR(uri, params, username, security_manager, source):
+    """One TLS context per worker for pinotdb, instead of one per chart query.
+
+    Superset opens every query on a fresh connection (NullPool); pinotdb gives each a new httpx
+    client, and httpx builds a new verifying TLS context from certifi's whole CA bundle for it, even
+    for plain http: 17% of the workers' CPU on a dashboard load, measured with py-spy. The shared
+    context verifies exactly as httpx's default would (``SSL_CERT_FILE`` honoured likewise).
+    """
+    global _TLS_CONTEXT
+    if uri.drivername.startswith("pinot"):
+        if _TLS_CONTEXT is None:
+            import ssl
+
+            import certifi
+
+            _TLS_CONTEXT = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or certifi.where())
+        params.setdefault("connect_args", {}).setdefault("verify_ssl", _TLS_CONTEXT)
+    return uri, params

@@ -176,6 +176,22 @@ class SupersetClient:
         self.request("PUT", f"/api/v1/database/{db['id']}", json=payload)
         return DatabaseChange("updated", int(db["id"]), name)
 
+    def delete_bundle(self, bundle: Bundle) -> dict[str, int]:
+        """Delete what ``bundle`` imported (matched by uuid), dashboards first; for throw-away copies.
+
+        :return: how many objects of each kind were deleted (0 for what was not there).
+        """
+        listed = {"dashboards": self.dashboards, "charts": self.charts, "datasets": self.datasets,
+                  "databases": self.databases}  # fmt: skip
+        deleted = {}
+        for kind, list_objects in listed.items():
+            wanted = set(bundle.uuids[kind])
+            ids = [o["id"] for o in list_objects() if o.get("uuid") in wanted]
+            for object_id in ids:
+                self.request("DELETE", f"/api/v1/{kind[:-1]}/{object_id}")
+            deleted[kind] = len(ids)
+        return deleted
+
     def import_bundle(self, bundle: Bundle) -> None:
         """``POST /api/v1/dashboard/import/`` with ``overwrite=true``: the dashboards and everything they use.
 

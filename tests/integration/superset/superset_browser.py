@@ -3,6 +3,9 @@
 No browser is downloaded: the binaries are the apt packages (``make browser-deps``). A dashboard
 is "rendered" when every chart holder shows a big number, a table, or an ECharts canvas/svg, and
 none shows a spinner; any error alert in a chart fails at once with the chart's title and text.
+The page is polled with one script per poll (one WebDriver round trip, not ~50), and a watcher in
+the page stamps the moment every chart has rendered (``rendered_seconds``), so the benchmark times
+the page, not this harness.
 """
 
 from __future__ import annotations
@@ -15,11 +18,34 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 CHART = '[data-test="chart-grid-component"]'
+TITLE = '[data-test="editable-title"]'
 ERROR = '[role="alert"], .ant-alert-error, [data-test="error-alert"]'
+LOADING = '.loading, [aria-label="Loading"]'
 # `.ant-empty`: Superset's "No results were returned" state, e.g. dead letters of a clean run.
 RENDERED = (
     ".superset-legacy-chart-big-number .header-line, table, canvas, svg.recharts-surface, .echarts-for-react, .ant-empty"
 )
+
+
+# Every chart holder's title, first error and rendered flag, in one round trip. The first call on
+# a page also starts a watcher that stamps ``performance.now()`` (ms since navigation start) the
+# first time all ``expected`` charts have rendered without an error.
+_STATES_JS = """
+const [chartSel, titleSel, errorSel, loadingSel, renderedSel, expected] = arguments;
+const states = () => Array.from(document.querySelectorAll(chartSel), (holder) => {
+  const title = holder.querySelector(titleSel), error = holder.querySelector(errorSel);
+  return {title: title ? title.innerText : "?", error: error ? error.innerText : null,
+          rendered: !!holder.querySelector(renderedSel) && !holder.querySelector(loadingSel)};
+});
+const done = (s) => s.length === expected && s.every((c) => c.rendered && !c.error);
+if (window.__streamstackRendered === undefined) {
+  window.__streamstackRendered = null;
+  const watch = setInterval(() => {
+    if (done(states())) { window.__streamstackRendered = performance.now(); clearInterval(watch); }
+  }, 20);
+}
+return states();
+"""
 
 
 class DashboardError(AssertionError):
@@ -46,10 +72,10 @@ def login(driver: webdriver.Chrome, url: str, user: str, password: str, timeout:
 def chart_states(driver: webdriver.Chrome) -> list[ChartState]:
     states = []
     for holder in driver.find_elements(By.CSS_SELECTOR, CHART):
-        titles = holder.find_elements(By.CSS_SELECTOR, '[data-test="editable-title"]')
+        titles = holder.find_elements(By.CSS_SELECTOR, TITLE)
         title = titles[0].text if titles else "?"
         errors = holder.find_elements(By.CSS_SELECTOR, ERROR)
-        loading = holder.find_elements(By.CSS_SELECTOR, '.loading, [aria-label="Loading"]')
+        loading = holder.find_elements(By.CSS_SELECTOR, LOADING)
         rendered = bool(holder.find_elements(By.CSS_SELECTOR, RENDERED)) and not loading
         states.append(ChartState(title, rendered, errors[0].text if errors else None, holder.text))
     return states
@@ -58,25 +84,38 @@ def chart_states(driver: webdriver.Chrome) -> list[ChartState]:
 def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, timeout: float = 180) -> list[ChartState]:
     """Open a dashboard, wait until all ``expected_charts`` charts have rendered; fail on any error.
 
-    :return: the chart states once all rendered (title, text) and the seconds it took.
+    :return: the chart states (title, text) once all rendered; ``rendered_seconds`` says when that was.
     """
     driver.get(url)
 
-    def done() -> list[ChartState] | None:
-        states = chart_states(driver)
-        failed = [s for s in states if s.error]
-        if failed:
-            raise DashboardError("chart error(s): " + "; ".join(f"{s.title!r}: {s.error}" for s in failed))
-        if len(states) == expected_charts and all(s.rendered for s in states):
-            return states
-        return None
+    def done() -> bool:
+        states = driver.execute_script(_STATES_JS, CHART, TITLE, ERROR, LOADING, RENDERED, expected_charts)
+        _fail_on_errors([(s["title"], s["error"]) for s in states])
+        return len(states) == expected_charts and all(s["rendered"] for s in states)
 
     try:
-        return wait_for(driver, done, timeout, f"{expected_charts} charts to render")
+        wait_for(driver, done, timeout, f"{expected_charts} charts to render")
     except BrowserTimeout:
         states = chart_states(driver)
         pending = [s.title for s in states if not s.rendered]
         raise DashboardError(f"{url}: {len(states)} chart holders, not rendered: {pending}") from None
+    states = chart_states(driver)
+    _fail_on_errors([(s.title, s.error) for s in states])
+    return states
+
+
+def _fail_on_errors(charts: list[tuple[str, str | None]]) -> None:
+    failed = [f"{title!r}: {error}" for title, error in charts if error]
+    if failed:
+        raise DashboardError("chart error(s): " + "; ".join(failed))
+
+
+def rendered_seconds(driver: webdriver.Chrome) -> float:
+    """Seconds from navigation start until every chart of the open dashboard had rendered (page clock)."""
+    stamp = driver.execute_script("return window.__streamstackRendered")
+    if stamp is None:
+        raise DashboardError(f"{driver.current_url}: the page never had every chart rendered at once")
+    return float(stamp) / 1000
 
 
 def screenshot(driver: webdriver.Chrome, path: Path) -> Path:
