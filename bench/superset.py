@@ -44,9 +44,6 @@ from streamstack.superset.client import SupersetClient  # noqa: E402
 from streamstack.superset.endpoints import ADMIN_USER, SupersetEndpoints  # noqa: E402
 from streamstack.superset.publish import definition_file, publish  # noqa: E402
 
-#: Every dataset of the bundle gets a name of its own: Superset's SQLite metadata keeps a unique
-#: index on tables.table_name alone, so a salted copy on the same table name fails to import.
-DATASETS = ("purchasesEnriched", "deadLetters", "salesWindows", "runningTotals")
 HOUR = "CAST(DATE_TRUNC('hour', CAST(transaction_time AS TIMESTAMP)) AS TIMESTAMP)"
 MINUTE = "CAST(DATE_TRUNC('minute', CAST(transaction_time AS TIMESTAMP)) AS TIMESTAMP)"
 REFERENCE = [
@@ -115,10 +112,13 @@ def main() -> None:
             topic, name, loaded, seconds = load(pinot, admin, settings, suffix, rows, args.partitions)
             made.append((topic, name))
             print(f"{label}: loaded {loaded:,} rows into {name} in {seconds:.0f}s", flush=True)
+            definition = load_definition(definition_file(settings))
             uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}", args.pinot_timeout)
-            bundle = build_bundle(load_definition(definition_file(settings)),
+            # Every dataset gets a table name of its own: Superset's SQLite metadata keeps a unique
+            # index on tables.table_name alone, so a salted copy on the same name fails to import.
+            bundle = build_bundle(definition,
                                   schemas_dir=settings.config_dir / "pinot" / "schemas", database_uri=uri,
-                                  tables={**{k: f"{k}_bench_{suffix}" for k in DATASETS}, "purchasesEnriched": name},
+                                  tables={**{k: f"{k}_bench_{suffix}" for k in definition["datasets"]}, "purchasesEnriched": name},
                                   salt=f"bench{suffix}", title_suffix=f" [bench {label}]")  # fmt: skip
             imported.append(bundle)
             daily = publish(superset, bundle).dashboards["daily_sales"]

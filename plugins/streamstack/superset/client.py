@@ -145,6 +145,11 @@ class SupersetClient:
     def dashboards(self) -> list[dict[str, Any]]:
         return self._list("dashboard", ["id", "uuid", "dashboard_title", "slug", "changed_on_utc"])
 
+    def objects(self) -> dict[str, list[dict[str, Any]]]:
+        """Every database, dataset, chart and dashboard, by kind (the kinds of ``Bundle.uuids``)."""
+        return {"databases": self.databases(), "datasets": self.datasets(), "charts": self.charts(),
+                "dashboards": self.dashboards()}  # fmt: skip
+
     def dashboard_charts(self, id_or_slug: str | int) -> list[dict[str, Any]]:
         return self.request("GET", f"/api/v1/dashboard/{id_or_slug}/charts")["result"]
 
@@ -181,12 +186,11 @@ class SupersetClient:
 
         :return: how many objects of each kind were deleted (0 for what was not there).
         """
-        listed = {"dashboards": self.dashboards, "charts": self.charts, "datasets": self.datasets,
-                  "databases": self.databases}  # fmt: skip
+        listed = self.objects()
         deleted = {}
-        for kind, list_objects in listed.items():
+        for kind in ("dashboards", "charts", "datasets", "databases"):  # each before what it uses
             wanted = set(bundle.uuids[kind])
-            ids = [o["id"] for o in list_objects() if o.get("uuid") in wanted]
+            ids = [o["id"] for o in listed[kind] if o.get("uuid") in wanted]
             for object_id in ids:
                 self.request("DELETE", f"/api/v1/{kind[:-1]}/{object_id}")
             deleted[kind] = len(ids)

@@ -65,7 +65,6 @@ def publish(client: SupersetClient, bundle: Bundle, *, test_connection: bool = T
             "url": f"{client.url}/superset/dashboard/{board['slug'] or board['id']}/",
             "charts": len(charts),
         }
-    listed = {"databases": client.databases(), "datasets": client.datasets(), "charts": client.charts(),
-              "dashboards": list(by_uuid.values())}  # fmt: skip
-    report.counts = {kind: sum(1 for o in objs if o.get("uuid") in set(bundle.uuids[kind])) for kind, objs in listed.items()}
+    report.counts = {kind: sum(1 for o in objs if o.get("uuid") in set(bundle.uuids[kind]))
+                     for kind, objs in client.objects().items()}  # fmt: skip
     return report

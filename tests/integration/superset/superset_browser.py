@@ -3,7 +3,7 @@
 No browser is downloaded: the binaries are the apt packages (``make browser-deps``). A dashboard
 is "rendered" when every chart holder shows a big number, a table, or an ECharts canvas/svg, and
 none shows a spinner; any error alert in a chart fails at once with the chart's title and text.
-The page is polled with one script per poll (one WebDriver round trip, not ~50), and a watcher in
+The page is read with one script per poll (one WebDriver round trip, not ~50), and a watcher in
 the page stamps the moment every chart has rendered (``rendered_seconds``), so the benchmark times
 the page, not this harness.
 """
@@ -35,10 +35,11 @@ const [chartSel, titleSel, errorSel, loadingSel, renderedSel, expected] = argume
 const states = () => Array.from(document.querySelectorAll(chartSel), (holder) => {
   const title = holder.querySelector(titleSel), error = holder.querySelector(errorSel);
   return {title: title ? title.innerText : "?", error: error ? error.innerText : null,
-          rendered: !!holder.querySelector(renderedSel) && !holder.querySelector(loadingSel)};
+          rendered: !!holder.querySelector(renderedSel) && !holder.querySelector(loadingSel),
+          text: holder.innerText};
 });
 const done = (s) => s.length === expected && s.every((c) => c.rendered && !c.error);
-if (window.__streamstackRendered === undefined) {
+if (expected > 0 && window.__streamstackRendered === undefined) {
   window.__streamstackRendered = null;
   const watch = setInterval(() => {
     if (done(states())) { window.__streamstackRendered = performance.now(); clearInterval(watch); }
@@ -69,16 +70,16 @@ def login(driver: webdriver.Chrome, url: str, user: str, password: str, timeout:
     wait_for(driver, lambda: "/login" not in driver.current_url, timeout, "the login to go through")
 
 
-def chart_states(driver: webdriver.Chrome) -> list[ChartState]:
-    states = []
-    for holder in driver.find_elements(By.CSS_SELECTOR, CHART):
-        titles = holder.find_elements(By.CSS_SELECTOR, TITLE)
-        title = titles[0].text if titles else "?"
-        errors = holder.find_elements(By.CSS_SELECTOR, ERROR)
-        loading = holder.find_elements(By.CSS_SELECTOR, LOADING)
-        rendered = bool(holder.find_elements(By.CSS_SELECTOR, RENDERED)) and not loading
-        states.append(ChartState(title, rendered, errors[0].text if errors else None, holder.text))
-    return states
+def chart_states(driver: webdriver.Chrome, expected_charts: int = 0) -> list[ChartState]:
+    """Every chart holder's state, read in the page in one round trip (text as the user sees it)."""
+    states = driver.execute_script(_STATES_JS, CHART, TITLE, ERROR, LOADING, RENDERED, expected_charts)
+    return [ChartState(s["title"].strip(), s["rendered"], s["error"], _visible(s["text"])) for s in states]
+
+
+def _visible(text: str) -> str:
+    # innerText keeps no-break spaces and blank lines; Selenium's element text (what a reader
+    # compares against) has neither.
+    return "\n".join(line.strip() for line in text.replace("\u00a0", " ").splitlines() if line.strip())
 
 
 def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, timeout: float = 180) -> list[ChartState]:
@@ -88,26 +89,21 @@ def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, tim
     """
     driver.get(url)
 
-    def done() -> bool:
-        states = driver.execute_script(_STATES_JS, CHART, TITLE, ERROR, LOADING, RENDERED, expected_charts)
-        _fail_on_errors([(s["title"], s["error"]) for s in states])
-        return len(states) == expected_charts and all(s["rendered"] for s in states)
+    def done() -> list[ChartState] | None:
+        states = chart_states(driver, expected_charts)
+        failed = [s for s in states if s.error]
+        if failed:
+            raise DashboardError("chart error(s): " + "; ".join(f"{s.title!r}: {s.error}" for s in failed))
+        if len(states) == expected_charts and all(s.rendered for s in states):
+            return states
+        return None
 
     try:
-        wait_for(driver, done, timeout, f"{expected_charts} charts to render")
+        return wait_for(driver, done, timeout, f"{expected_charts} charts to render")
     except BrowserTimeout:
         states = chart_states(driver)
         pending = [s.title for s in states if not s.rendered]
         raise DashboardError(f"{url}: {len(states)} chart holders, not rendered: {pending}") from None
-    states = chart_states(driver)
-    _fail_on_errors([(s.title, s.error) for s in states])
-    return states
-
-
-def _fail_on_errors(charts: list[tuple[str, str | None]]) -> None:
-    failed = [f"{title!r}: {error}" for title, error in charts if error]
-    if failed:
-        raise DashboardError("chart error(s): " + "; ".join(failed))
 
 
 def rendered_seconds(driver: webdriver.Chrome) -> float:

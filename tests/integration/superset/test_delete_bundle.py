@@ -9,19 +9,17 @@ import pytest
 from streamstack.pinot import PinotClient
 from streamstack.pinot.endpoints import PinotEndpoints
 from streamstack.settings import Settings
+from streamstack.superset.bundle import load_definition
 from streamstack.superset.client import SupersetClient
-from streamstack.superset.publish import make_bundle, publish
+from streamstack.superset.publish import definition_file, make_bundle, publish
 
 pytestmark = pytest.mark.integration
 
 KINDS = ("databases", "datasets", "charts", "dashboards")
-DATASETS = ("purchasesEnriched", "deadLetters", "salesWindows", "runningTotals")
 
 
 def _present(superset: SupersetClient) -> dict[str, set[str]]:
-    listed = {"databases": superset.databases(), "datasets": superset.datasets(), "charts": superset.charts(),
-              "dashboards": superset.dashboards()}  # fmt: skip
-    return {kind: {o["uuid"] for o in objs} for kind, objs in listed.items()}
+    return {kind: {o["uuid"] for o in objs} for kind, objs in superset.objects().items()}
 
 
 def test_delete_bundle_removes_its_objects_and_nothing_else(
@@ -29,8 +27,9 @@ def test_delete_bundle_removes_its_objects_and_nothing_else(
 ) -> None:
     e = PinotEndpoints.from_env(settings)
     broker, controller = f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}"
+    datasets = load_definition(definition_file(settings))["datasets"]
     keep, drop = (make_bundle(settings, broker, controller, salt=salt, title_suffix=f" [{salt}]",
-                              tables={t: f"{t}_{salt}" for t in DATASETS})  # table names are unique in Superset
+                              tables={t: f"{t}_{salt}" for t in datasets})  # table names are unique in Superset
                   for salt in (f"{name}{uuid.uuid4().hex[:6]}" for name in ("keep", "drop")))  # fmt: skip
     try:
         publish(superset, keep, test_connection=False)
