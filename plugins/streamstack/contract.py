@@ -11,6 +11,8 @@ replay use it, and each engine must give the same reason for the same record.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import os
@@ -24,9 +26,11 @@ from streamstack.errors import ConfigError
 
 ENV_CONTRACT_FILE = "STREAMSTACK_CONTRACT_FILE"
 CHECK_KINDS = {"pattern", "range", "allowed", "total", "catalogue"}
-STRUCTURAL_CODES = ("not_json", "missing_field", "mistyped_field")
+STRUCTURAL_CODES = ("too_large", "not_json", "missing_field", "mistyped_field")
 #: The checks of a product record, in the order they run (``products.codes`` maps each to its code).
-PRODUCT_CHECKS = ("not_json", "missing_field", "mistyped_field", "key_mismatch")
+PRODUCT_CHECKS = ("too_large", "not_json", "missing_field", "mistyped_field", "key_mismatch")
+#: Encodings of a dead letter's payload: the text itself, or the bytes in base64 when they are not UTF-8.
+PAYLOAD_ENCODINGS = ("utf-8", "base64")
 _RANGE_KEYS = {"min", "max", "min_exclusive", "max_exclusive"}
 
 
@@ -115,11 +119,21 @@ def _check_products(products: Any, reasons: Mapping[str, str], file: Path) -> No
             raise ConfigError(f"code {code!r} is not declared under reasons", file=file, key=f"products.codes.{check}")
 
 
+def _check_positive(data: Mapping[str, Any], section: str, key: str, file: Path) -> None:
+    """``section`` is a mapping of exactly ``key``, a whole number above zero."""
+    value = data.get(section)
+    if not isinstance(value, dict) or set(value) != {key}:
+        raise ConfigError(f"{section} must be a mapping with exactly `{key}`", file=file, key=section)
+    if not isinstance(value[key], int) or isinstance(value[key], bool) or value[key] < 1:
+        raise ConfigError(f"{value[key]!r} is not a whole number above 0", file=file, key=f"{section}.{key}")
+
+
 def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> dict[str, Any]:
     """The contract document with every reference replaced by its value, and the event schemas."""
     if not isinstance(data, dict):
         raise ConfigError("the contract must be a mapping", file=file)
-    known = {"version", "timestamp", "epsilon", "reasons", "purchase", "products", "enrichment", "legacy"}
+    known = {"version", "timestamp", "epsilon", "records", "dead_letters", "reasons", "purchase", "products",
+             "enrichment", "legacy"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown key(s) {unknown} (known: {sorted(known)})", file=file)
@@ -140,6 +154,8 @@ def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> di
         raise ConfigError("enrichment.missing_version_code must be a declared reason", file=file,
                           key="enrichment.missing_version_code")
     _check_products(data.get("products"), reasons, file)
+    _check_positive(data, "records", "max_bytes", file)
+    _check_positive(data, "dead_letters", "payload_max_chars", file)
     resolved = _resolve_value(data, generator, product_ids, file, "")
     resolved["source"] = {"contract": str(file), "generator": str(getattr(generator, "source", ""))}
     resolved["schemas"] = {
@@ -268,6 +284,9 @@ def check_purchase(
     check in the contract's order. ``record`` is the parsed object (with a derived identity filled
     in) whenever the payload was a JSON object.
     """
+    too_large = _too_large(payload, contract)
+    if too_large:
+        return None, f"too_large: {too_large}", False
     record = _parse_object(payload)
     if record is None:
         return None, "not_json: payload is not a JSON object", False
@@ -283,12 +302,44 @@ def check_purchase(
     return record, None, derived
 
 
+def _as_bytes(payload: str | bytes | None) -> bytes | None:
+    return payload.encode("utf-8", errors="surrogatepass") if isinstance(payload, str) else payload
+
+
+def _too_large(payload: str | bytes | None, contract: Mapping[str, Any]) -> str | None:
+    """The detail of ``too_large`` when the value is longer than ``records.max_bytes``, else None."""
+    size = len(_as_bytes(payload) or b"")
+    limit = int(contract["records"]["max_bytes"])
+    return f"{size} bytes, more than {limit}" if size > limit else None
+
+
 def _parse_object(payload: str | bytes | None) -> dict[str, Any] | None:
+    """The JSON object of a value; bytes must be UTF-8 (json.loads would also guess UTF-16 and -32)."""
     try:
-        record = json.loads(payload) if payload is not None else None
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        record = json.loads(text) if text is not None else None
     except (ValueError, UnicodeDecodeError):
         return None
     return record if isinstance(record, dict) else None
+
+
+def dead_letter_payload(payload: str | bytes | None, contract: Mapping[str, Any]) -> dict[str, Any]:
+    """The five payload fields of a dead letter (``events.INVALID_PURCHASE``) for a raw value.
+
+    The text when the value is UTF-8, else base64 of its bytes; cut to ``dead_letters.payload_max_chars``
+    code points, with the original size and SHA-256, so no dead letter can outgrow the broker's limit.
+    """
+    raw = _as_bytes(payload)
+    if raw is None:
+        return {"payload": None, "payload_encoding": None, "payload_truncated": None, "payload_bytes": None,
+                "payload_sha256": None}
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+    limit = int(contract["dead_letters"]["payload_max_chars"])
+    return {"payload": text[:limit], "payload_encoding": encoding, "payload_truncated": len(text) > limit,
+            "payload_bytes": len(raw), "payload_sha256": hashlib.sha256(raw).hexdigest()}
 
 
 def _field_reason(record: Mapping[str, Any], schema: list[dict[str, Any]], contract: Mapping[str, Any],
@@ -321,6 +372,9 @@ def check_product(
     """
     section = contract["products"]
     codes = section["codes"]
+    too_large = _too_large(payload, contract)
+    if too_large:
+        return None, f"{codes['too_large']}: {too_large}"
     record = _parse_object(payload)
     if record is None:
         return None, f"{codes['not_json']}: payload is not a JSON object"

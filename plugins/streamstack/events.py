@@ -136,7 +136,7 @@ EVENT = (
     Field("details", "string"),
 )
 
-#: Dead-letter records: the original payload kept as text, with why and where it was rejected.
+#: Dead-letter records: the original payload kept (bounded), with why and where it was rejected.
 INVALID_PURCHASE = (
     Field("source_topic", "string"),
     Field("source_partition", "int", nullable=True),
@@ -145,6 +145,12 @@ INVALID_PURCHASE = (
     Field("rejected_by", "string"),
     Field("reason", "string"),
     Field("payload", "string", nullable=True),
+    # The payload bounded (config/contract.yaml `dead_letters`): how it is written, whether it was
+    # cut, and the original value's size and hash. Added later: a reader takes them absent as null.
+    Field("payload_encoding", "string", nullable=True),
+    Field("payload_truncated", "boolean", nullable=True),
+    Field("payload_bytes", "long", nullable=True),
+    Field("payload_sha256", "string", nullable=True),
 )
 
 #: Event type -> fields; the keys are the logical topic names of ``config/topics.yaml``.

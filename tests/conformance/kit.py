@@ -58,10 +58,11 @@ class Kit:
     #: ``(partition, key, value)`` for the purchases topic, in order.
     purchases: list[tuple[int, str | None, bytes | None]] = field(default_factory=list)
     enriched: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-    #: (source_partition, source_offset) -> (reason code, field or None, payload text or None)
-    dead_letters: dict[tuple[int, int], tuple[str, str | None, str | None]] = field(default_factory=dict)
+    #: (source_partition, source_offset) -> (reason code, field or None, the five payload fields of
+    #: ``contract.dead_letter_payload``: payload, encoding, truncated, bytes, sha256)
+    dead_letters: dict[tuple[int, int], tuple[str, str | None, dict[str, Any]]] = field(default_factory=dict)
     #: The same for malformed records of the products topic (its partition and offset).
-    product_dead_letters: dict[tuple[int, int], tuple[str, str | None, str | None]] = field(default_factory=dict)
+    product_dead_letters: dict[tuple[int, int], tuple[str, str | None, dict[str, Any]]] = field(default_factory=dict)
     running_totals: dict[str, dict[str, Any]] = field(default_factory=dict)
     windows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: (transaction_id, line_number) of the lines published twice.
@@ -106,7 +107,8 @@ def _catalogue_versions(base: datetime, contract: dict[str, Any]) -> list[dict[s
     return [*first, stranger, *changes, *late, *republished]
 
 
-def _malformed_products(base: datetime, versions: list[dict[str, Any]]) -> list[tuple[str, str | None, Any]]:
+def _malformed_products(base: datetime, versions: list[dict[str, Any]], contract: dict[str, Any]
+                        ) -> list[tuple[str, str | None, Any]]:
     """(code, key, payload) of every kind of bad product record; payload bytes, None or a dict.
 
     Each JSON one is otherwise a plausible version with a price no valid version has, 75-80
@@ -137,6 +139,10 @@ def _malformed_products(base: datetime, versions: list[dict[str, Any]]) -> list[
         ("product_mistyped_field", pid, v(first, propensity_to_buy=10**12)),
         ("product_key_mismatch", third["product_id"], v(second, event_time=_ts(base + timedelta(minutes=80)))),
         ("product_key_mismatch", None, v(first)),
+        # Bytes no engine may parse or pass on whole: over the size limit, not UTF-8, empty.
+        ("product_too_large", pid, v(first, item="x" * int(contract["records"]["max_bytes"]))),
+        ("product_not_json", pid, b"\xff\xfe\x00binary\x80"),
+        ("product_not_json", pid, b""),
     ]
 
 
@@ -208,7 +214,15 @@ def _malformed(template: dict[str, Any], contract: dict[str, Any]) -> list[tuple
         return rec
 
     off_by = rules.total_tolerance(contract)
+    max_bytes = int(contract["records"]["max_bytes"])
     return [
+        # The record that stopped every engine: 600,000 quotes (1.2 MB once escaped into a dead letter).
+        ("too_large", b'"' * max(600_000, max_bytes + 1)),
+        ("too_large", v(coupon="x" * max_bytes)),
+        ("not_json", b"\xff\xfe\x00binary\x80\xc3"),
+        ("not_json", b""),
+        # A payload cut to the contract's bound (under the size limit, over payload_max_chars).
+        ("mistyped_field", v(quantity="2", note="n" * (int(contract["dead_letters"]["payload_max_chars"]) + 100))),
         ("not_json", b"this is not json"),
         ("not_json", b'["an", "array"]'),
         ("not_json", b'"a string"'),
@@ -257,20 +271,21 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
     # The bad product records sit in the middle of the topic: the versions after them still count.
     cut = len(kit.products) // 2
     bad_products = []
-    for code, key, payload in _malformed_products(base, versions):
+    for code, key, payload in _malformed_products(base, versions, contract):
         text = None if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
         _, reason = rules.check_product(text, contract, key)
         assert reason is not None and reason.split(":")[0] == code, (code, reason, payload)
-        bad_products.append(((key, text), (code, _reason_field(reason), text.decode() if text else None)))
+        bad_products.append(((key, text), (code, _reason_field(reason), rules.dead_letter_payload(text, contract))))
     kit.products[cut:cut] = [record for record, _ in bad_products]
     for n, (_, expected) in enumerate(bad_products):
         kit.product_dead_letters[(0, cut + n)] = expected
 
     transactions = _valid_transactions(rnd, base, contract, versions)
     offsets = [0] * PARTITIONS
-    bad_at = {i * 8 + 3: i for i in range(len(_malformed(transactions[0][0], contract)))}
+    bad_at = {i * 7 + 3: i for i in range(len(_malformed(transactions[0][0], contract)))}
+    assert max(bad_at) < len(transactions), "more malformed records than transactions to put them after"
     legacy_at = {50, 120, 200}
-    extras_at = {30, 31}  # a valid purchase with an extra field; the tolerance's edge
+    extras_at = {30, 31, 32}  # a valid purchase with an extra field; the tolerance's edge; a long one
     # Transactions 15-17 (one per partition) again after transaction 20, to their own partitions:
     # a rerun's repeats, a few minutes behind in event time (within the 10-minute watermark).
     repeat_after, repeats = 20, [j for j in (15, 16, 17) if all(
@@ -290,6 +305,8 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
             if index in extras_at and line["line_number"] == 1:
                 if index == 30:
                     record["coupon"] = "SPRING"
+                elif index == 32:  # valid and long (under the size limit): carried whole, never cut
+                    record["note"] = "n" * (int(contract["records"]["max_bytes"]) // 2)
                 else:
                     record["total_purchase"] = round(record["total_purchase"] + rules.total_tolerance(contract), 2)
             offset = publish(partition, record["transaction_id"], record)
@@ -317,7 +334,7 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
             text = None if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
             _, reason, _ = rules.check_purchase(text, contract, partition, offset)
             assert reason is not None and reason.split(":")[0] == code, (code, reason, payload)
-            kit.dead_letters[(partition, offset)] = (code, _reason_field(reason), text.decode() if text else None)
+            kit.dead_letters[(partition, offset)] = (code, _reason_field(reason), rules.dead_letter_payload(text, contract))
 
     for record, derived in valid:
         payload = json.dumps({k: x for k, x in record.items() if not k.startswith("_")}).encode()
@@ -327,7 +344,8 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
         version = _version_at(versions, record["product_id"], record["transaction_time"])
         if version is None:
             kit.dead_letters[(record["_partition"], record["_offset"])] = (
-                contract["enrichment"]["missing_version_code"], None, _original(kit, record)
+                contract["enrichment"]["missing_version_code"], None,
+                rules.dead_letter_payload(_original(kit, record), contract),
             )
             continue
         key = (record["transaction_id"], record["line_number"])
@@ -342,11 +360,11 @@ def _with_coordinates(record: dict[str, Any], partition: int, offset: int) -> di
     return {**record, "_partition": partition, "_offset": offset}
 
 
-def _original(kit: Kit, record: dict[str, Any]) -> str | None:
+def _original(kit: Kit, record: dict[str, Any]) -> bytes | None:
     seen = [0] * PARTITIONS
     for partition, _key, value in kit.purchases:
         if partition == record["_partition"] and seen[partition] == record["_offset"]:
-            return value.decode() if value is not None else None
+            return value
         seen[partition] += 1
     raise AssertionError("record not in the input")
 
@@ -441,10 +459,20 @@ def read_topic(kafka_config: dict[str, Any], topic: str, *, isolation: str = "re
 
 
 # ------------------------------------------------------------------------------ comparisons
-def _norm(value: Any) -> Any:
-    if isinstance(value, float | Decimal) and not isinstance(value, bool):
-        return round(float(value), 2)
-    return value
+def _same(actual: Any, want: Any) -> bool:
+    """Equal in value and JSON type: a boolean is no number, an int no float, money exact to the cent.
+
+    Python's ``True == 1 == 1.0`` and a rounded comparison would let type drift and sub-cent
+    errors through; here a double must be a JSON number with a fraction (``5.0``, not ``5``) whose
+    decimal text equals the expected amount exactly.
+    """
+    if isinstance(want, bool) or want is None or isinstance(want, str):
+        return type(actual) is type(want) and actual == want
+    if isinstance(want, int):
+        return type(actual) is int and actual == want
+    if isinstance(want, float | Decimal):
+        return type(actual) is float and Decimal(repr(actual)) == Decimal(str(want))
+    return actual == want
 
 
 def _diff(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
@@ -452,7 +480,7 @@ def _diff(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     if list(actual) != list(expected):
         out.append(f"fields {list(actual)} != {list(expected)}")
     for name, want in expected.items():
-        if _norm(actual.get(name)) != _norm(want):
+        if not _same(actual.get(name), want):
             out.append(f"{name}: {actual.get(name)!r} != {want!r}")
     return out
 
@@ -505,9 +533,12 @@ def check_dead_letters(kit: Kit, records: list[dict[str, Any]], purchases_topic:
             continue
         got_code = str(got["reason"]).split(":")[0]
         if got_code != code or (field_name and _reason_field(got["reason"]) != field_name):
-            problems.append(f"{where}: reason {got['reason']!r}, expected {code} {field_name or ''}")
-        if got["payload"] != payload:
-            problems.append(f"{where}: payload {got['payload']!r} != {payload!r}")
+            problems.append(f"{where}: reason {got['reason'][:200]!r}, expected {code} {field_name or ''}")
+        for name, want in payload.items():
+            if not _same(got.get(name), want):
+                problems.append(f"{where}: {name} {str(got.get(name))[:80]!r} != {str(want)[:80]!r}")
+        if not str(got.get("rejected_by") or "").strip():
+            problems.append(f"{where}: no rejected_by")
     extra = sorted(set(seen) - set(expected))
     if extra:
         problems.append(f"{len(extra)} unexpected dead letters, e.g. {[seen[e]['reason'] for e in extra[:3]]}")

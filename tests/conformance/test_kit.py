@@ -65,25 +65,58 @@ def test_every_reason_code_of_the_contract_is_exercised(kit: ck.Kit) -> None:
     assert len({r["product_price"] for r in kit.enriched.values() if r["product_id"] == "CS01"}) == 2
 
 
+def _letters(kit: ck.Kit, product_topic: str, drop: int | None = None, code: str | None = None,
+             change: dict | None = None) -> list[dict]:
+    """The kit's expected dead letters as an engine would write them; ``change`` alters the first purchase one."""
+    rows = []
+    for n, ((partition, offset), (want, field_name, payload)) in enumerate(kit.dead_letters.items()):
+        rows.append({"source_topic": "p", "source_partition": partition, "source_offset": offset,
+                     "rejected_at": "", "rejected_by": "x", "reason": f"{want}: {field_name or ''} x",
+                     **payload, **(change if change and n == 0 else {})})
+    for n, ((partition, offset), (want, field_name, payload)) in enumerate(kit.product_dead_letters.items()):
+        if n != drop:
+            rows.append({"source_topic": product_topic, "source_partition": partition, "source_offset": offset,
+                         "rejected_at": "", "rejected_by": "x",
+                         "reason": f"{code if code and n == 0 else want}: {field_name or ''} x", **payload})
+    return [{"key": None, "value": json.dumps(r), "partition": 0, "offset": i} for i, r in enumerate(rows)]
+
+
 def test_dead_letter_check_covers_the_products_topic(kit: ck.Kit) -> None:
     """A missing, a re-coded or a misplaced product dead letter fails the check."""
-    def letters(product_topic: str, drop: int | None = None, code: str | None = None) -> list[dict]:
-        rows = []
-        for (partition, offset), (want, field_name, payload) in kit.dead_letters.items():
-            rows.append({"source_topic": "p", "source_partition": partition, "source_offset": offset,
-                         "rejected_at": "", "rejected_by": "x", "reason": f"{want}: {field_name or ''} x",
-                         "payload": payload})
-        for n, ((partition, offset), (want, field_name, payload)) in enumerate(kit.product_dead_letters.items()):
-            if n != drop:
-                rows.append({"source_topic": product_topic, "source_partition": partition, "source_offset": offset,
-                             "rejected_at": "", "rejected_by": "x",
-                             "reason": f"{code if code and n == 0 else want}: {field_name or ''} x", "payload": payload})
-        return [{"key": None, "value": json.dumps(r), "partition": 0, "offset": i} for i, r in enumerate(rows)]
-
-    ck.check_dead_letters(kit, letters("q"), "p", "q")
+    ck.check_dead_letters(kit, _letters(kit, "q"), "p", "q")
     with pytest.raises(AssertionError, match="no dead letter"):
-        ck.check_dead_letters(kit, letters("q", drop=3), "p", "q")
+        ck.check_dead_letters(kit, _letters(kit, "q", drop=3), "p", "q")
     with pytest.raises(AssertionError, match="reason"):
-        ck.check_dead_letters(kit, letters("q", code="not_json"), "p", "q")
+        ck.check_dead_letters(kit, _letters(kit, "q", code="not_json"), "p", "q")
     with pytest.raises(AssertionError, match="no dead letter"):
-        ck.check_dead_letters(kit, letters("p"), "p", "q")
+        ck.check_dead_letters(kit, _letters(kit, "p"), "p", "q")
+
+
+def test_dead_letters_are_bounded_and_carry_size_hash_and_encoding(kit: ck.Kit) -> None:
+    """The oversized, binary and empty records are in the input; a whole, unhashed or re-encoded copy fails."""
+    letters = {code_payload[2]["payload_encoding"]: code_payload for code_payload in kit.dead_letters.values()
+               if code_payload[2]["payload"] is not None}
+    assert set(letters) == {"utf-8", "base64"}
+    limit = kit.contract["dead_letters"]["payload_max_chars"]
+    first = next(iter(kit.dead_letters.values()))[2]
+    assert any(p["payload_truncated"] and len(p["payload"]) == limit for _, _, p in kit.dead_letters.values())
+    assert any(p["payload_bytes"] == 0 for _, _, p in kit.dead_letters.values())
+    assert any(code == "too_large" and p["payload_bytes"] >= 600_000 for code, _, p in kit.dead_letters.values())
+    assert any(code == "product_too_large" for code, _, _ in kit.product_dead_letters.values())
+    for change in ({"payload_sha256": None}, {"payload_truncated": 0}, {"payload_bytes": float(first["payload_bytes"])},
+                   {"payload_encoding": "base64"}, {"payload": first["payload"] + "x"}, {"rejected_by": ""}):
+        with pytest.raises(AssertionError, match=next(iter(change))):
+            ck.check_dead_letters(kit, _letters(kit, "q", change=change), "p", "q")
+
+
+def test_comparisons_are_strict_about_json_types_and_cents(kit: ck.Kit) -> None:
+    """``True == 1 == 1.0`` and rounding no longer hide type drift or a sub-cent error."""
+    rows = list(kit.enriched.values())
+    for field_name, wrong in (("contains_fruit", int(rows[0]["contains_fruit"])),
+                              ("purchase_quantity", float(rows[0]["purchase_quantity"])),
+                              ("product_price", rows[0]["product_price"] + 0.004),
+                              ("transaction_timestamp", str(rows[0]["transaction_timestamp"]))):
+        changed = copy.deepcopy(rows)
+        changed[0][field_name] = wrong
+        with pytest.raises(AssertionError, match=field_name):
+            ck.check_enriched(kit, _records(changed, "transaction_id"))

@@ -208,8 +208,8 @@ def prepare(
     return good, problems, counters
 
 
-def dead_letter(file: Path, problem: RecordProblem, rejected_at: str) -> dict[str, Any]:
-    """The ``purchases_invalid`` record of a rejected line (schema ``events.INVALID_PURCHASE``)."""
+def dead_letter(file: Path, problem: RecordProblem, rejected_at: str, contract: dict[str, Any]) -> dict[str, Any]:
+    """The ``purchases_invalid`` record of a rejected line (schema ``events.INVALID_PURCHASE``), payload bounded."""
     return {
         "source_topic": f"file:{file}",
         "source_partition": None,
@@ -217,7 +217,7 @@ def dead_letter(file: Path, problem: RecordProblem, rejected_at: str) -> dict[st
         "rejected_at": rejected_at,
         "rejected_by": REJECTED_BY,
         "reason": str(problem),
-        "payload": problem.payload,
+        **rules.dead_letter_payload(problem.payload, contract),
     }
 
 
@@ -242,6 +242,7 @@ def replay(
     :param progress: called with (records done, records total).
     """
     file = Path(path)
+    contract = contract or rules.load_contract()
     good, problems, counters = prepare(read_records(file), known_products, contract)
     if problems and not send_dead_letters:
         raise ReplayError(str(file), problems)
@@ -264,7 +265,7 @@ def replay(
     if problems:
         rejected_at = fmt(clock())
         for problem in problems:
-            sink.send_record("purchases_invalid", dead_letter(file, problem, rejected_at))
+            sink.send_record("purchases_invalid", dead_letter(file, problem, rejected_at, contract))
     sink.close()
     summary.elapsed_seconds = time.monotonic() - start
     summary.purchases, summary.dead_letters = len(good), len(problems)
