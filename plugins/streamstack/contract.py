@@ -158,10 +158,7 @@ def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> di
     _check_positive(data, "dead_letters", "payload_max_chars", file)
     resolved = _resolve_value(data, generator, product_ids, file, "")
     resolved["source"] = {"contract": str(file), "generator": str(getattr(generator, "source", ""))}
-    resolved["schemas"] = {
-        name: [{"name": f.name, "type": f.type, "nullable": f.nullable} for f in schema]
-        for name, schema in events.SCHEMAS.items()
-    }
+    resolved["schemas"] = {name: events.describe(schema) for name, schema in events.SCHEMAS.items()}
     return resolved
 
 

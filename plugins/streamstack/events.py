@@ -21,11 +21,17 @@ TIMESTAMP_JAVA_PATTERN = "yyyy-MM-dd HH:mm:ss.SSSSSS"
 
 @dataclass(frozen=True)
 class Field:
-    """One field of an event: its name, logical type and whether it may be null."""
+    """One field of an event: its name, logical type, whether it may be null, and its default.
+
+    ``default`` is what a reader takes when a record lacks the field: a field added to an event
+    after records were written without it must declare one (or be nullable, absent = null), so
+    the older records stay valid (:func:`incompatible_changes`).
+    """
 
     name: str
     type: str
     nullable: bool = False
+    default: Any = None
 
 
 def _fields(*spec: tuple[str, str]) -> tuple[Field, ...]:
@@ -102,8 +108,8 @@ PURCHASE_ENRICHED = _fields(
     ("total_purchase", "double"),
     # True when transaction_id/line_number were derived (a purchase in the original demo's schema,
     # see config/contract.yaml `legacy`); false for every purchase that carried its own identity.
-    ("identity_derived", "boolean"),
-)
+    # Added after the first enriched records were written: absent means false.
+) + (Field("identity_derived", "boolean", default=False),)
 
 #: Sales per product in 10-minute event-time windows sliding every 5 minutes (Spark ``sales_windows``).
 SALES_WINDOW = _fields(
@@ -177,6 +183,42 @@ def purchase_from_enriched(record: dict[str, Any]) -> dict[str, Any]:
 
 def field_names(fields: tuple[Field, ...]) -> list[str]:
     return [f.name for f in fields]
+
+
+def with_defaults(record: dict[str, Any], fields: tuple[Field, ...]) -> dict[str, Any]:
+    """``record`` with each field it lacks that declares a default filled in (an explicit null stays null)."""
+    missing = {f.name: f.default for f in fields if f.default is not None and f.name not in record}
+    return {**record, **missing} if missing else record
+
+
+def describe(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
+    """A schema as data (what ``config/schemas.lock.json`` records and the resolved contract carries)."""
+    return [{"name": f.name, "type": f.type, "nullable": f.nullable,
+             **({"default": f.default} if f.default is not None else {})} for f in fields]
+
+
+def incompatible_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
+    """Why records written under schema ``old`` would no longer be valid under ``new`` (empty: compatible).
+
+    Compatible: the same fields in the same order with the same types, a field becoming nullable
+    or gaining a default, and new fields at the end that are nullable or declare a default.
+    Anything else (a field removed, renamed, retyped, moved, made required, a new required field)
+    breaks every record already on the topics and in Pinot.
+    """
+    problems = []
+    for i, before in enumerate(old):
+        if i >= len(new) or new[i]["name"] != before["name"]:
+            problems.append(f"field {before['name']!r} removed, renamed or moved (was #{i + 1})")
+            continue
+        after = new[i]
+        if after["type"] != before["type"]:
+            problems.append(f"field {before['name']!r} changed type {before['type']} -> {after['type']}")
+        if before["nullable"] and not after["nullable"] and "default" not in after:
+            problems.append(f"field {before['name']!r} became required")
+    for after in new[len(old):]:
+        if not after["nullable"] and "default" not in after:
+            problems.append(f"new field {after['name']!r} is required: make it nullable or declare a default")
+    return problems
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -56,6 +56,16 @@ def _kafka_sink(options: dict[str, Any], producer_settings: dict[str, Any]) -> A
     return KafkaSink(connection, load_topics(settings.topics_file), producer_settings)
 
 
+def _known_versions(sink: Any) -> dict[str, str]:
+    """The earliest valid version of each product on the sink's products topic (read to its end)."""
+    from streamstack.contract import load_contract
+    from streamstack.generator.replay import earliest_versions
+    from streamstack.topics.offsets import read_to_end
+
+    records = read_to_end(sink.connection, sink.topics["products"], raw=True)
+    return earliest_versions([(r["key"], r["value"]) for r in records], load_contract())
+
+
 def _progress() -> Any:
     """A rich progress bar on stderr (stdout stays clean for the summary)."""
     from rich.console import Console
@@ -167,12 +177,15 @@ def replay(file: Path, restamp: bool, dead_letter: bool, output: Path | None, co
     from streamstack.generator.sinks import FileSink
 
     config = load_config(config_file)
-    known = {p.product_id for p in load_catalogue(config.catalogue_file).products}
+    catalogue = load_catalogue(config.catalogue_file).products
+    known = {p.product_id for p in catalogue}
     sink = FileSink(output) if output else _kafka_sink(connection, config.producer)
+    versions = {} if output else _known_versions(sink)
     with _progress() as bar:
         task = bar.add_task(f"{file.name} → {sink.destination}", total=None)
         summary = run_replay(file, sink, restamp=restamp, send_dead_letters=dead_letter, known_products=known,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+                             progress=lambda done, total: bar.update(task, completed=done, total=total),
+                             catalogue=catalogue, known_versions=versions)
     _print_summary("replayed", summary.to_dict(), as_json)
 
 

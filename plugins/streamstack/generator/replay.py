@@ -5,6 +5,13 @@ with each bad record's position and reason (nothing half-published), or — with
 ``dead_letter`` — publishes the good records and sends each bad one, with its reason and raw
 text, to the dead-letter topic: nothing is lost either way.
 
+A recording usually predates the catalogue on the products topic: the demo publishes it at
+today's time, so no version would be valid at a 2022 purchase and every line would become a
+``no_product_version`` dead letter. Given the catalogue and the earliest version of each product
+already on the topic, replay first publishes, for each product of the file that has none early
+enough, the catalogue's version stamped at the file's first transaction time; a second replay
+finds those and publishes nothing (:func:`catalogue_as_of`).
+
 Older recordings lack fields the platform needs; replay fills them deterministically:
 ``line_number`` by order within the transaction, and — for the oldest schema, which had no
 ``transaction_id`` — consecutive lines with one ``transaction_time`` become one transaction
@@ -15,10 +22,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamstack import contract as rules
 from streamstack.events import PURCHASE, field_names, parse_timestamp
@@ -29,6 +36,9 @@ from streamstack.generator.sinks import Sink
 PURCHASE_FIELDS = field_names(PURCHASE)
 REQUIRED = [f for f in PURCHASE_FIELDS if f not in ("transaction_id", "line_number")]
 REJECTED_BY = "streamstack replay"
+
+if TYPE_CHECKING:
+    from streamstack.generator.catalogue import Product
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,8 @@ class ReplaySummary:
     line_numbers_assigned: int = 0
     transaction_ids_assigned: int = 0
     restamped: bool = False
+    #: Catalogue versions published before the purchases (stamped at the file's first transaction).
+    product_versions: int = 0
     bytes: int = 0
     elapsed_seconds: float = 0.0
 
@@ -221,6 +233,42 @@ def dead_letter(file: Path, problem: RecordProblem, rejected_at: str, contract: 
     }
 
 
+def earliest_versions(records: Sequence[tuple[str | None, bytes | str | None]],
+                      contract: Mapping[str, Any]) -> dict[str, str]:
+    """product_id -> the earliest ``event_time`` among the valid product versions of ``(key, value)`` records.
+
+    Malformed records are not versions (the contract's ``products`` checks), so they are skipped.
+    """
+    earliest: dict[str, str] = {}
+    for key, value in records:
+        record, reason = rules.check_product(value, contract, key)
+        if reason is None and record is not None:
+            pid, at = record["product_id"], record["event_time"]
+            if pid not in earliest or at < earliest[pid]:
+                earliest[pid] = at
+    return earliest
+
+
+def catalogue_as_of(
+    purchases: Sequence[dict[str, Any]], catalogue: Sequence[Product], earliest: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The product versions a replay must publish so that every purchase of the file has one valid at its time.
+
+    For each catalogue product the file buys whose earliest known version is later than the
+    product's first purchase in the file (or that has none), the catalogue's version stamped at
+    the file's first transaction time. Timestamps compare as text: they have one fixed format.
+    """
+    if not purchases:
+        return []
+    first = min(p["transaction_time"] for p in purchases)
+    needed: dict[str, str] = {}
+    for p in purchases:
+        pid = p["product_id"]
+        needed[pid] = min(needed.get(pid, p["transaction_time"]), p["transaction_time"])
+    return [product.event(first) for product in catalogue
+            if product.product_id in needed and earliest.get(product.product_id, "~") > needed[product.product_id]]
+
+
 def replay(
     path: Path | str,
     sink: Sink,
@@ -231,6 +279,8 @@ def replay(
     contract: dict[str, Any] | None = None,
     clock: Callable[[], int] = wall_clock,
     progress: Callable[[int, int], None] | None = None,
+    catalogue: Sequence[Product] | None = None,
+    known_versions: Mapping[str, str] | None = None,
 ) -> ReplaySummary:
     """Publish a recorded file to the sink's purchases topic; see the module docstring.
 
@@ -240,6 +290,8 @@ def replay(
     :param known_products: reject product ids outside this set (default: the contract's catalogue).
     :param contract: the resolved event contract (default: ``streamstack.contract.load_contract()``).
     :param progress: called with (records done, records total).
+    :param catalogue: publish the versions of :func:`catalogue_as_of` first (none when not given).
+    :param known_versions: product_id -> earliest valid version on the products topic (:func:`earliest_versions`).
     """
     file = Path(path)
     contract = contract or rules.load_contract()
@@ -252,6 +304,13 @@ def replay(
     start = time.monotonic()
     fmt = TimestampFormatter()
     stamps: dict[str, str] = {}
+    if catalogue is not None:
+        # Restamped lines get times from now on: the versions they need are the ones valid now.
+        times = [{**record, "transaction_time": fmt(clock())} if restamp else record for _, record in good]
+        versions = catalogue_as_of(times, catalogue, known_versions or {})
+        for version in versions:
+            sink.send_record("products", version)
+        summary.product_versions = len(versions)
     for done, (_source, record) in enumerate(good, start=1):
         tid = record["transaction_id"]
         if restamp:

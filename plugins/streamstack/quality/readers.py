@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from streamstack.errors import StreamstackError
-from streamstack.events import PURCHASE_ENRICHED, field_names, format_timestamp
+from streamstack.events import PURCHASE_ENRICHED, field_names, format_timestamp, with_defaults
 from streamstack.topics.offsets import partition_watermarks
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ def _decode(
 
 def frame_from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Records as a DataFrame with the schema's columns first (missing keys stay missing)."""
+    # A field added later (identity_derived) is absent from older records: they take its default.
+    records = [with_defaults(r, PURCHASE_ENRICHED) for r in records]
     frame = (
         pd.DataFrame.from_records(records)
         if records

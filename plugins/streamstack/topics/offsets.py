@@ -112,9 +112,12 @@ def record_counts(kafka_config: Mapping[str, Any], topics: Iterable[str]) -> dic
 
 
 def read_to_end(
-    kafka_config: Mapping[str, Any], topic: str, *, isolation: str = "read_committed", timeout: float = 60.0
+    kafka_config: Mapping[str, Any], topic: str, *, isolation: str = "read_committed", timeout: float = 60.0,
+    raw: bool = False,
 ) -> list[dict[str, Any]]:
     """Every record of ``topic`` up to its end offsets as of now: key, value (text), partition, offset.
+
+    ``raw``: values as the bytes they are (a topic may hold records that are not UTF-8).
 
     ``read_committed`` by default, so a transactional writer's aborted records are not seen;
     transaction markers take offsets but deliver nothing, so progress is read from the position.
@@ -138,7 +141,7 @@ def read_to_end(
                 raise StreamstackError(f"reading {topic}: {msg.error()}")
             out.append({
                 "key": msg.key().decode() if msg.key() is not None else None,
-                "value": msg.value().decode() if msg.value() is not None else None,
+                "value": msg.value() if raw or msg.value() is None else msg.value().decode(),
                 "partition": msg.partition(),
                 "offset": msg.offset(),
                 "timestamp": msg.timestamp()[1],

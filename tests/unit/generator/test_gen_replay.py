@@ -142,3 +142,50 @@ def test_restamp_gives_each_transaction_one_new_time(sample_new: Path, sink) -> 
     assert all(len(t) == 1 for t in times.values())
     assert len({next(iter(t)) for t in times.values()}) == 210
     assert out[0]["transaction_time"] == "2027-01-15 08:00:00.000000"
+
+
+def _catalogue():
+    from streamstack.generator.catalogue import load_catalogue
+    from streamstack.generator.config import load_config
+
+    return load_catalogue(load_config().catalogue_file).products
+
+
+def test_a_recording_older_than_the_catalogue_gets_versions_as_of_its_first_transaction(sample_new: Path, sink) -> None:
+    """The seed's 2022 recording on a topic whose catalogue was published today: every line would
+    find no version. Replay publishes the catalogue as of the file's first transaction, first."""
+    from streamstack import contract as rules
+    from streamstack.generator.replay import earliest_versions
+
+    catalogue = _catalogue()
+    today = {p.product_id: "2026-12-07 06:00:00.000000" for p in catalogue}
+    summary = replay(sample_new, sink, catalogue=catalogue, known_versions=today)
+    versions = sink.of("products")
+    bought = {line["product_id"] for line in _purchases(sink)}
+    first = min(line["transaction_time"] for line in _purchases(sink))
+    assert summary.product_versions == len(versions) == len(bought)
+    assert {v["product_id"] for v in versions} == bought and {v["event_time"] for v in versions} == {first}
+    assert [kind for kind, _, _ in sink.events[: len(versions)]] == ["products"] * len(versions)  # before purchases
+    contract = rules.load_contract()
+    for line in _purchases(sink):  # every line now has a version valid at its time
+        assert rules.check_purchase(json.dumps(line), contract)[1] is None
+    # A second replay onto the topic that now holds them publishes no version again.
+    known = earliest_versions([(v["product_id"], json.dumps(v)) for v in versions]
+                              + [(pid, json.dumps(p.event(today[pid]))) for p in catalogue for pid in [p.product_id]],
+                              contract)
+    again = replay(sample_new, type(sink)(), catalogue=catalogue, known_versions=known)
+    assert again.product_versions == 0
+
+
+def test_earliest_versions_skip_what_is_no_version(sink) -> None:
+    from streamstack import contract as rules
+    from streamstack.generator.replay import earliest_versions
+
+    product = _catalogue()[0]
+    good = json.dumps(product.event("2026-01-01 00:00:00.000000"))
+    older_but_bad = json.dumps({**product.event("2020-01-01 00:00:00.000000"), "price": "5.99"})
+    other_key = json.dumps(product.event("2019-01-01 00:00:00.000000"))
+    got = earliest_versions([(product.product_id, good), (product.product_id, older_but_bad), ("XX", other_key),
+                             (product.product_id, b"\xff binary"), (product.product_id, None)],
+                            rules.load_contract())
+    assert got == {product.product_id: "2026-01-01 00:00:00.000000"}

@@ -249,3 +249,19 @@ def test_a_price_of_a_publishable_version_passes_any_other_fails(
     summary = _check(runner, _reprice(None, cogs=2.45)(clean), options)  # Indulgent's COGS, not Classic's
     assert "expect_column_pair_values_to_be_equal(product_cogs, catalogue_product_cogs)" in [
         f.name for f in summary.critical_failures], summary.failed_names
+
+
+def test_records_written_before_identity_derived_existed_pass_as_not_derived(
+    runner: QualityRunner, clean: pd.DataFrame, options: CheckOptions
+) -> None:
+    """A field added later must not make all earlier data invalid: absent takes its declared default."""
+    from streamstack.quality.readers import frame_from_records
+
+    records = json.loads(clean.drop(columns=["identity_derived"]).to_json(orient="records"))
+    frame = frame_from_records(records)
+    assert frame["identity_derived"].tolist() == [False] * len(records)
+    summary = _check(runner, frame, options)
+    assert summary.status == "passed", summary.lines()
+    # An explicit null is no absence: it still fails.
+    records[3]["identity_derived"] = None
+    assert _check(runner, frame_from_records(records), options).status == "failed"
