@@ -20,7 +20,7 @@ DEMO_ARGS ?=
 help:
 	@echo "make demo    - set everything up and run the pipeline on the embedded local stack"
 	@echo "make test    - set everything up and run the whole test suite"
-	@echo "make lint    - ruff"
+	@echo "make lint    - ruff and the import contracts"
 	@echo "make bench   - benchmarks (not part of the tests)"
 	@echo "make down    - stop the embedded stack"
 
@@ -65,8 +65,10 @@ test-unit: install
 test-integration: install browser-deps
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
+# ruff, and the dependency arrows of DEVELOPERS.md ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The Kafka Streams apps (jobs/kstreams, Maven) into .stack/kstreams/build; skipped when unchanged.
 kstreams: install

@@ -119,11 +119,9 @@ def streaming_platform() -> None:
     @task.branch
     def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
         """Spark or Flink writes the output topics (streamstack.engines), never both."""
-        from streamstack.engines import engine
+        from streamstack.providers.platform import engine_tasks
 
-        if engine((params or {}).get("engine")) == "spark":
-            return ["purchases_enrichment", "running_totals", "sales_windows"]
-        return ["flink_jobs"]
+        return engine_tasks((params or {}).get("engine"))
 
     flink_jobs = FlinkJobOperator(task_id="flink_jobs", jobs=["purchases_enrichment", "running_totals", "sales_windows"],
                                   action="bounded")

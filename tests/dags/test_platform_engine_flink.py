@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from streamstack.errors import ConfigError
+
 SPARK_JOBS = ["purchases_enrichment", "running_totals", "sales_windows"]
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "streaming_platform.py"
 
@@ -37,6 +39,17 @@ def test_the_engine_param_or_setting_picks_the_branch(dag, monkeypatch: pytest.M
         monkeypatch.delenv("STREAMSTACK_ENGINE", raising=False)
     branch = dag.get_task("choose_engine")
     assert branch.python_callable(params={"engine": param}) == expected
+
+
+@pytest.mark.parametrize(("param", "env"), [("kstreams", None), (None, "kstreams"), ("storm", None)])
+def test_an_engine_without_platform_tasks_fails_the_branch_never_runs_another(
+        dag, monkeypatch: pytest.MonkeyPatch, param, env) -> None:
+    if env:
+        monkeypatch.setenv("STREAMSTACK_ENGINE", env)
+    else:
+        monkeypatch.delenv("STREAMSTACK_ENGINE", raising=False)
+    with pytest.raises(ConfigError, match="engine"):
+        dag.get_task("choose_engine").python_callable(params={"engine": param})
 
 
 def test_pinot_and_the_gate_wait_for_the_flink_jobs(dag) -> None:
