@@ -19,7 +19,7 @@ NO_RETRY = {
     ("streaming_platform", "generate_sales"),
 }
 EXPECTED_DAGS = {"kafka_topics", "sales_generator", "pinot_ingestion", "spark_streaming", "purchases_quality", "streaming_platform",
-                 "superset_dashboards"}
+                 "superset_dashboards", "flink_streaming", "kstreams_apps"}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_no_import_errors(dagbag) -> None:
 
 
 def test_expected_dags_are_present(dagbag) -> None:
-    assert set(dagbag.dag_ids) >= EXPECTED_DAGS
+    assert set(dagbag.dag_ids) == EXPECTED_DAGS
 
 
 def test_one_dag_per_file_named_like_the_file(dagbag) -> None:

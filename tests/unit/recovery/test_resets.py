@@ -69,9 +69,25 @@ def test_spark_lag_beyond_the_end_is_an_error(settings: Settings, monkeypatch: p
 
 
 def test_spark_reset_deletes_a_checkpoint_and_refuses_while_running(settings: Settings) -> None:
+    import fcntl
+    import json
+    import os
+
+    from streamstack.spark.control import job_paths
+
     control = SparkJobControl(settings)
     checkpoint = settings.state_dir / "spark" / "checkpoints" / "purchases_enrichment"
-    assert control.reset("purchases_enrichment") is True
+    # A running copy holds the job's lock (as jobs/spark/runner.py does): reset refuses, deletes nothing.
+    lock = job_paths(control.checkpoint_dir, "purchases_enrichment")["lock"]
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(json.dumps({"pid": os.getpid(), "ppid": None, "mode": "continuous", "started": "now"}))
+        held.flush()
+        with pytest.raises(StackError, match=r"is running .*streamstack spark stop purchases_enrichment"):
+            control.reset("purchases_enrichment")
+        assert checkpoint.exists()
+    assert control.reset("purchases_enrichment") is True  # the lock released: reset goes ahead
     assert not checkpoint.exists()
     assert control.reset("purchases_enrichment") is False
 

@@ -4,7 +4,6 @@ prefetch and the service's own start)."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,9 @@ def maven_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     def fake_maven(args: list[str], what: str) -> None:
         calls.append(args)
-        time.sleep(0.2)  # long enough for the other thread to reach the lock
+        # Both callers are provably inside at once: the second one has entered the call (and so
+        # reached the lock, or run Maven itself) before the first one finishes.
+        STARTED.wait(timeout=10)
         out = next(a.split("=", 1)[1] for a in args if a.startswith("-DoutputDirectory="))
         (Path(out) / "some.jar").write_text("jar")
 
@@ -26,12 +27,25 @@ def maven_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return calls
 
 
+#: Set once both threads are running the call under test.
+STARTED = threading.Event()
+
+
 def both_at_once(fn) -> None:
-    threads = [threading.Thread(target=fn) for _ in range(2)]
+    """Run ``fn`` in two threads that are both started before Maven's (fake) run may end."""
+    STARTED.clear()
+    entered = threading.Barrier(2, action=lambda: threading.Timer(0.3, STARTED.set).start())
+
+    def run() -> None:
+        entered.wait(timeout=10)
+        fn()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads)
 
 
 def test_copy_dependencies_runs_maven_once_for_two_concurrent_callers(tmp_path: Path, maven_calls) -> None:
