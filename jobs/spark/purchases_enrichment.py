@@ -143,7 +143,7 @@ class _ProductDeadLetters:
             new = new.where((F.col("source_partition") != partition) | (F.col("source_offset") >= offset))
         out = new.select(
             F.lit(None).cast("string").alias("key"),
-            v.dead_letter_value(f"spark.{JOB}", self.contract).alias("value"),
+            v.dead_letter_value(f"spark.{JOB}", self.contract, {n: F.col(n) for n in v.PAYLOAD_FIELDS}).alias("value"),
         )
         if out.limit(1).count():
             out.write.format("kafka").options(**self.kafka).option("topic", self.args.invalid_topic).save()

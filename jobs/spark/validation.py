@@ -4,7 +4,10 @@ The contract (``config/contract.yaml``, resolved by ``streamstack contract write
 JSON: the field lists of every event and the ordered purchase checks. This module turns it into
 Spark column expressions and keeps no rule or number of its own, so the Spark jobs accept exactly
 what replay, the quality gate and the other engines accept. Bad input never stops a job: the
-validation turns it into a reason, not an exception.
+validation turns it into a reason, not an exception. A value is looked at as bytes first: one
+over ``records.max_bytes`` or not UTF-8 is never parsed (Spark would parse invalid UTF-8 with
+replacement characters), and a dead letter carries the value bounded (``dead_letters``), so no
+record can make a write exceed the broker's limit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pyspark.sql import types as T
 CORRUPT = "_corrupt_record"
 #: A purchase line's identity: a line sent twice is one line (Pinot's dedup key too).
 IDENTITY = ("transaction_id", "line_number")
+#: The dead-letter fields that keep the original value, bounded (``contract.dead_letter_payload``).
+PAYLOAD_FIELDS = ("payload", "payload_encoding", "payload_truncated", "payload_bytes", "payload_sha256")
 
 _SPARK_TYPES: dict[str, T.DataType] = {
     "string": T.StringType(),
@@ -42,6 +47,8 @@ class Contract:
         self.checks: list[dict[str, Any]] = doc["purchase"]["checks"]
         self.legacy: dict[str, Any] = doc.get("legacy") or {}
         self.missing_version_code: str = doc["enrichment"]["missing_version_code"]
+        self.max_bytes: int = int(doc["records"]["max_bytes"])
+        self.payload_max_chars: int = int(doc["dead_letters"]["payload_max_chars"])
 
     @classmethod
     def read(cls, path: str | Path) -> Contract:
@@ -100,6 +107,52 @@ def _raw_ok(raw_col: str, logical: str, contract: Contract) -> Column:
     return F.lit(True)
 
 
+# ---------------------------------------------------------------- raw values (bytes)
+def _utf8_text(value: Column) -> tuple[Column, Column]:
+    """(the value as text, whether its bytes are strict UTF-8); both null for a null value.
+
+    ``cast("string")`` never fails on bad bytes, and ``decode(value, 'UTF-8')`` raises
+    MALFORMED_CHARACTER_CODING in Spark 4 (it would fail the batch), so validity is asked of the
+    text: ``is_valid_utf8`` rejects what Python's strict decoder rejects (overlongs, surrogates).
+    """
+    text = value.cast("string")
+    return text, F.is_valid_utf8(text)
+
+
+def too_large(value: Column, code: str, contract: Contract) -> tuple[Column, Column]:
+    """(failed, reason) of the size check: more than ``records.max_bytes`` bytes, the first check."""
+    size = F.octet_length(value)
+    return size > F.lit(contract.max_bytes), F.format_string(f"{code}: %d bytes, more than {contract.max_bytes}", size)
+
+
+def parseable_text(value: Column, contract: Contract) -> Column:
+    """The value as text when it may be parsed (within the size limit, UTF-8), else null (not JSON)."""
+    text, utf8 = _utf8_text(value)
+    return F.when((F.octet_length(value) <= F.lit(contract.max_bytes)) & utf8, text)
+
+
+def payload_columns(value: Column, contract: Contract) -> dict[str, Column]:
+    """The five payload fields of a dead letter for a raw (binary) value, as ``dead_letter_payload``.
+
+    UTF-8 text is cut to ``payload_max_chars`` code points (Spark's string length counts code
+    points); other bytes are base64 of just the head that can show. Spark's ``base64`` wraps its
+    output every 76 characters (MIME); the line breaks are removed, as the alphabet has none.
+    """
+    limit = contract.payload_max_chars
+    text, utf8 = _utf8_text(value)
+    size = F.octet_length(value)
+    head = F.substring(value, 1, -(-limit // 4) * 3)
+    b64 = F.substring(F.translate(F.base64(head), "\r\n", ""), 1, limit)
+    b64_chars = F.floor((size + F.lit(2)) / F.lit(3)) * F.lit(4)
+    return {
+        "payload": F.when(utf8, F.substring(text, 1, limit)).otherwise(b64),
+        "payload_encoding": F.when(value.isNotNull(), F.when(utf8, F.lit("utf-8")).otherwise(F.lit("base64"))),
+        "payload_truncated": F.when(utf8, F.length(text) > F.lit(limit)).otherwise(b64_chars > F.lit(limit)),
+        "payload_bytes": size.cast("long"),
+        "payload_sha256": F.sha2(value, 256),
+    }
+
+
 # ---------------------------------------------------------------- the contract's checks
 def _in_set(col: Column, values: list[Any], eps: float) -> Column:
     cond = F.lit(False)
@@ -152,25 +205,29 @@ def _derived_line_number(contract: Contract) -> Column:
 def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
     """Parse Kafka rows of purchases; add ``reason`` (null when valid) and the typed fields.
 
-    Output columns: ``source_topic, source_partition, source_offset, payload, reason``, every
-    purchase field (typed; ``transaction_time`` as text; a legacy record's derived identity filled
-    in), ``identity_derived`` and ``transaction_ts`` (TIMESTAMP). The first failing check in the
+    Output columns: ``source_topic, source_partition, source_offset, value`` (the raw bytes: a
+    dead letter bounds them itself, see ``dead_letter_value``), ``reason``, every purchase field
+    (typed; ``transaction_time`` as text; a legacy record's derived identity filled in),
+    ``identity_derived`` and ``transaction_ts`` (TIMESTAMP). The first failing check in the
     contract's order gives the reason, so each record has exactly one.
 
-    One typed parse for every record. Only a *suspicious* record (not an object, a value that does
-    not fit its type, a null or missing field, a NaN/Infinity double) is parsed a second time, all
-    fields as text, to tell missing from mistyped from not-JSON; for any other record those checks
-    cannot fail, so only the timestamp format and the contract's value checks run.
+    A value over ``records.max_bytes`` is ``too_large`` and one that is not UTF-8 ``not_json``;
+    neither is parsed. One typed parse for every other record. Only a *suspicious* record (not an
+    object, a value that does not fit its type, a null or missing field, a NaN/Infinity double) is
+    parsed a second time, all fields as text, to tell missing from mistyped from not-JSON; for any
+    other record those checks cannot fail, so only the timestamp format and the contract's value
+    checks run.
     """
     fields = contract.fields("purchases")
     df = kafka_rows.select(
         F.col("topic").alias("source_topic"),
         F.col("partition").alias("source_partition"),
         F.col("offset").alias("source_offset"),
-        F.col("value").cast("string").alias("payload"),
+        F.col("value"),
+        parseable_text(F.col("value"), contract).alias("_text"),
     )
     df = df.select(
-        "*", F.from_json("payload", _typed_struct_type(fields), {"columnNameOfCorruptRecord": CORRUPT}).alias("_t")
+        "*", F.from_json("_text", _typed_struct_type(fields), {"columnNameOfCorruptRecord": CORRUPT}).alias("_t")
     )
     t = F.col("_t")
     suspicious = t.isNull() | F.col(f"_t.{CORRUPT}").isNotNull()
@@ -180,7 +237,7 @@ def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
             v = F.col(f"_t.{f['name']}")
             suspicious = suspicious | F.isnan(v) | v.isin(float("inf"), float("-inf"))
     # The text parse sits inside the CASE branch, so a clean record never pays for it.
-    raw = F.when(suspicious, F.from_json("payload", _raw_struct_type(fields), {"columnNameOfCorruptRecord": CORRUPT}))
+    raw = F.when(suspicious, F.from_json("_text", _raw_struct_type(fields), {"columnNameOfCorruptRecord": CORRUPT}))
     ts_fields = [f["name"] for f in fields if f["type"] == "timestamp"]
     df = df.select(
         "*",
@@ -211,6 +268,7 @@ def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         identity_derived = identity_derived | (absent[n] & derived_value[n].isNotNull())
 
     early: list[tuple[Column, Column]] = [
+        too_large(F.col("value"), "too_large", contract),
         (
             F.col("_r").isNull() | F.col(f"_r.{CORRUPT}").isNotNull(),
             F.lit("not_json: payload is not a JSON object"),
@@ -241,7 +299,7 @@ def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         "source_topic",
         "source_partition",
         "source_offset",
-        "payload",
+        "value",
         reason.alias("reason"),
         *[col[f["name"]].alias(f["name"]) for f in fields],
         identity_derived.alias("identity_derived"),
@@ -274,11 +332,13 @@ def _variant_type_ok(value: Column, kind: Column, logical: str, contract: Contra
 def validate_products(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
     """Check each record of the products topic (the contract's ``products``); add ``reason`` and typed fields.
 
-    Output columns: ``source_topic, source_partition, source_offset, payload, reason`` (null for
-    a valid product version), every product field typed (timestamps as text) and ``valid_from``
-    (the ``event_time`` as TIMESTAMP). The first failing check gives the reason: not a JSON
-    object, a missing or null field, a mistyped field (schema order), a key other than the
-    ``key_field``. Products are few (tens per catalogue publish), so this favours exactness over speed.
+    Output columns: ``source_topic, source_partition, source_offset``, the five bounded
+    ``PAYLOAD_FIELDS`` (the catalogue is collected to the driver: never the raw value), ``reason``
+    (null for a valid product version), every product field typed (timestamps as text) and
+    ``valid_from`` (the ``event_time`` as TIMESTAMP). The first failing check gives the reason:
+    over the size limit (not parsed), not a JSON object (bytes that are not UTF-8 included), a
+    missing or null field, a mistyped field (schema order), a key other than the ``key_field``.
+    Products are few (tens per catalogue publish), so this favours exactness over speed.
     """
     section = contract.doc["products"]
     codes, key_field = section["codes"], section["key_field"]
@@ -288,9 +348,10 @@ def validate_products(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         F.col("partition").alias("source_partition"),
         F.col("offset").alias("source_offset"),
         F.col("key").cast("string").alias("_key"),
-        F.col("value").cast("string").alias("payload"),
+        F.col("value"),
+        *[c.alias(n) for n, c in payload_columns(F.col("value"), contract).items()],
+        F.try_parse_json(parseable_text(F.col("value"), contract)).alias("_v"),
     )
-    df = df.select("*", F.try_parse_json("payload").alias("_v"))
     values = {f["name"]: F.try_variant_get(F.col("_v"), f"$.{f['name']}", "variant") for f in fields}
     df = df.select(
         "*",
@@ -299,6 +360,7 @@ def validate_products(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
     )
     df = df.select("*", *[F.schema_of_variant(f"_x_{f['name']}").alias(f"_k_{f['name']}") for f in fields])
     checks: list[tuple[Column, Column]] = [
+        too_large(F.col("value"), codes["too_large"], contract),
         (F.col("_v").isNull() | ~F.coalesce(F.col("_root").startswith("OBJECT<"), F.lit(False)),
          F.lit(f"{codes['not_json']}: payload is not a JSON object")),
     ]
@@ -320,15 +382,19 @@ def validate_products(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         for f in fields
     }
     return df.select(
-        "source_topic", "source_partition", "source_offset", "payload", reason.alias("reason"),
+        "source_topic", "source_partition", "source_offset", *PAYLOAD_FIELDS, reason.alias("reason"),
         *[typed[f["name"]].alias(f["name"]) for f in fields],
         parse_ts(typed["event_time"], contract).alias("valid_from"),
     )
 
 
 # ---------------------------------------------------------------- serialisation
-def dead_letter_value(rejected_by: str, contract: Contract) -> Column:
-    """The dead-letter JSON of a row with ``source_*``, ``payload``, ``reason`` (purchases_invalid order)."""
+def dead_letter_value(rejected_by: str, contract: Contract, payload: dict[str, Column] | None = None) -> Column:
+    """The dead-letter JSON of a row with ``source_*`` and ``reason`` (purchases_invalid order).
+
+    ``payload``: the five ``PAYLOAD_FIELDS``; by default computed from the row's raw ``value``, in
+    the expression itself, so only a rejected row pays for the hash and the cut.
+    """
     exprs = {
         "source_topic": F.col("source_topic"),
         "source_partition": F.col("source_partition"),
@@ -336,7 +402,7 @@ def dead_letter_value(rejected_by: str, contract: Contract) -> Column:
         "rejected_at": format_ts(F.current_timestamp(), contract),
         "rejected_by": F.lit(rejected_by),
         "reason": F.col("reason"),
-        "payload": F.col("payload"),
+        **(payload or payload_columns(F.col("value"), contract)),
     }
     names = contract.names("purchases_invalid")
     if set(exprs) != set(names):
