@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from streamstack.airflow_env import airflow_environment
-from streamstack.settings import Settings
+import isolation
+
+# First of all: the tests' own stack (state dir and ports), never the user's (tests/isolation.py).
+_USER_ENVIRON = dict(os.environ)
+isolation.apply()
+
+from streamstack.airflow_env import airflow_environment  # noqa: E402 - after the stack's variables
+from streamstack.settings import Settings  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -32,3 +38,29 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_sep("-", "time per tier")
         for tier, seconds in sorted(_TIER_SECONDS.items(), key=lambda kv: -kv[1]):
             terminalreporter.write_line(f"{tier:<14} {seconds:8.1f} s")
+
+
+# ------------------------------------------------------------ the user's stack is left as it was
+_USER_STACK: dict[str, object] = {}
+
+
+def pytest_sessionstart(session) -> None:
+    """Note the user's running stack (if any) before any test runs."""
+    before = isolation.user_stack_snapshot(_USER_ENVIRON)
+    if before is not None:
+        _USER_STACK["before"] = before
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run if a test changed the user's stack: its topics' ends, checkpoints, savepoints."""
+    before = _USER_STACK.get("before")
+    if before is None:
+        return
+    after = isolation.user_stack_snapshot(_USER_ENVIRON)
+    if after != before:
+        changed = sorted(t for t in {**before["end_offsets"], **(after or {}).get("end_offsets", {})}
+                         if before["end_offsets"].get(t) != (after or {}).get("end_offsets", {}).get(t))
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"the tests changed the user's stack at {before['state_dir']}: topics {changed[:10]}, "
+            f"files {'changed' if after and after['files'] != before['files'] else 'as they were'}", red=True)
+        session.exitstatus = 1

@@ -7,13 +7,11 @@ loaded from their file and re-exported here rather than copied.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 from streamstack.settings import Settings
-from streamstack.stack import Stack
 
 _spec = importlib.util.spec_from_file_location(
     "streamstack_integration_conftest", Path(__file__).resolve().parents[1] / "integration" / "conftest.py"
@@ -28,14 +26,12 @@ pinot = _integration.pinot
 kafka_config = _integration.kafka_config
 fresh_topics = _integration.fresh_topics
 
-# Whether a stack was running before this session started anything (conftests are imported at
-# collection, before any fixture runs): the reset tests delete the stack's state, so they run
-# only on a stack of the session's own, unless STREAMSTACK_FAULTS_RESET=1 says otherwise.
-_STACK_WAS_RUNNING = Stack(Settings.from_env(), names=["kafka"]).get("kafka").is_running()
 
 
 @pytest.fixture
-def resettable_stack() -> None:
-    if _STACK_WAS_RUNNING and os.environ.get("STREAMSTACK_FAULTS_RESET") != "1":
-        pytest.skip("the stack was running before the tests: a reset would delete its data "
-                    "(set STREAMSTACK_FAULTS_RESET=1 to allow)")
+def resettable_stack(settings: Settings) -> None:
+    """The reset tests delete the stack's state: only ever the tests' own (tests/isolation.py)."""
+    import isolation
+
+    if settings.state_dir != isolation.STATE_DIR:
+        pytest.fail(f"refusing to reset {settings.state_dir}: it is not the tests' stack ({isolation.STATE_DIR})")

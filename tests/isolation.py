@@ -1,0 +1,84 @@
+"""The test suite's own stack: a state directory and ports of its own, never the user's.
+
+``make test`` beside a running ``make demo`` stack must leave that stack alone: its topics, Pinot
+tables, checkpoints and savepoints. So every test session runs the services under
+``<project>/.stack-test`` on these ports (the demo's plus 10000), set before anything reads the
+settings (``tests/conftest.py``). ``python tests/isolation.py`` prints them as ``KEY=VALUE``
+lines, for the commands outside pytest that must reach the same stack (``.ci/run``'s final
+``stack down``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+STATE_DIR = PROJECT_DIR / ".stack-test"
+
+#: Every port the embedded stack opens, for the tests: the default + 10000.
+PORTS = {
+    "STREAMSTACK_KAFKA_PORT": 19092,
+    "STREAMSTACK_KAFKA_CONTROLLER_PORT": 19093,
+    "STREAMSTACK_KAFKA_SASL_PORT": 19094,
+    "STREAMSTACK_KAFKA_SASL_CONTROLLER_PORT": 19095,
+    "STREAMSTACK_AIRFLOW_PORT": 18080,
+    "STREAMSTACK_FLINK_PORT": 18081,
+    "STREAMSTACK_FLINK_RPC_PORT": 16123,
+    "STREAMSTACK_KSTREAMS_PORT": 17070,
+    "STREAMSTACK_PINOT_ZK_PORT": 12191,
+    "STREAMSTACK_PINOT_CONTROLLER_PORT": 19000,
+    "STREAMSTACK_PINOT_BROKER_PORT": 18099,
+    "STREAMSTACK_PINOT_SERVER_PORT": 18098,
+    "STREAMSTACK_PINOT_SERVER_ADMIN_PORT": 18097,
+    "STREAMSTACK_PINOT_SERVER_GRPC_PORT": 18090,
+    "STREAMSTACK_SUPERSET_PORT": 18088,
+}
+
+
+def test_stack_environment() -> dict[str, str]:
+    """The variables that point every part of the platform at the tests' stack."""
+    return {"STREAMSTACK_STATE_DIR": str(STATE_DIR), **{k: str(v) for k, v in PORTS.items()}}
+
+
+test_stack_environment.__test__ = False  # a helper, not a test
+
+
+def apply(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Point this process (and what it starts) at the tests' stack; a remote cluster is refused."""
+    if environ.get("STREAMSTACK_BOOTSTRAP_SERVERS"):
+        raise RuntimeError("STREAMSTACK_BOOTSTRAP_SERVERS is set: the tests run on a stack of their own; unset it")
+    environ.update(test_stack_environment())
+
+
+def user_stack_snapshot(environ: MutableMapping[str, str]) -> dict[str, object] | None:
+    """What the tests must leave as it is of the user's stack (``environ`` as before :func:`apply`).
+
+    None when the user's broker is not running. Otherwise its topics' end offsets and the names of
+    the files under its Spark checkpoints and Flink savepoints.
+    """
+    from dataclasses import replace
+    from unittest import mock
+
+    from streamstack.clients import admin_client
+    from streamstack.settings import Settings
+    from streamstack.stack import Stack
+    from streamstack.topics.offsets import end_offsets
+
+    with mock.patch.dict(os.environ, dict(environ), clear=True):
+        user = Settings.from_env()
+    if user.state_dir == STATE_DIR or not Stack(user, names=["kafka"]).get("kafka").is_running():
+        return None
+    user = replace(user, bootstrap_override=None)
+    config = user.kafka_client_config()
+    topics = sorted(t for t in admin_client(config).list_topics(timeout=10).topics if not t.startswith("__"))
+    files = sorted(str(p.relative_to(user.state_dir)) for sub in ("spark/checkpoints", "flink/savepoints")
+                   for p in (user.state_dir / sub).rglob("*") if p.is_file() and not p.name.startswith("."))
+    return {"state_dir": str(user.state_dir), "end_offsets": {t: end_offsets(config, t) for t in topics},
+            "files": files}
+
+
+if __name__ == "__main__":
+    for key, value in test_stack_environment().items():
+        print(f"{key}={value}")

@@ -1,0 +1,40 @@
+"""The test session runs on a stack of its own: another state dir and other ports than the user's."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import isolation
+
+from streamstack.flink.config import FlinkConfig
+from streamstack.pinot.endpoints import PinotEndpoints
+from streamstack.settings import Settings
+from streamstack.superset.endpoints import superset_connection
+
+
+def _ports(settings: Settings) -> set[int]:
+    flink = FlinkConfig.from_env(settings)
+    pinot = PinotEndpoints.from_env()
+    return {settings.kafka_port, settings.kafka_controller_port, settings.airflow_port, flink.rest_port,
+            pinot.controller_port, pinot.broker_port, pinot.server_port, pinot.zk_port}
+
+
+def test_the_session_points_at_the_tests_stack_not_the_users() -> None:
+    ours = Settings.from_env()
+    with mock.patch.dict("os.environ", {}, clear=True):
+        users = Settings.from_env()
+        user_ports = _ports(users)
+        user_superset = superset_connection(users)
+    assert ours.state_dir == isolation.STATE_DIR != users.state_dir
+    assert ours.airflow_home != users.airflow_home
+    assert _ports(ours).isdisjoint(user_ports), _ports(ours) & user_ports
+    assert superset_connection(ours) != user_superset
+
+
+def test_printed_for_commands_outside_pytest(capsys) -> None:
+    import runpy
+
+    runpy.run_path(isolation.__file__, run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert f"STREAMSTACK_STATE_DIR={isolation.STATE_DIR}" in lines
+    assert "STREAMSTACK_KAFKA_PORT=19092" in lines and len(lines) == 1 + len(isolation.PORTS)
