@@ -22,6 +22,8 @@ PIPELINE = "streaming_platform"
 #: The summary's head line (streamstack.quality.summary): "quality PASSED: <source> [window]".
 VERDICT = re.compile(r"quality (PASSED|WARNING|FAILED|SKIPPED|EMPTY)\b", re.IGNORECASE)
 WAIT = 120  # seconds; generous: the box is shared and the UI loads its bundle on first visit
+# Longer than finished_run's own wait (1500 s), so a stuck run reports its task states, not a thread dump.
+pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,11 @@ CHART = '[data-test="chart-grid-component"]'
 TITLE = '[data-test="editable-title"]'
 ERROR = '[role="alert"], .ant-alert-error, [data-test="error-alert"]'
 LOADING = '.loading, [aria-label="Loading"]'
-# `.ant-empty`: Superset's "No results were returned" state, e.g. dead letters of a clean run.
+# `.ant-empty`: Superset's "No results were returned" state, e.g. dead letters of a clean run:
+# rendered, but without data (``ChartState.empty``); only the charts in ``MAY_BE_EMPTY`` may show it.
+EMPTY = ".ant-empty"
+#: Charts whose query may rightly return nothing on tidy data (a clean run has no dead letters).
+MAY_BE_EMPTY = frozenset({"Dead Letters", "Dead Letters per Reason"})
 RENDERED = (
     ".superset-legacy-chart-big-number .header-line, table, canvas, svg.recharts-surface, .echarts-for-react, .ant-empty"
 )
@@ -31,11 +35,12 @@ RENDERED = (
 # a page also starts a watcher that stamps ``performance.now()`` (ms since navigation start) the
 # first time all ``expected`` charts have rendered without an error.
 _STATES_JS = """
-const [chartSel, titleSel, errorSel, loadingSel, renderedSel, expected] = arguments;
+const [chartSel, titleSel, errorSel, loadingSel, renderedSel, expected, emptySel] = arguments;
 const states = () => Array.from(document.querySelectorAll(chartSel), (holder) => {
   const title = holder.querySelector(titleSel), error = holder.querySelector(errorSel);
   return {title: title ? title.innerText : "?", error: error ? error.innerText : null,
           rendered: !!holder.querySelector(renderedSel) && !holder.querySelector(loadingSel),
+          empty: !!holder.querySelector(emptySel),
           text: holder.innerText};
 });
 const done = (s) => s.length === expected && s.every((c) => c.rendered && !c.error);
@@ -59,6 +64,8 @@ class ChartState:
     rendered: bool
     error: str | None
     text: str
+    #: Rendered as "No results": the chart's query returned nothing.
+    empty: bool = False
 
 
 def login(driver: webdriver.Chrome, url: str, user: str, password: str, timeout: float = 60) -> None:
@@ -72,8 +79,9 @@ def login(driver: webdriver.Chrome, url: str, user: str, password: str, timeout:
 
 def chart_states(driver: webdriver.Chrome, expected_charts: int = 0) -> list[ChartState]:
     """Every chart holder's state, read in the page in one round trip (text as the user sees it)."""
-    states = driver.execute_script(_STATES_JS, CHART, TITLE, ERROR, LOADING, RENDERED, expected_charts)
-    return [ChartState(s["title"].strip(), s["rendered"], s["error"], _visible(s["text"])) for s in states]
+    states = driver.execute_script(_STATES_JS, CHART, TITLE, ERROR, LOADING, RENDERED, expected_charts, EMPTY)
+    return [ChartState(s["title"].strip(), s["rendered"], s["error"], _visible(s["text"]), s["empty"])
+            for s in states]
 
 
 def _visible(text: str) -> str:
@@ -82,8 +90,12 @@ def _visible(text: str) -> str:
     return "\n".join(line.strip() for line in text.replace("\u00a0", " ").splitlines() if line.strip())
 
 
-def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, timeout: float = 180) -> list[ChartState]:
+def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, timeout: float = 180,
+                   may_be_empty: frozenset[str] = MAY_BE_EMPTY) -> list[ChartState]:
     """Open a dashboard, wait until all ``expected_charts`` charts have rendered; fail on any error.
+
+    A chart that renders "No results" fails too, unless its title is in ``may_be_empty``: an empty
+    chart is what a wrong column, filter or table looks like.
 
     :return: the chart states (title, text) once all rendered; ``rendered_seconds`` says when that was.
     """
@@ -95,6 +107,9 @@ def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, tim
         if failed:
             raise DashboardError("chart error(s): " + "; ".join(f"{s.title!r}: {s.error}" for s in failed))
         if len(states) == expected_charts and all(s.rendered for s in states):
+            empty = [s.title for s in states if s.empty and s.title not in may_be_empty]
+            if empty:
+                raise DashboardError(f"chart(s) showing no results: {empty}")
             return states
         return None
 
