@@ -2,8 +2,9 @@
 
 The Java validator is checked against the Python reference: this test writes payloads with the
 answers of ``streamstack.contract.check_purchase`` (and product records with those of
-``check_product``) and ``ContractTest`` asserts the same reason, derived identity and fields for each. Needs Java 17 and Maven (``make install`` provides them);
-~25 s warm, most of it Maven.
+``check_product``) and ``ContractTest`` asserts the same reason, derived identity and fields for each,
+and the same bounded dead-letter payload (``dead_letter_payload``). Needs Java 17 and Maven (``make
+install`` provides them); ~25 s warm, most of it Maven.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from typing import Any
 
 import pytest
 
-from streamstack.contract import check_product, check_purchase, load_contract, write_contract
+from streamstack.contract import (
+    check_product,
+    check_purchase,
+    dead_letter_payload,
+    load_contract,
+    write_contract,
+)
 from streamstack.kstreams.build import maven_test
 from streamstack.settings import Settings
 
@@ -51,9 +58,22 @@ def _with(**changes: Any) -> dict[str, Any]:
 _DROP = object()
 
 
-def cases() -> list[tuple[str, bytes | None, int | None, int | None]]:
+def _sized(record: dict[str, Any], pad: str, size: int) -> bytes:
+    """``record`` as JSON of exactly ``size`` bytes, a string field ``pad`` filling it up."""
+    base = len(json.dumps({**record, pad: ""}).encode())
+    payload = json.dumps({**record, pad: "x" * (size - base)}).encode()
+    assert len(payload) == size
+    return payload
+
+
+def _limits(contract: dict[str, Any]) -> tuple[int, int]:
+    return int(contract["records"]["max_bytes"]), int(contract["dead_letters"]["payload_max_chars"])
+
+
+def cases(contract: dict[str, Any]) -> list[tuple[str, bytes | None, int | None, int | None]]:
     """(name, payload, partition, offset): every reason code and the edges of each check."""
     out: list[tuple[str, bytes | None, int | None, int | None]] = []
+    max_bytes, max_chars = _limits(contract)
 
     def add(name: str, record: Any, partition: int | None = 0, offset: int | None = 5) -> None:
         payload = record if isinstance(record, bytes) or record is None else json.dumps(record).encode()
@@ -114,6 +134,19 @@ def cases() -> list[tuple[str, bytes | None, int | None, int | None]]:
     add("legacy_offset_edge", legacy, 15, 134217726)
     add("legacy_bad_time", _with(transaction_id=_DROP, transaction_time="yesterday"), 0, 1)
     add("legacy_pre_epoch", _with(transaction_id=_DROP, transaction_time="1969-12-31 23:59:59.500000"), 0, 1)
+    # Sizes: checked on the bytes before anything is parsed; the dead letter's payload bounded.
+    add("too_large_quotes", b'"' * 600_000)
+    add("too_large_valid_shape", _sized(VALID, "coupon", max_bytes + 1))
+    add("too_large_binary", b"\xff" * (max_bytes + 1))
+    add("valid_at_max_bytes", _sized(VALID, "coupon", max_bytes))
+    add("not_json_binary_long", b"\x80" * (max_chars * 2))
+    add("not_json_at_max_chars", b"n" * max_chars)
+    add("not_json_over_max_chars", b"n" * (max_chars + 1))
+    add("not_json_multibyte_cut", ("\u00e9" * (max_chars + 5)).encode())
+    # Code points, not UTF-16 units: the cut falls between two surrogate pairs, never inside one.
+    add("mistyped_astral_cut", json.dumps(_with(quantity="2", note="\U0001F600" * (max_chars + 5)),
+                                          ensure_ascii=False).encode())
+    add("not_json_astral_odd_cut", ("a" + "\U0001F600" * max_chars).encode())
     return out
 
 
@@ -125,13 +158,17 @@ PRODUCT: dict[str, Any] = {
 }
 
 
-def product_cases() -> list[tuple[str, str | None, bytes | None]]:
+def product_cases(contract: dict[str, Any]) -> list[tuple[str, str | None, bytes | None]]:
     """(name, key, value) of product records: valid, and every product reason code with its edges."""
     def rec(**changes: Any) -> bytes:
         record = {**PRODUCT, **changes}
         return json.dumps({k: v for k, v in record.items() if v is not _DROP}).encode()
 
-    out = [("product_valid", "CS01", rec()), ("product_int_price", "CS01", rec(price=6))]
+    max_bytes, _ = _limits(contract)
+    out = [("product_valid", "CS01", rec()), ("product_int_price", "CS01", rec(price=6)),
+           ("product_too_large", "CS01", _sized(PRODUCT, "item", max_bytes + 1)),
+           ("product_too_large_quotes", "CS01", b'"' * 600_000),
+           ("product_at_max_bytes", "CS01", _sized(PRODUCT, "item", max_bytes))]
     for raw in (b"{not json", b"[]", b"null", b'"CS01"', b"", b"\xff{", None):
         out.append((f"product_not_json_{raw!r}", "CS01", raw))
     for field in PRODUCT:
@@ -151,7 +188,7 @@ def product_cases() -> list[tuple[str, str | None, bytes | None]]:
 
 def vectors(contract: dict[str, Any]) -> list[dict[str, Any]]:
     result = []
-    for name, payload, partition, offset in cases():
+    for name, payload, partition, offset in cases(contract):
         record, reason, derived = check_purchase(payload, contract, partition, offset)
         identity = None
         if record is not None:
@@ -164,13 +201,15 @@ def vectors(contract: dict[str, Any]) -> list[dict[str, Any]]:
             "reason": reason,
             "derived": derived,
             "identity": identity,
+            "dead_letter": dead_letter_payload(payload, contract),
         })
-    for name, key, payload in product_cases():
+    for name, key, payload in product_cases(contract):
         _, reason = check_product(payload, contract, key)
         result.append({
             "name": name, "kind": "product", "key": key,
             "payload_b64": None if payload is None else base64.b64encode(payload).decode(),
             "partition": 0, "offset": 0, "reason": reason, "derived": False, "identity": None,
+            "dead_letter": dead_letter_payload(payload, contract),
         })
     return result
 

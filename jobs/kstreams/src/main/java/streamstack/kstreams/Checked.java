@@ -6,10 +6,12 @@ import org.apache.kafka.common.serialization.Serde;
 
 /**
  * A purchase after validation, with where it came from: what a dead letter needs (the source
- * coordinates and original payload) travels with the record through the repartition topic.
+ * coordinates and the payload, bounded) travels with the record through the repartition topic. Never
+ * the raw value: the parsed record (valid only within {@code records.max_bytes}) and the bounded
+ * {@link Payload} keep the repartitioned record small whatever came in.
  */
 public record Checked(ObjectNode record, String reason, boolean derived, String topic, Integer partition,
-                      Long offset, String payload) {
+                      Long offset, Payload payload) {
 
     public static final Serde<Checked> SERDE = JsonSerde.of(Checked::toJson, Checked::fromJson);
 
@@ -30,7 +32,7 @@ public record Checked(ObjectNode record, String reason, boolean derived, String 
         n.put("topic", topic);
         n.put("partition", partition);
         n.put("offset", offset);
-        n.put("payload", payload);
+        n.set("payload", payload.toJson());
         return n;
     }
 
@@ -42,7 +44,7 @@ public record Checked(ObjectNode record, String reason, boolean derived, String 
                 n.path("topic").asText(),
                 n.path("partition").isNull() ? null : n.path("partition").asInt(),
                 n.path("offset").isNull() ? null : n.path("offset").asLong(),
-                n.path("payload").isNull() ? null : n.path("payload").asText());
+                Payload.fromJson(n.path("payload")));
     }
 
     /** The dead letter of this purchase, in the contract's purchases_invalid field order. */
@@ -56,9 +58,12 @@ public record Checked(ObjectNode record, String reason, boolean derived, String 
                 case "rejected_at" -> out.put("rejected_at", Json.now());
                 case "rejected_by" -> out.put("rejected_by", rejectedBy);
                 case "reason" -> out.put("reason", why);
-                case "payload" -> out.put("payload", payload);
-                default -> throw new IllegalStateException(
-                        "contract: purchases_invalid field '" + f.name() + "' is unknown to this app");
+                default -> {
+                    if (!payload.write(out, f.name())) {
+                        throw new IllegalStateException(
+                                "contract: purchases_invalid field '" + f.name() + "' is unknown to this app");
+                    }
+                }
             }
         }
         return out;

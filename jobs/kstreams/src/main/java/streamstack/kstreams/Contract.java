@@ -26,7 +26,9 @@ import java.util.regex.Pattern;
  * The resolved event contract (written by {@code streamstack contract write FILE}) and its purchase
  * validator. A port of {@code streamstack.contract.check_purchase}: the same first-failing-check
  * order, the same reason codes and details, and no rule of its own: every number comes from the file.
- * {@link #checkProduct} is the port of {@code check_product} (the products topic's records).
+ * {@link #checkProduct} is the port of {@code check_product} (the products topic's records). Both
+ * first refuse a value over {@code records.max_bytes} ({@code too_large}), unparsed; {@link #payload}
+ * is the port of {@code dead_letter_payload}.
  */
 public final class Contract {
     /** Python's json.loads: NaN/Infinity accepted (then rejected as mistyped), trailing data refused. */
@@ -62,6 +64,8 @@ public final class Contract {
     private final int timestampLength;
     private final double epsilon;
     private final String missingVersionCode;
+    private final int maxBytes;
+    private final int payloadMaxChars;
     private final List<Field> product;
     private final String productKeyField;
     private final java.util.Map<String, String> productCodes = new java.util.HashMap<>();
@@ -74,9 +78,11 @@ public final class Contract {
         this.timestampLength = require(doc, "timestamp", "length").asInt();
         this.epsilon = require(doc, "epsilon").asDouble();
         this.missingVersionCode = require(doc, "enrichment", "missing_version_code").asText();
+        this.maxBytes = positive(doc, "records", "max_bytes");
+        this.payloadMaxChars = positive(doc, "dead_letters", "payload_max_chars");
         this.product = schema(require(doc, "products", "schema").asText());
         this.productKeyField = require(doc, "products", "key_field").asText();
-        for (String check : List.of("not_json", "missing_field", "mistyped_field", "key_mismatch")) {
+        for (String check : List.of("too_large", "not_json", "missing_field", "mistyped_field", "key_mismatch")) {
             productCodes.put(check, require(doc, "products", "codes", check).asText());
         }
         for (JsonNode check : require(doc, "purchase", "checks")) {
@@ -108,6 +114,14 @@ public final class Contract {
         return node;
     }
 
+    private static int positive(JsonNode doc, String... path) {
+        JsonNode node = require(doc, path);
+        if (!node.canConvertToInt() || !node.isIntegralNumber() || node.intValue() < 1) {
+            throw new IllegalArgumentException("contract: " + String.join(".", path) + " is not a whole number above 0");
+        }
+        return node.intValue();
+    }
+
     /** The field list of one event ({@code schemas.<name>}), in order. */
     public List<Field> schema(String name) {
         List<Field> fields = new ArrayList<>();
@@ -121,8 +135,23 @@ public final class Contract {
         return missingVersionCode;
     }
 
+    /** A raw value as a dead letter keeps it, bounded by {@code dead_letters.payload_max_chars}. */
+    public Payload payload(byte[] value) {
+        return Payload.of(value, payloadMaxChars);
+    }
+
+    /** The detail of too_large when the value is longer than records.max_bytes, else null (not parsed). */
+    private String tooLarge(byte[] payload) {
+        int size = payload == null ? 0 : payload.length;
+        return size > maxBytes ? size + " bytes, more than " + maxBytes : null;
+    }
+
     /** Validate one raw purchase value: the parsed record (identity derived if legacy) and the reason. */
     public Result check(byte[] payload, Integer partition, Long offset) {
+        String tooLarge = tooLarge(payload);
+        if (tooLarge != null) {
+            return new Result(null, "too_large: " + tooLarge, false);
+        }
         ObjectNode record = parse(payload);
         if (record == null) {
             return new Result(null, "not_json: payload is not a JSON object", false);
@@ -146,6 +175,10 @@ public final class Contract {
      * not a product version; it is dead-lettered. The checks of {@code products} in the contract.
      */
     public Result checkProduct(String key, byte[] payload) {
+        String tooLarge = tooLarge(payload);
+        if (tooLarge != null) {
+            return new Result(null, productCodes.get("too_large") + ": " + tooLarge, false);
+        }
         ObjectNode record = parse(payload);
         if (record == null) {
             return new Result(null, productCodes.get("not_json") + ": payload is not a JSON object", false);

@@ -2,7 +2,6 @@ package streamstack.kstreams;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -63,8 +62,8 @@ public final class Enrichment {
         }
         StreamsBuilder builder = new StreamsBuilder();
         // Every product record is checked (the contract's `products`): a valid one is a version, a
-        // malformed one (not JSON, a tombstone, a missing or mistyped field, a key other than its
-        // product_id) a dead letter with its coordinates; none is dropped.
+        // malformed one (over records.max_bytes, not JSON, a tombstone, a missing or mistyped field,
+        // a key other than its product_id) a dead letter with its coordinates; none is dropped.
         builder.stream(topics.products(), Consumed.with(Serdes.String(), Serdes.ByteArray())
                         .withTimestampExtractor(new ProductTime(contract)).withName("products"))
                 .processValues(() -> new CheckProduct(contract, progress))
@@ -73,8 +72,9 @@ public final class Enrichment {
                         .mapValues(c -> Json.write(c.deadLetter(contract, REJECTED_BY, c.reason())))
                         .processValues(WallClock::new)
                         .to(topics.invalid(), Produced.with(Serdes.String(), Serdes.String()))))
+                // A version is stored as its parsed record (the payload is cut for dead letters).
                 .defaultBranch(Branched.withConsumer(valid -> valid
-                        .mapValues(Checked::payload)
+                        .mapValues(c -> Json.write(c.record()))
                         .toTable(Named.as("products-table"), Materialized.<String, String>as(
                                         Stores.persistentVersionedKeyValueStore(STORE, history))
                                 .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()))));
@@ -132,9 +132,8 @@ public final class Enrichment {
         public void process(FixedKeyRecord<String, byte[]> record) {
             RecordMetadata meta = context.recordMetadata().orElseThrow();
             Contract.Result result = contract.checkProduct(record.key(), record.value());
-            String payload = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
             context.forward(record.withValue(new Checked(result.record(), result.reason(), false,
-                    meta.topic(), meta.partition(), meta.offset(), payload)));
+                    meta.topic(), meta.partition(), meta.offset(), contract.payload(record.value()))));
             progress.seen(meta.topic(), meta.partition(), meta.offset());
         }
     }

@@ -1,12 +1,11 @@
 package streamstack.kstreams;
 
-import java.nio.charset.StandardCharsets;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
-/** Validates each raw purchase against the contract, keeping its Kafka coordinates and payload. */
+/** Validates each raw purchase against the contract, keeping its Kafka coordinates and bounded payload. */
 final class Validate implements FixedKeyProcessor<String, byte[], Checked> {
     private final Contract contract;
     private final Progress progress;
@@ -26,9 +25,8 @@ final class Validate implements FixedKeyProcessor<String, byte[], Checked> {
     public void process(FixedKeyRecord<String, byte[]> record) {
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         Contract.Result result = contract.check(record.value(), meta.partition(), meta.offset());
-        String payload = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
         context.forward(record.withValue(new Checked(result.record(), result.reason(), result.derived(),
-                meta.topic(), meta.partition(), meta.offset(), payload)));
+                meta.topic(), meta.partition(), meta.offset(), contract.payload(record.value()))));
         progress.seen(meta.topic(), meta.partition(), meta.offset());
     }
 }

@@ -19,7 +19,8 @@ class ContractTest {
     /**
      * {@code -Dstreamstack.vectors=FILE}: cases written by tests/unit/kstreams, each the Python
      * {@code check_purchase} result of one payload (reason, derived identity), or with
-     * {@code "kind": "product"} the {@code check_product} result of one product record (key, value).
+     * {@code "kind": "product"} the {@code check_product} result of one product record (key, value);
+     * each with {@code dead_letter}, the five payload fields {@code dead_letter_payload} gives its value.
      */
     @Test
     void sameReasonsAsThePythonReferenceValidator() throws Exception {
@@ -42,6 +43,12 @@ class ContractTest {
                 mismatches.add(c.get("name").asText() + ": python " + expected + " / derived " + c.get("derived")
                         + ", java " + r.reason() + " / derived " + r.derived());
             }
+            String wantPayload = Json.write(c.get("dead_letter"));
+            String gotPayload = Json.write(contract.payload(payload).toJson());
+            if (!wantPayload.equals(gotPayload)) {
+                mismatches.add(c.get("name").asText() + ": dead-letter payload python " + cut(wantPayload) + ", java "
+                        + cut(gotPayload));
+            }
             JsonNode identity = c.get("identity");
             if (!isProduct && !identity.isNull() && r.record() != null) {
                 for (String f : List.of("transaction_id", "line_number")) {
@@ -54,6 +61,10 @@ class ContractTest {
         }
         assertTrue(cases.size() > 20, "too few cases: " + cases.size());
         assertEquals(List.of(), mismatches);
+    }
+
+    private static String cut(String s) {
+        return s.length() <= 120 ? s : s.substring(0, 60) + " ... " + s.substring(s.length() - 60);
     }
 
     @Test

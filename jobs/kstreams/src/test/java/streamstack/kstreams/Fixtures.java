@@ -2,7 +2,12 @@ package streamstack.kstreams;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -18,6 +23,28 @@ final class Fixtures {
                     + "`streamstack kstreams test` write it with `streamstack contract write`)");
         }
         return Contract.load(Path.of(file));
+    }
+
+    /** A whole number of the contract file, e.g. {@code setting("records", "max_bytes")}. */
+    static int setting(String section, String key) {
+        try {
+            int value = Json.read(Files.readString(Path.of(System.getProperty("streamstack.contract"))))
+                    .path(section).path(key).asInt(-1);
+            if (value < 1) {
+                throw new IllegalStateException("contract: no " + section + "." + key);
+            }
+            return value;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static Properties props(String app) {

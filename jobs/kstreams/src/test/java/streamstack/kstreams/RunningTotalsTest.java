@@ -77,6 +77,25 @@ class RunningTotalsTest {
     }
 
     @Test
+    void oversizedBinaryAndEmptyPurchasesAreNotCountedAndTheNextOneIs() {
+        int maxBytes = Fixtures.setting("records", "max_bytes");
+        byte[] quotes = new byte[600_000];
+        java.util.Arrays.fill(quotes, (byte) '"');
+        JsonNode tooBig = Fixtures.purchase("2026-01-01 10:00:00.000000", "1", 1, "CS01", 5.99, 2)
+                .put("coupon", "x".repeat(maxBytes)); // valid but for its size
+        purchases.pipeInput("q", quotes);
+        send("1", Json.write(tooBig));
+        purchases.pipeInput("b", new byte[] {(byte) 0xff, (byte) 0xfe, 0, 'b', (byte) 0x80});
+        purchases.pipeInput("e", new byte[0]);
+        send("2", Json.write(Fixtures.purchase("2026-01-01 10:01:00.000000", "2", 1, "CS01", 5.99, 1)));
+        Map<String, String> latest = totals.readKeyValuesToMap();
+        assertEquals(List.of("CS01"), List.copyOf(latest.keySet()));
+        JsonNode cs01 = Json.read(latest.get("CS01"));
+        assertEquals(1, cs01.get("transactions").asInt());
+        assertEquals(1, cs01.get("quantities").asInt());
+    }
+
+    @Test
     void outputCarriesTheWallClockNotTheEventTime() {
         long before = System.currentTimeMillis();
         send("1", Json.write(Fixtures.purchase("2019-01-01 10:00:00.000000", "1", 1, "CS01", 5.99, 2)));
