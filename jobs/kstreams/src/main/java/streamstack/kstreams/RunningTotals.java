@@ -21,8 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>The seed's Part 1, exactly once: the aggregate's state, its changelog and the output are
  * committed in one transaction with the input offsets, so a crash and restart recomputes nothing
  * twice. Invalid purchases are not counted (the enrichment app is the one writer of dead letters).
- * A line sent twice (same transaction_id and line_number, e.g. a same-seed generator rerun) is
- * counted once ({@link FirstLine}).
+ * A line sent twice (same transaction_id and line_number, e.g. a same-seed generator rerun), to
+ * any partition, is counted once ({@link FirstLine}, after the repartition by product_id).
  */
 public final class RunningTotals {
     public static final String APP = "running_totals";
@@ -36,13 +36,14 @@ public final class RunningTotals {
         builder.stream(topics.purchases(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .processValues(() -> new Validate(contract, progress))
                 .filter((key, checked) -> checked.valid())
-                .processValues(FirstLine::new, FirstLine.STORE)
                 .map((key, checked) -> {
                     progress.forwarded();
                     return KeyValue.pair(checked.field("product_id"), Totals.Line.of(checked));
                 })
                 .repartition(Repartitioned.with(Serdes.String(), Totals.Line.SERDE).withName("lines-by-product"))
                 .processValues(() -> new Count<>(progress))
+                // After the repartition: the copies of a line, whatever partitions they came from, meet here.
+                .processValues(FirstLine::new, FirstLine.STORE)
                 .groupByKey(Grouped.with(Serdes.String(), Totals.Line.SERDE))
                 .aggregate(() -> Totals.EMPTY, (product, line, totals) -> totals.add(line),
                         Materialized.<String, Totals, KeyValueStore<Bytes, byte[]>>as(STORE)

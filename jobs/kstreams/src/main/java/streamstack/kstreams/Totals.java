@@ -13,16 +13,17 @@ public record Totals(String latest, long transactions, long quantities, long cen
     public static final Totals EMPTY = new Totals(null, 0, 0, 0);
     public static final Serde<Totals> SERDE = JsonSerde.of(Totals::toJson, Totals::fromJson);
 
-    /** One valid purchase line as it enters the aggregation. */
-    public record Line(String time, long quantity, long cents) {
+    /** One valid purchase line as it enters the aggregation; {@code id} is its identity (transaction_id, line_number). */
+    public record Line(String id, String time, long quantity, long cents) {
         public static final Serde<Line> SERDE = JsonSerde.of(
-                l -> Json.object().put("t", l.time).put("q", l.quantity).put("c", l.cents),
-                n -> new Line(n.path("t").asText(), n.path("q").asLong(), n.path("c").asLong()));
+                l -> Json.object().put("i", l.id).put("t", l.time).put("q", l.quantity).put("c", l.cents),
+                n -> new Line(n.path("i").asText(), n.path("t").asText(), n.path("q").asLong(), n.path("c").asLong()));
 
         static Line of(Checked c) {
             JsonNode r = c.record();
             long cents = Json.money(r.get("total_purchase").doubleValue()).movePointRight(2).longValueExact();
-            return new Line(r.get("transaction_time").asText(), r.get("quantity").asLong(), cents);
+            return new Line(c.field("transaction_id") + "\u0000" + c.field("line_number"),
+                    r.get("transaction_time").asText(), r.get("quantity").asLong(), cents);
         }
     }
 

@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
@@ -93,6 +97,26 @@ class RunningTotalsTest {
         JsonNode cs01 = Json.read(latest.get("CS01"));
         assertEquals(1, cs01.get("transactions").asInt());
         assertEquals(1, cs01.get("quantities").asInt());
+    }
+
+    @Test
+    void copiesOfALineOnDifferentPartitionsMeetInOneStore() {
+        // The driver has one partition per topic, so it cannot send a line to two; what makes such
+        // copies meet is where the store sits: in the sub-topology reading the repartition by product.
+        TopologyDescription described = RunningTotals.build(contract,
+                new Topics("purchases", null, "totals", null, 0), new Progress()).describe();
+        List<Set<String>> sourcesOfTheStore = new ArrayList<>();
+        for (TopologyDescription.Subtopology sub : described.subtopologies()) {
+            boolean holds = sub.nodes().stream().anyMatch(n -> n instanceof TopologyDescription.Processor p
+                    && p.stores().contains(FirstLine.STORE));
+            if (holds) {
+                Set<String> topics = new TreeSet<>();
+                sub.nodes().stream().filter(n -> n instanceof TopologyDescription.Source)
+                        .forEach(n -> topics.addAll(((TopologyDescription.Source) n).topicSet()));
+                sourcesOfTheStore.add(topics);
+            }
+        }
+        assertEquals(List.of(Set.of("lines-by-product-repartition")), sourcesOfTheStore);
     }
 
     @Test
