@@ -31,15 +31,27 @@ def test_running_totals_resume_from_checkpoint_without_double_counting(
 ) -> None:
     t = fresh_topics
     purchases = kit.sample_purchases()
+    # One product bought only in the first half: a second run that ignored the checkpoint would
+    # recompute (and write) its total again; one that resumed never touches it.
+    only_first = purchases[0]["product_id"]
+    purchases = ([p for p in purchases if p["product_id"] == only_first]
+                 + [p for p in purchases if p["product_id"] != only_first])
     half = len(purchases) // 2
+    assert purchases[half - 1]["product_id"] != only_first or half == 0
     kit.produce_purchases(kafka_config, t["purchases"].name, purchases[:half])
     kit.produce(kafka_config, t["purchases"].name, [("x", b"garbage"), ("y", {**purchases[0], "quantity": 9})])
     kit.run_job("running_totals", kafka, t, checkpoint_dir)
-    first = latest_by(kit.consume_all(kafka_config, t["running_totals"].name), "product_id")
+    first_records = kit.consume_all(kafka_config, t["running_totals"].name)
+    first = latest_by(first_records, "product_id")
     kit.produce_purchases(kafka_config, t["purchases"].name, purchases[half:])
     kit.run_job("running_totals", kafka, t, checkpoint_dir)  # restart from the checkpoint
 
     records = kit.consume_all(kafka_config, t["running_totals"].name)
+    # The second run read only the second half: it updated only the products bought there. A run
+    # that ignored the checkpoint would recompute every product from the start (same latest totals).
+    seen = {(r["partition"], r["offset"]) for r in first_records}
+    second = {json.loads(r["value"])["product_id"] for r in records if (r["partition"], r["offset"]) not in seen}
+    assert only_first not in second and second == {p["product_id"] for p in purchases[half:]}
     assert all(r["key"] == json.loads(r["value"])["product_id"] for r in records)
     got = latest_by(records, "product_id")
     df = pd.DataFrame(purchases)
