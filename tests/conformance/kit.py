@@ -295,6 +295,16 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
     # Transaction 40 again on the next partition after transaction 41: the same line on two
     # partitions (a producer that keys differently); enriched at most twice, counted once.
     moved_at, moved = 41, 40
+    # A file of history replayed while the live data flows: transactions of the day's first
+    # quarter hour, one after every 8th live transaction from the 100th on, so each lands hours
+    # behind every watermark and the live data after it moves the watermarks on (an engine that
+    # forgets versions behind its watermark forgets them between two history lines). Each is
+    # enriched with the version valid at its time (the late product has none yet:
+    # no_product_version) and counted in the running totals. Windows: how a line beyond the
+    # windows' lateness is accounted (a late counter) is not settled by the contract yet, so the
+    # windows such lines fall in are left out of the comparison (``late_windows``).
+    history = _valid_transactions(random.Random(seed + 1), base - timedelta(minutes=2), contract, versions)[:12]
+    history_at = {100 + 8 * n: n for n in range(len(history))}
     valid: list[tuple[dict[str, Any], bool]] = []
 
     def publish(partition: int, key: str | None, payload: Any) -> int:
@@ -327,6 +337,13 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
                 assert rules.derive_identity(derived, contract, partition, offset)
                 assert number >= 0
                 valid.append((_with_coordinates(derived, partition, offset), True))
+        if index in history_at:
+            n = history_at[index]
+            for line in history[n]:
+                record = {**line, "transaction_id": str(6_000_000_000 + n * 7919)}
+                offset = publish(partition, record["transaction_id"], record)
+                valid.append((_with_coordinates(record, partition, offset), False))
+                kit.late_windows.update(_windows_of(record))
         if index == moved_at:
             for line in transactions[moved]:
                 publish((moved + 1) % PARTITIONS, line["transaction_id"], line)
@@ -344,21 +361,6 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
             _, reason, _ = rules.check_purchase(text, contract, partition, offset)
             assert reason is not None and reason.split(":")[0] == code, (code, reason, payload)
             kit.dead_letters[(partition, offset)] = (code, _reason_field(reason), rules.dead_letter_payload(text, contract))
-
-    # A file of history replayed after the live data: transactions of the day's first half hour,
-    # published last, hours behind every watermark. Each is enriched with the version valid at its
-    # time (the late product has none yet: no_product_version) and counted in the running totals,
-    # whatever the engines' watermarks. Windows: how a line beyond the windows' lateness is
-    # accounted (a late counter) is not settled by the contract yet, so the windows such lines
-    # fall in are left out of the comparison (``late_windows``).
-    history = _valid_transactions(random.Random(seed + 1), base - timedelta(minutes=2), contract, versions)[:12]
-    for n, lines in enumerate(history):
-        partition = n % PARTITIONS
-        for line in lines:
-            record = {**line, "transaction_id": str(6_000_000_000 + n * 7919)}
-            offset = publish(partition, record["transaction_id"], record)
-            valid.append((_with_coordinates(record, partition, offset), False))
-            kit.late_windows.update(_windows_of(record))
 
     for record, derived in valid:
         payload = json.dumps({k: x for k, x in record.items() if not k.startswith("_")}).encode()
