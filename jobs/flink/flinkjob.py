@@ -4,8 +4,10 @@ Every job reads the resolved event contract (``--contract FILE``, ``streamstack 
 and keeps no rule of its own. Validation is Flink SQL generated from the contract's checks
 (``validation.py``), with the reason codes and detail strings of the reference validator
 ``streamstack.contract.check_purchase``; it runs in the JVM (no Python worker: a Python UDF cost
-about twice as much per record). The purchases are read as STRING (``raw`` format), never
-through Flink's JSON format, whose ``ignore-parse-errors`` would drop a bad record silently.
+about twice as much per record). The purchases are read as BYTES (``raw`` format), never through
+Flink's JSON format, whose ``ignore-parse-errors`` would drop a bad record silently: the size
+limit (``records.max_bytes``) is on bytes, and a value that is not UTF-8 must be told from text
+(as STRING, Flink decodes malformed bytes to U+FFFD without a word).
 
 Sinks stamp each record with the time it is written (Kafka record timestamp), not the event
 time: a replay of old events would otherwise be deleted at once by the topic's retention.
@@ -141,19 +143,22 @@ def sink_options(args: argparse.Namespace, topic: str, connector: str = "kafka")
 
 
 # ---------------------------------------------------------------------------- the tables
-def purchases_source_ddl(args: argparse.Namespace, name: str = "purchases_raw") -> str:
-    """The purchases as raw text with their coordinates; ``tt`` (the event time) for watermarks.
+def purchases_source_ddl(args: argparse.Namespace, contract: dict[str, Any], name: str = "purchases_raw") -> str:
+    """The purchases' values as raw bytes with their coordinates; ``tt`` (the event time) for watermarks.
 
     ``tt`` is only the event-time attribute: a record whose time does not parse gets the epoch,
-    which never moves the watermark; validity is decided by the UDF, not here.
+    which never moves the watermark; validity is decided by ``checked_view``, not here. A value
+    over ``records.max_bytes`` is not parsed for it either.
     """
+    fits = validation.value_fits("`value`", int(contract["records"]["max_bytes"]))
     return f"""
 CREATE TEMPORARY TABLE {name} (
-  payload STRING,
+  `value` BYTES,
   `partition` INT METADATA FROM 'partition' VIRTUAL,
   `offset` BIGINT METADATA FROM 'offset' VIRTUAL,
   `topic` STRING METADATA FROM 'topic' VIRTUAL,
-  tt AS COALESCE(TO_TIMESTAMP(JSON_VALUE(payload, '$.transaction_time'), '{TS_SQL}'),
+  tt AS COALESCE(TO_TIMESTAMP(JSON_VALUE(CASE WHEN {fits} THEN CAST(`value` AS STRING) END,
+                                         '$.transaction_time'), '{TS_SQL}'),
                  TIMESTAMP '1970-01-01 00:00:00'),
   WATERMARK FOR tt AS tt
 ) WITH (
@@ -235,13 +240,36 @@ def money(expr: str) -> str:
     return f"CAST(ROUND({expr}, 2) AS DECIMAL(14, 2))"
 
 
-def dead_letter_select(rejected_by: str, reason: str, source: str) -> str:
-    """A SELECT of dead letters in ``purchases_invalid`` order from a view with coordinates and payload."""
+def dead_letter_select(rejected_by: str, reason: str, source: str, contract: dict[str, Any]) -> str:
+    """A SELECT of dead letters in ``purchases_invalid`` order from a view with coordinates and ``value`` (BYTES).
+
+    The payload is bounded as ``contract.dead_letter_payload`` says (the text when the value is
+    UTF-8, else base64; cut to ``dead_letters.payload_max_chars`` code points; size and SHA-256
+    of the bytes), so no dead letter can outgrow the producer's limit (600 KB of ``"`` escaped
+    to 1.2 MB and crash-looped the job). All in SQL: SHA256 and TO_BASE64 take BYTES in Flink
+    2.2; the size comes from the base64 length (no byte-length function). ``source`` is a FROM
+    clause (a WHERE may follow); ``reason`` an expression over its columns. The base64 text and
+    the payload text are computed once each (a barrier between the levels, see
+    ``validation.BARRIER``): this branch is rare, but its values may be large.
+    """
+    limit = int(contract["dead_letters"]["payload_max_chars"])
+    barrier = validation.BARRIER
+    encoding = (f"CASE WHEN `value` IS NULL THEN CAST(NULL AS STRING) "
+                f"WHEN {validation.value_is_utf8('`value`')} THEN 'utf-8' ELSE 'base64' END")
     return f"""
 SELECT source_topic, source_partition, source_offset,
        DATE_FORMAT(CURRENT_TIMESTAMP, '{TS_SQL}') AS rejected_at,
-       '{rejected_by}' AS rejected_by, {reason} AS reason, payload, CURRENT_TIMESTAMP AS rec_ts
-FROM {source}"""
+       '{rejected_by}' AS rejected_by, dl_reason AS reason,
+       SUBSTRING(dl_text FROM 1 FOR {limit}) AS payload, dl_encoding AS payload_encoding,
+       CHAR_LENGTH(dl_text) > {limit} AS payload_truncated, {validation.base64_size('dl_base64')} AS payload_bytes,
+       SHA256(`value`) AS payload_sha256, CURRENT_TIMESTAMP AS rec_ts
+FROM (
+  SELECT *, CASE WHEN dl_encoding = 'utf-8' THEN CAST(`value` AS STRING) ELSE dl_base64 END AS dl_text,
+         dl_b0 + dl_b0 + {barrier} AS dl_b1
+  FROM (SELECT *, {reason} AS dl_reason, {encoding} AS dl_encoding, TO_BASE64(`value`) AS dl_base64,
+               {barrier} AS dl_b0
+        FROM {source}))
+WHERE dl_b1 + dl_b1 = 0"""
 
 
 def run(t_env, statements) -> None:

@@ -25,8 +25,8 @@ def register_products(t_env, args, contract) -> None:
     """``products``: every valid product version, insert-only, PRIMARY KEY product_id, versioned by event_time.
 
     Also ``product_dead_letters``: the malformed records of the products topic, for the dead-letter
-    sink. Each record is read raw (key and value as text, never through Flink's JSON format, whose
-    ``ignore-parse-errors`` drops a bad record without a trace) and checked by the contract's
+    sink. Each record is read raw (key as text, value as bytes, never through Flink's JSON format,
+    whose ``ignore-parse-errors`` drops a bad record without a trace) and checked by the contract's
     ``products`` section in SQL (:func:`product_reason`): a record with a reason is no version.
 
     The versions are read append-only (plain ``kafka``), not through ``upsert-kafka``: an upsert
@@ -47,15 +47,16 @@ def register_products(t_env, args, contract) -> None:
     versions_opts = fj.source_options(args, args.products_topic)
     versions_opts.update({"scan.startup.mode": "earliest-offset", "properties.group.id": f"{args.job_name}.products"})
     versions_opts.pop("properties.auto.offset.reset", None)
-    t_env.execute_sql(_products_source_ddl("products_raw", versions_opts))
+    max_bytes = int(contract["records"]["max_bytes"])
+    t_env.execute_sql(_products_source_ddl("products_raw", versions_opts, max_bytes))
     letters_opts = fj.source_options(args, args.products_topic)
     letters_opts["properties.group.id"] = f"{group}.product-dead-letters"
-    t_env.execute_sql(_products_source_ddl("products_letters_raw", letters_opts))
+    t_env.execute_sql(_products_source_ddl("products_letters_raw", letters_opts, max_bytes))
     reason = product_reason(contract)
     t_env.execute_sql(f"""
 CREATE TEMPORARY VIEW product_dead_letters AS
 SELECT * FROM (
-  SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic,
+  SELECT `value`, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic,
          {reason} AS reason
   FROM products_letters_raw) WHERE reason IS NOT NULL""")
     # COALESCE makes the key column NOT NULL, as a primary key must be. Values are read as text
@@ -76,17 +77,23 @@ FROM products_raw WHERE ({reason}) IS NULL""")
     t_env.create_temporary_view("products", t_env.from_data_stream(stream, schema))
 
 
-def _products_source_ddl(name: str, opts: dict[str, str]) -> str:
-    """The products topic raw: record key and value as text, with the record's coordinates."""
+def _products_source_ddl(name: str, opts: dict[str, str], max_bytes: int) -> str:
+    """The products topic raw: record key as text, value as bytes, with the record's coordinates.
+
+    ``payload`` is the value as text when it fits ``max_bytes`` and is UTF-8, else null (a value
+    over the limit is never parsed). A computed column, so it is inlined at each use: cheap at
+    the products topic's volume (the purchases compute theirs once, ``validation.checked_view_sql``).
+    """
     opts = {**opts, "key.format": "raw", "key.fields": "record_key", "value.format": "raw",
             "value.fields-include": "EXCEPT_KEY"}
     return f"""
 CREATE TEMPORARY TABLE {name} (
   record_key STRING,
-  payload STRING,
+  `value` BYTES,
   `partition` INT METADATA FROM 'partition' VIRTUAL,
   `offset` BIGINT METADATA FROM 'offset' VIRTUAL,
-  `topic` STRING METADATA FROM 'topic' VIRTUAL
+  `topic` STRING METADATA FROM 'topic' VIRTUAL,
+  payload AS {validation.value_text("`value`", max_bytes)}
 ) WITH (
   {fj.with_clause(opts)}
 )"""
@@ -121,7 +128,7 @@ def _type_ok_sql(name: str, logical: str, length: int) -> str:
 
 
 def product_reason(contract) -> str:
-    """A SQL expression over ``payload`` and ``record_key``: the reason of a product record, NULL if valid.
+    """A SQL expression over ``value``, ``payload`` and ``record_key``: the reason of a product record, NULL if valid.
 
     Built from the contract's ``products`` section (codes, schema, key field), first failing check
     first, in the reference validator's order and wording (``streamstack.contract.check_product``).
@@ -130,18 +137,22 @@ def product_reason(contract) -> str:
     codes, key = section["codes"], section["key_field"]
     fields = contract["schemas"][section["schema"]]
     length = int(contract["timestamp"]["length"])
-    branches = [("payload IS NULL OR NOT (payload IS JSON OBJECT)", f"{codes['not_json']}: payload is not a JSON object")]
+    max_bytes = int(contract["records"]["max_bytes"])
+    branches = [(f"NOT {validation.value_fits('`value`', max_bytes)}",
+                 f"CONCAT({_sql_text(codes['too_large'] + ': ')}, {validation.too_large_detail('`value`', max_bytes)})"),
+                ("payload IS NULL OR NOT (payload IS JSON OBJECT)",
+                 _sql_text(f"{codes['not_json']}: payload is not a JSON object"))]
     for f in fields:
         if not f["nullable"]:
             branches.append((f"JSON_QUERY(payload, '$.{f['name']}' WITH UNCONDITIONAL ARRAY WRAPPER) IS NULL",
-                             f"{codes['missing_field']}: {f['name']}"))
+                             _sql_text(f"{codes['missing_field']}: {f['name']}")))
     for f in fields:
         present = f"JSON_QUERY(payload, '$.{f['name']}' WITH UNCONDITIONAL ARRAY WRAPPER) IS NOT NULL"
         branches.append((f"{present} AND NOT {_type_ok_sql(f['name'], f['type'], length)}",
-                         f"{codes['mistyped_field']}: {f['name']} is not a {f['type']}"))
+                         _sql_text(f"{codes['mistyped_field']}: {f['name']} is not a {f['type']}")))
     branches.append((f"record_key IS NULL OR record_key <> JSON_VALUE(payload, '$.{key}')",
-                     f"{codes['key_mismatch']}: {key} is not the record key"))
-    whens = "\n       ".join(f"WHEN {cond} THEN {_sql_text(text)}" for cond, text in branches)
+                     _sql_text(f"{codes['key_mismatch']}: {key} is not the record key")))
+    whens = "\n       ".join(f"WHEN {cond} THEN {text}" for cond, text in branches)
     return f"CASE {whens}\n       ELSE CAST(NULL AS STRING) END"
 
 
@@ -170,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     missing_code = contract["enrichment"]["missing_version_code"]
 
     t_env = fj.table_env(args)
-    t_env.execute_sql(fj.purchases_source_ddl(args))
+    t_env.execute_sql(fj.purchases_source_ddl(args, contract))
     register_products(t_env, args, contract)
     fj.checked_view(t_env, contract)
     schemas = contract["schemas"]
@@ -192,11 +203,11 @@ LEFT JOIN products FOR SYSTEM_TIME AS OF c.tt AS v ON c.product_id = v.product_i
     )
     stmts.add_insert_sql(
         "INSERT INTO invalid_sink "
-        + fj.dead_letter_select(f"flink.{JOB}", "reason", "checked WHERE reason IS NOT NULL")
+        + fj.dead_letter_select(f"flink.{JOB}", "reason", "checked WHERE reason IS NOT NULL", contract)
         + " UNION ALL "
-        + fj.dead_letter_select(f"flink.{JOB}", no_version, "joined WHERE v_product_id IS NULL")
+        + fj.dead_letter_select(f"flink.{JOB}", no_version, "joined WHERE v_product_id IS NULL", contract)
         + " UNION ALL "
-        + fj.dead_letter_select(f"flink.{JOB}", "reason", "product_dead_letters")
+        + fj.dead_letter_select(f"flink.{JOB}", "reason", "product_dead_letters", contract)
     )
     fj.run(t_env, stmts)
 

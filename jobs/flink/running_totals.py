@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     contract = fj.check_args(p, args, "purchases_topic", "output_topic")
     t_env = fj.table_env(args)
     fj.mini_batch(t_env)
-    t_env.execute_sql(fj.purchases_source_ddl(args))
+    t_env.execute_sql(fj.purchases_source_ddl(args, contract))
     fj.checked_view(t_env, contract, proctime=True)
     fj.first_lines_view(t_env)
     t_env.execute_sql(fj.sink_ddl(args, "totals_sink", args.output_topic, contract["schemas"]["running_totals"],

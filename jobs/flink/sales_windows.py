@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     t_env = fj.table_env(args)
     fj.mini_batch(t_env)
     t_env.get_config().set("table.exec.state.ttl", args.state_ttl.replace(" ", ""))
-    t_env.execute_sql(fj.purchases_source_ddl(args))
+    t_env.execute_sql(fj.purchases_source_ddl(args, contract))
     fj.checked_view(t_env, contract, proctime=True)
     fj.first_lines_view(t_env)
     # Upserts per (window_start, product_id): the Kafka key is that pair as a JSON object.

@@ -3,10 +3,10 @@
 ``checked_view_sql(contract)`` returns one ``CREATE TEMPORARY VIEW`` whose rows carry the reason
 of the first failing check (null when valid) and the typed fields, with the reason codes *and*
 detail strings of the reference validator ``streamstack.contract.check_purchase``: the same
-order (not_json, missing_field, mistyped_field in schema order, then the contract's checks) and
-the same text, Python's ``repr``/``str`` of the values included. Nothing here imports PyFlink, so
-the generated SQL can be unit-tested; the Flink tier compares it with the reference record by
-record on a real (local) Flink runtime. SQL expressions run in the JVM: a Python UDF costs about
+order (too_large on the value's bytes, not_json, missing_field, mistyped_field in schema order,
+then the contract's checks) and the same text, Python's ``repr``/``str`` of the values included.
+Nothing here imports PyFlink, so the generated SQL can be unit-tested; the Flink tier compares it
+with the reference record by record on a real (local) Flink runtime. SQL expressions run in the JVM: a Python UDF costs about
 twice as much per record (RUNTIME.md section 4).
 
 How a value's JSON type is known: ``JSON_QUERY(payload, '$.f' WITH ARRAY WRAPPER)`` gives the
@@ -123,6 +123,42 @@ def py_list(values: list[Any]) -> str:
     return str(list(values))
 
 
+# ------------------------------------------------------------------- a record's value as bytes
+# Flink 2.2 has no length function for BYTES (OCTET_LENGTH, LENGTH, CHAR_LENGTH refuse it) and
+# DECODE/CAST replace malformed UTF-8 with U+FFFD instead of failing; these are what works.
+def value_fits(value: str, max_bytes: int) -> str:
+    """SQL: the BYTES ``value`` is at most ``max_bytes`` long (null for a null value).
+
+    A cast to VARBINARY(n) cuts a value to n bytes, so a value fits when the cast leaves it
+    unchanged: at most ``max_bytes`` bytes compared, nothing of a larger value parsed.
+    """
+    return f"(CAST({value} AS VARBINARY({int(max_bytes)})) = {value})"
+
+
+def value_is_utf8(value: str) -> str:
+    """SQL: the BYTES ``value`` is valid UTF-8 as Python's strict decoder says (surrogates, overlong refused).
+
+    Malformed input decodes to U+FFFD, so only a valid value survives the round trip unchanged.
+    """
+    return f"(ENCODE(CAST({value} AS STRING), 'UTF-8') = {value})"
+
+
+def value_text(value: str, max_bytes: int) -> str:
+    """SQL: the value as text when it fits ``max_bytes`` and is UTF-8, else null (then it is ``not_json``)."""
+    return f"CASE WHEN {value_fits(value, max_bytes)} AND {value_is_utf8(value)} THEN CAST({value} AS STRING) END"
+
+
+def base64_size(b64: str) -> str:
+    """SQL: the BIGINT size in bytes of what the base64 text ``b64`` encodes (3 bytes per 4 chars, less padding)."""
+    return (f"CAST(CHAR_LENGTH({b64}) / 4 * 3 - CHAR_LENGTH({b64}) + CHAR_LENGTH(TRIM(TRAILING '=' FROM {b64})) "
+            f"AS BIGINT)")
+
+
+def too_large_detail(value: str, max_bytes: int) -> str:
+    """SQL: the detail of ``too_large`` (``contract._too_large``); only evaluate it for a value that does not fit."""
+    return concat(f"CAST({base64_size(f'TO_BASE64({value})')} AS STRING)", lit(f" bytes, more than {int(max_bytes)}"))
+
+
 # ------------------------------------------------------------------------------ the view
 def ts_ok(s: str, length: int) -> str:
     """Python's ``strptime(s, '%Y-%m-%d %H:%M:%S.%f')`` succeeds and ``len(s)`` is the contract's."""
@@ -213,10 +249,11 @@ def _nest(source: str, levels: list[list[str]]) -> str:
 def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", name: str = "checked") -> str:
     """``CREATE TEMPORARY VIEW name``: the source's purchases with ``reason`` and typed fields.
 
-    ``source`` has ``payload`` (the raw value), ``partition``, ``offset``, ``topic`` and ``tt``.
-    Columns: payload, source_partition, source_offset, source_topic, tt, then CHECKED_FIELDS.
+    ``source`` has ``value`` (the record's value, BYTES), ``partition``, ``offset``, ``topic`` and
+    ``tt``. Columns: value, source_partition, source_offset, source_topic, tt, then CHECKED_FIELDS.
     Built in levels of columns, each computed once per record (see BARRIER); what only a
-    rejected record needs (the numbers' Python text) is computed only for one.
+    rejected record needs (the numbers' Python text, a too large value's size) is computed only
+    for one. A value over ``records.max_bytes`` is never decoded nor parsed: ``too_large``.
     """
     fields = contract["schemas"]["purchases"]
     ts_length = int(contract["timestamp"]["length"])
@@ -229,9 +266,16 @@ def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", na
     nan = r"(?<=[:\[,]\s{0,32})(-?Infinity|NaN)(?=\s*[,}\]])"
     norm = (f"CASE WHEN payload IS NULL THEN CAST(NULL AS STRING) WHEN payload IS JSON OBJECT THEN payload "
             f"WHEN {regexp('payload', 'NaN|Infinity')} THEN REGEXP_REPLACE(payload, {lit(nan)}, '{{}}') END")
-    base = (f"SELECT payload, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic, "
+    max_bytes = int(contract["records"]["max_bytes"])
+    base = (f"SELECT `value`, `partition` AS source_partition, `offset` AS source_offset, `topic` AS source_topic, "
             f"tt FROM {source}")
-    levels: list[list[str]] = [[f"{norm} AS np"]]
+    levels: list[list[str]] = [
+        [f"{value_fits('`value`', max_bytes)} AS fits"],
+        # The text of a value that fits and is UTF-8; null for any other (not_json, unless too_large).
+        [f"CASE WHEN fits AND {value_is_utf8('`value`')} THEN CAST(`value` AS STRING) END AS payload",
+         f"CASE WHEN NOT fits THEN {too_large_detail('`value`', max_bytes)} END AS too_large"],
+        [f"{norm} AS np"],
+    ]
     # The payload as a JSON object (or null), each field's bracketed JSON text.
     levels.append(["np IS NOT NULL AND np IS JSON OBJECT AS is_obj",
                    *[f"JSON_QUERY(np, '$.{f['name']}' WITH ARRAY WRAPPER) AS j_{f['name']}" for f in fields]])
@@ -278,7 +322,8 @@ def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", na
 
     # The structural reason (not_json, missing_field, mistyped_field in schema order), the
     # total's formula once (events.total_purchase, in cents) and each check's failure.
-    whens = ["WHEN NOT is_obj THEN 'not_json: payload is not a JSON object'"]
+    whens = ["WHEN too_large IS NOT NULL THEN CONCAT('too_large: ', too_large)",
+             "WHEN NOT is_obj THEN 'not_json: payload is not a JSON object'"]
     for f in fields:
         n = f["name"]
         if not f.get("nullable"):
@@ -320,7 +365,7 @@ def checked_view_sql(contract: dict[str, Any], source: str = "purchases_raw", na
     last = len(levels) - 1
     return f"""
 CREATE TEMPORARY VIEW {name} AS
-SELECT payload, source_partition, source_offset, source_topic, tt, reason,
+SELECT `value`, source_partition, source_offset, source_topic, tt, reason,
        CASE WHEN is_obj THEN {derived_any} ELSE FALSE END AS identity_derived, {out}
 FROM ({_nest(base, levels)})
 WHERE b{last} + b{last} = 0"""

@@ -3,12 +3,15 @@
 Runs ``validation_driver.py`` in the PyFlink venv: the ``checked`` view over the cases on a local
 Flink runtime (one JVM, no cluster, no broker: about 20 s here), then compares every row with
 ``streamstack.contract.check_purchase`` — the full reason string (code and detail), the derived
-identity and the typed fields of valid records. The cases are the conformance kit's malformed
-records, valid and legacy purchases, and edge cases of Python's JSON, ``repr`` and ``round``.
+identity and the typed fields of valid records — and the five payload fields of its dead letter
+with ``streamstack.contract.dead_letter_payload``. The cases are the conformance kit's records
+(valid, legacy and malformed), edge cases of Python's JSON, ``repr`` and ``round``, and values as
+bytes: the size limit's edge in bytes, not characters, malformed UTF-8, the payload cut's edge.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -28,14 +31,15 @@ pytestmark = pytest.mark.integration
 DRIVER = Path(__file__).with_name("validation_driver.py")
 
 
-def _cases(contract: dict[str, Any]) -> list[tuple[int, str | None]]:
+def _cases(contract: dict[str, Any]) -> list[tuple[int, bytes | None]]:
     kit = ck.build(contract)
     template = json.loads(next(v for _, _, v in kit.purchases if v))
-    out: list[tuple[int, str | None]] = [(p, v.decode("utf-8") if v is not None else None) for p, _, v in kit.purchases]
+    out: list[tuple[int, bytes | None]] = [(p, v) for p, _, v in kit.purchases]
 
-    def v(**changes: Any) -> str:
+    def v(ensure_ascii: bool = True, **changes: Any) -> Any:
         rec = {**template, **changes}
-        return json.dumps({k: x for k, x in rec.items() if x is not ck.DROP})
+        text = json.dumps({k: x for k, x in rec.items() if x is not ck.DROP}, ensure_ascii=ensure_ascii)
+        return text if ensure_ascii else text.encode()
 
     lo, hi = rules.quantity_range(contract)
     edge = [
@@ -63,9 +67,26 @@ def _cases(contract: dict[str, Any]) -> list[tuple[int, str | None]]:
     ]
     nan = json.dumps(template).replace(f'"price": {json.dumps(template["price"])}', '"price": NaN')
     inf = json.dumps(template).replace(f'"product_id": "{template["product_id"]}"', '"product_id": -Infinity')
-    out += [(0, e) for e in [*edge, nan, inf]]
-    out += [(17, v(line_number=ck.DROP))]  # a partition beyond the legacy rule's limit
+    out += [(0, e.encode()) for e in [*edge, nan, inf]]
+    out += [(17, v(line_number=ck.DROP).encode())]  # a partition beyond the legacy rule's limit
+    out += [(0, b) for b in _byte_cases(contract, v)]
     return out
+
+
+def _byte_cases(contract: dict[str, Any], v: Any) -> list[bytes]:
+    """Values whose bytes matter: the size limit counts bytes, text must be strict UTF-8, the cut code points."""
+    max_bytes, max_chars = int(contract["records"]["max_bytes"]), int(contract["dead_letters"]["payload_max_chars"])
+    pad = max_bytes - len(v(note="").encode())
+    exact = v(note="n" * pad).encode()
+    assert len(exact) == max_bytes
+    return [
+        exact, v(note="n" * (pad + 1)).encode(),  # the limit itself (valid), one byte over
+        v(note="\u00e9" * (pad // 2 + 1), ensure_ascii=False),  # under the limit in characters, over in bytes
+        v(quantity="2", note="\U0001f600" * (max_chars + 3), ensure_ascii=False),  # cut between code points
+        v(quantity="2", note="n" * (max_chars - len(v(quantity="2", note="")))).encode(),  # exactly the cut
+        b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xe2\x82",  # surrogate, overlong, > U+10FFFF, cut short
+        b'{"a": "\xff"}', "\ufeff".encode() + v().encode(), b"\x00", b" ", b"\xff" * (max_bytes + 1),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +100,8 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[dict, tuple
     (work / "contract.json").write_text(json.dumps(contract))
     with open(work / "cases.jsonl", "w") as f:
         for offset, (partition, payload) in enumerate(cases):
-            f.write(json.dumps({"partition": partition, "offset": offset, "payload": payload}) + "\n")
+            value = None if payload is None else base64.b64encode(payload).decode()
+            f.write(json.dumps({"partition": partition, "offset": offset, "value": value}) + "\n")
     env = {**cfg.process_env()}
     env.pop("FLINK_CONF_DIR")  # the wheel's defaults: a local runtime, not the session cluster's config
     proc = subprocess.run([str(cfg.python), str(DRIVER), str(work / "contract.json"), str(work / "cases.jsonl"),
@@ -88,19 +110,20 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[dict, tuple
     assert proc.returncode == 0, proc.stderr[-4000:]
     rows = {r["source_offset"]: r for r in map(json.loads, (work / "out.jsonl").read_text().splitlines())}
     assert len(rows) == len(cases)
-    return [(rows[offset], (partition, payload, rules.check_purchase(payload, contract, partition, offset)))
+    return [(rows[offset], (partition, payload, rules.check_purchase(payload, contract, partition, offset),
+                            rules.dead_letter_payload(payload, contract)))
             for offset, (partition, payload) in enumerate(cases)]
 
 
 def test_every_reason_is_the_reference_validators(compared: list) -> None:
-    wrong = [(payload, row["reason"], ref[1]) for row, (_p, payload, ref) in compared if row["reason"] != ref[1]]
-    assert not wrong, "\n".join(f"{p!r}\n   flink: {g!r}\n   ref:   {e!r}" for p, g, e in wrong[:15])
+    wrong = [(payload, row["reason"], ref[1]) for row, (_p, payload, ref, _dl) in compared if row["reason"] != ref[1]]
+    assert not wrong, "\n".join(f"{p[:200]!r}\n   flink: {g!r}\n   ref:   {e!r}" for p, g, e in wrong[:15])
     assert sum(1 for row, _ in compared if row["reason"]) >= 60
 
 
 def test_valid_records_carry_the_typed_fields_and_derived_identity(compared: list) -> None:
     valid = 0
-    for row, (_p, payload, (record, reason, derived)) in compared:
+    for row, (_p, payload, (record, reason, derived), _dl) in compared:
         if reason is not None:
             continue
         valid += 1
@@ -113,3 +136,12 @@ def test_valid_records_carry_the_typed_fields_and_derived_identity(compared: lis
         moment = events.parse_timestamp(record["transaction_time"])
         assert row["transaction_ms"] == int(moment.timestamp()) * 1000 + moment.microsecond // 1000
     assert valid > 300
+
+
+def test_dead_letter_payloads_are_the_references(compared: list) -> None:
+    """Text or base64, cut by code points, with the original's size and SHA-256: for every case, valid or not."""
+    wrong = [(payload, name, row[name], want) for row, (_p, payload, _ref, letter) in compared
+             for name, want in letter.items() if row[name] != want or type(row[name]) is not type(want)]
+    assert not wrong, "\n".join(f"{str(p)[:120]}: {n} {str(g)[:80]!r} != {str(w)[:80]!r}" for p, n, g, w in wrong[:15])
+    assert {letter["payload_encoding"] for *_, letter in (c[1] for c in compared)} == {"utf-8", "base64", None}
+    assert any(letter["payload_truncated"] for *_, letter in (c[1] for c in compared))
