@@ -3,26 +3,29 @@
 ``flink run -py jobs/flink/purchases_enrichment.py --contract FILE --purchases-topic T --products-topic T
 --output-topic T --invalid-topic T [--mode bounded|continuous]``
 
-An event-time temporal join (``FOR SYSTEM_TIME AS OF``) of each valid purchase with the versioned
-product table (upsert-kafka, keyed by product_id, versioned by ``event_time``): a purchase meets
-exactly the newest version whose event_time is not later than its transaction_time, so a
-re-published catalogue adds no row (the original demo's regular join matched every stored
-version). A LEFT join, so a purchase older than every version of its product is not lost: it is
-dead-lettered ``no_product_version``, as are malformed purchases with the contract's reason and
-malformed product records (the contract's ``products`` checks; they are never versions). The
-dead-letter streams go out through one sink (one transactional producer per topic).
+Each valid purchase meets exactly the newest product version whose event_time is not later than
+its transaction_time (``version_join``: every version of a product kept, a purchase joined when
+the watermark passes its time, or at the next step when it arrives behind it), so a re-published
+catalogue adds no row, a price change never rewrites history, and history replayed while live
+data flows meets the versions of its time. Flink's temporal join forgot the versions behind its
+watermark and dead-lettered such purchases: 384 of 607 replayed seed lines. A purchase older than
+every version of its product is not lost: it is dead-lettered ``no_product_version``, as are
+malformed purchases with the contract's reason and malformed product records (the contract's
+``products`` checks; they are never versions). The dead-letter streams go out through one sink
+(one transactional producer per topic).
 """
 
 from __future__ import annotations
 
 import flinkjob as fj
 import validation
+import version_join
 
 JOB = "purchases_enrichment"
 
 
 def register_products(t_env, args, contract) -> None:
-    """``products``: every valid product version, insert-only, PRIMARY KEY product_id, versioned by event_time.
+    """``products``: every valid product version, insert-only, with ``vt`` (its event time) the rowtime.
 
     Also ``product_dead_letters``: the malformed records of the products topic, for the dead-letter
     sink. Each record is read raw (key as text, value as bytes, never through Flink's JSON format,
@@ -30,10 +33,7 @@ def register_products(t_env, args, contract) -> None:
     ``products`` section in SQL (:func:`product_reason`): a record with a reason is no version.
 
     The versions are read append-only (plain ``kafka``), not through ``upsert-kafka``: an upsert
-    source is turned into a changelog whose UPDATE_BEFORE carries the old version's own event
-    time, and the event-time temporal join stores right rows by time, so the retraction replaces
-    the old version and every purchase of its validity period found "no version" (seen here: every
-    purchase before a re-publish). Insert-only with a declared key, each version stays a version.
+    source is a changelog, and every version must stay a version (``version_join`` keeps them all).
 
     Two reads of the topic: the versions always from the earliest offset (a purchase may need one
     published long ago), the dead letters from where the job's purchases start (``--starting-offsets``,
@@ -73,7 +73,7 @@ SELECT {select}, TO_TIMESTAMP(JSON_VALUE(payload, '$.event_time'), '{fj.TS_SQL}'
 FROM products_raw WHERE ({reason}) IS NULL""")
     stream = t_env.to_data_stream(versions)
     schema = (Schema.new_builder().from_row_data_type(versions.get_schema().to_row_data_type())
-              .watermark("vt", "vt").primary_key("product_id").build())
+              .watermark("vt", "vt").build())
     t_env.create_temporary_view("products", t_env.from_data_stream(stream, schema))
 
 
@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> None:
     fj.topic_arg(p, "products-topic", "products")
     fj.topic_arg(p, "output-topic", "purchases_enriched")
     fj.topic_arg(p, "invalid-topic", "purchases_invalid")
+    p.add_argument("--late-grace", type=float, default=2.0,
+                   help="continuous mode: seconds a purchase behind the watermark waits for versions published "
+                   "just before it (bounded mode: until the next watermark step, at the latest the end)")
     args = p.parse_args(argv)
     contract = fj.check_args(p, args, "purchases_topic", "products_topic", "output_topic", "invalid_topic")
     missing_code = contract["enrichment"]["missing_version_code"]
@@ -188,12 +191,17 @@ def main(argv: list[str] | None = None) -> None:
     t_env.execute_sql(fj.sink_ddl(args, "enriched_sink", args.output_topic, schemas["purchases_enriched"],
                                   key="transaction_id"))
     t_env.execute_sql(fj.sink_ddl(args, "invalid_sink", args.invalid_topic, schemas["purchases_invalid"]))
-    t_env.execute_sql("""
+    late_grace_ms = None if args.mode == "bounded" else int(args.late_grace * 1000)
+    valid = t_env.sql_query("SELECT * FROM checked WHERE reason IS NULL")
+    t_env.create_temporary_view("version_joined", version_join.join_versions(
+        t_env, valid, t_env.from_path("products"), late_grace_ms))
+    purchase_columns = ", ".join(f"`{name}`" for name in valid.get_schema().get_field_names())
+    t_env.execute_sql(f"""
 CREATE TEMPORARY VIEW joined AS
-SELECT c.*, v.product_id AS v_product_id, v.category, v.item, v.size, v.cogs, v.price AS v_price,
-       v.contains_fruit, v.contains_veggies, v.contains_nuts, v.contains_caffeine
-FROM (SELECT * FROM checked WHERE reason IS NULL) AS c
-LEFT JOIN products FOR SYSTEM_TIME AS OF c.tt AS v ON c.product_id = v.product_id""")
+SELECT {purchase_columns}, v_product_id, v_category AS category, v_item AS item, v_size AS size,
+       v_cogs AS cogs, v_price, v_contains_fruit AS contains_fruit, v_contains_veggies AS contains_veggies,
+       v_contains_nuts AS contains_nuts, v_contains_caffeine AS contains_caffeine
+FROM version_joined""")
     no_version = (f"CONCAT('{missing_code}: product_id ''', product_id, ''' has no version valid at ', "
                   "transaction_time)")
     stmts = t_env.create_statement_set()
