@@ -25,6 +25,7 @@ _integration = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_integration)
 settings = _integration.settings
 kafka = _integration.kafka
+fresh_topics = _integration.fresh_topics
 
 
 @pytest.fixture(scope="session")

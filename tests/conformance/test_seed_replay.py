@@ -15,21 +15,20 @@ import json
 import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from streamstack.clients import admin_client
 from streamstack.contract import load_contract, write_contract
 from streamstack.events import format_timestamp
 from streamstack.generator import load_catalogue, load_config
 from streamstack.generator.kafka import KafkaSink
 from streamstack.generator.replay import earliest_versions, replay
 from streamstack.settings import Settings
-from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
+from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import read_to_end
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
@@ -39,16 +38,6 @@ pytestmark = pytest.mark.integration
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = (DATA / "sample_date_new.json", DATA / "sample_data_small.json")
-
-
-@pytest.fixture
-def topics(kafka: Settings) -> Iterator[TopicSpecs]:
-    specs = load_topics(kafka.topics_file).suffixed(f"r{uuid.uuid4().hex[:8]}")
-    TopicAdmin(kafka.kafka_client_config()).apply(specs)
-    yield specs
-    admin = admin_client(kafka.kafka_client_config())
-    for future in admin.delete_topics([s.name for s in specs.topics], operation_timeout=30).values():
-        future.result()
 
 
 def _replay(config: dict, topics: TopicSpecs, file: Path) -> int:
@@ -103,8 +92,9 @@ ENGINES: dict[str, Callable[[Settings, TopicSpecs, Path], None]] = {
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_seed_recordings_replay_exactly_after_todays_data(
-    engine: str, kafka: Settings, topics: TopicSpecs, tmp_path: Path
+    engine: str, kafka: Settings, fresh_topics: TopicSpecs, tmp_path: Path
 ) -> None:
+    topics = fresh_topics
     config = kafka.kafka_client_config()
     now = format_timestamp(datetime.now(UTC))
     sk.produce_catalogue(config, topics["products"].name, sk.catalogue(now))
