@@ -13,6 +13,7 @@ record can make a write exceed the broker's limit.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 CORRUPT = "_corrupt_record"
+#: Spark's JSON reader also takes {'a': 1}; JSON (and the reference, Python's json) does not.
+JSON_OPTIONS = {"columnNameOfCorruptRecord": CORRUPT, "allowSingleQuotes": "false"}
 #: A purchase line's identity: a line sent twice is one line (Pinot's dedup key too).
 IDENTITY = ("transaction_id", "line_number")
 #: The dead-letter fields that keep the original value, bounded (``contract.dead_letter_payload``).
@@ -80,7 +83,9 @@ def _typed_struct_type(fields: list[dict[str, Any]]) -> T.StructType:
 
 def parse_ts(col: Column, contract: Contract) -> Column:
     """Event timestamp text -> TIMESTAMP (UTC session), null when not exactly the event format."""
-    return F.when(F.length(col) == contract.ts_length, F.try_to_timestamp(col, F.lit(contract.ts_pattern)))
+    # Year 0000 parses in Java but is no date in Python's datetime (the reference): refused, as Flink does.
+    return F.when((F.length(col) == contract.ts_length) & (F.substring(col, 1, 4) != F.lit("0000")),
+                  F.try_to_timestamp(col, F.lit(contract.ts_pattern)))
 
 
 def format_ts(col: Column, contract: Contract) -> Column:
@@ -105,6 +110,18 @@ def _raw_ok(raw_col: str, logical: str, contract: Contract) -> Column:
     if logical == "timestamp":
         return parse_ts(raw, contract).isNotNull()
     return F.lit(True)
+
+
+def _unquoted(name: str, typed: Column) -> Column:
+    """Whether a string field's value was a JSON number or boolean, which Spark's reader turns into text.
+
+    ``"transaction_id": 12`` is read as the string "12"; the reference (and every other engine) says
+    ``mistyped_field``. Only a value that looks like such a literal is looked up in the record's text:
+    its key followed by a quote. (A nested object with the same key could mislead it: no real record.)
+    """
+    literal = typed.rlike(r'^"?(-?[0-9][0-9.eE+-]*|[-+]?Infinity|NaN|true|false)"?$')  # -Infinity comes quoted
+    quoted = F.col("_text").rlike(r'"' + re.escape(name) + r'"\s*:\s*"')
+    return typed.isNotNull() & literal & ~quoted
 
 
 # ---------------------------------------------------------------- raw values (bytes)
@@ -166,7 +183,8 @@ def _check(check: dict[str, Any], col: dict[str, Column], eps: float) -> tuple[C
     name, code, kind = check["field"], check["code"], check["kind"]
     value = col[name]
     if kind == "pattern":
-        return ~value.rlike(check["pattern"]), F.format_string(
+        # Anchored as Python's re.fullmatch: Java's `$` also matches before a final newline ("123\n").
+        return ~value.rlike(r"\A(?:" + check["pattern"] + r")\z"), F.format_string(
             f"{code}: {name} '%s' does not match {check['pattern']}", value
         )
     if kind == "range":
@@ -227,7 +245,7 @@ def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         parseable_text(F.col("value"), contract).alias("_text"),
     )
     df = df.select(
-        "*", F.from_json("_text", _typed_struct_type(fields), {"columnNameOfCorruptRecord": CORRUPT}).alias("_t")
+        "*", F.from_json("_text", _typed_struct_type(fields), JSON_OPTIONS).alias("_t")
     )
     t = F.col("_t")
     suspicious = t.isNull() | F.col(f"_t.{CORRUPT}").isNotNull()
@@ -236,8 +254,10 @@ def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         if f["type"] == "double":
             v = F.col(f"_t.{f['name']}")
             suspicious = suspicious | F.isnan(v) | v.isin(float("inf"), float("-inf"))
+        if f["type"] == "string":
+            suspicious = suspicious | _unquoted(f["name"], F.col(f"_t.{f['name']}"))
     # The text parse sits inside the CASE branch, so a clean record never pays for it.
-    raw = F.when(suspicious, F.from_json("_text", _raw_struct_type(fields), {"columnNameOfCorruptRecord": CORRUPT}))
+    raw = F.when(suspicious, F.from_json("_text", _raw_struct_type(fields), JSON_OPTIONS))
     ts_fields = [f["name"] for f in fields if f["type"] == "timestamp"]
     df = df.select(
         "*",
@@ -287,7 +307,10 @@ def validate_purchases(kafka_rows: DataFrame, contract: Contract) -> DataFrame:
         name = f["name"]
         text = F.lit(f"mistyped_field: {name} is not a {f['type']}")
         present = F.col(f"_raw_{name}").isNotNull()
-        typed_checks.append((present & (~_raw_ok(f"_raw_{name}", f["type"], contract) | F.col(f"_t.{name}").isNull()), text))
+        wrong = ~_raw_ok(f"_raw_{name}", f["type"], contract) | F.col(f"_t.{name}").isNull()
+        if f["type"] == "string":
+            wrong = wrong | _unquoted(name, F.col(f"_t.{name}"))
+        typed_checks.append((present & wrong, text))
         if f["type"] == "timestamp":  # a string in the typed parse: its format is checked for every record
             clean_checks.append((F.col(f"_ts_{name}").isNull(), text))
     late = [_check(check, col, contract.epsilon) for check in contract.checks]
