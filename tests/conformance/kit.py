@@ -17,6 +17,10 @@ same-seed rerun of the generator after a failed run sends. Totals and windows co
 once; the enriched topic may hold such a line twice (Pinot's dedup drops the copy), never
 differently.
 
+A price correction is published after every purchase, covering some already on the topic: those
+lines are enriched with it, or with the version in force before it (``alternatives``, the
+contract's one other outcome for a version that arrives after the purchases it covers).
+
 The expectation is derived from the input here, independently of every engine. The rules come
 from the resolved contract (``streamstack.contract``), so a generator setting such as another
 member discount changes the input and the expectation alike. Purchases are published in
@@ -55,9 +59,15 @@ class Kit:
     base: datetime
     #: ``(key, value)`` for the products topic (one partition), in order.
     products: list[tuple[str | None, bytes | None]] = field(default_factory=list)
+    #: ``(key, value)`` published to the products topic after all purchases: a correction that
+    #: covers purchases already on the topic.
+    products_after: list[tuple[str | None, bytes | None]] = field(default_factory=list)
     #: ``(partition, key, value)`` for the purchases topic, in order.
     purchases: list[tuple[int, str | None, bytes | None]] = field(default_factory=list)
     enriched: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    #: The other row the contract allows for a line the correction covers: joined with the version
+    #: in force before it (an engine that enriched the line before it read the correction).
+    alternatives: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     #: (source_partition, source_offset) -> (reason code, field or None, the five payload fields of
     #: ``contract.dead_letter_payload``: payload, encoding, truncated, bytes, sha256)
     dead_letters: dict[tuple[int, int], tuple[str, str | None, dict[str, Any]]] = field(default_factory=dict)
@@ -362,6 +372,23 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
             assert reason is not None and reason.split(":")[0] == code, (code, reason, payload)
             kit.dead_letters[(partition, offset)] = (code, _reason_field(reason), rules.dead_letter_payload(text, contract))
 
+    # A correction published after every purchase (in offset order): a new price of the product
+    # bought most in the last half hour, valid from 2.5 hours into the day. The lines it covers are
+    # enriched with it, or (the contract's one other outcome) with the version before it.
+    before = versions
+    corrected_at = _ts(base + timedelta(minutes=150, microseconds=77))
+    late_lines = [r for r, _ in valid if r["transaction_time"] >= corrected_at]
+    counts: dict[str, int] = defaultdict(int)
+    for r in late_lines:
+        if _version_at(versions, r["product_id"], r["transaction_time"]):
+            counts[r["product_id"]] += 1
+    target = max(sorted(counts), key=lambda pid: counts[pid])
+    in_force = _version_at(versions, target, corrected_at)
+    correction = {**in_force, "event_time": corrected_at, "price": _money(in_force["price"] + 0.25)}
+    assert rules.check_product(json.dumps(correction), contract, target)[1] is None
+    kit.products_after = [(target, json.dumps(correction).encode())]
+    versions = [*versions, correction]
+
     for record, derived in valid:
         payload = json.dumps({k: x for k, x in record.items() if not k.startswith("_")}).encode()
         _, reason, _ = rules.check_purchase(payload, contract, record["_partition"], record["_offset"])
@@ -377,7 +404,11 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
         key = (record["transaction_id"], record["line_number"])
         assert key not in kit.enriched, key
         kit.enriched[key] = enriched_row(record, version, derived)
+        if version is correction:
+            kit.alternatives[key] = enriched_row(
+                record, _version_at(before, record["product_id"], record["transaction_time"]), derived)
     assert any(code == "no_product_version" for code, _, _ in kit.dead_letters.values())
+    assert len(kit.alternatives) >= 2, "the correction must cover purchases"
     assert kit.late_windows and history[-1][0]["transaction_time"] < _ts(base + timedelta(minutes=20))
     assert len(repeats) >= 2, "the kit needs repeated transactions with product versions"
     return kit
@@ -466,7 +497,7 @@ def _windows_of(record: dict[str, Any]) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------- publishing
 def publish(kit: Kit, kafka_config: dict[str, Any], topics: TopicSpecs) -> None:
-    """Products first (all versions), then purchases to their partitions, in order, acknowledged."""
+    """Products first (all versions), then purchases to their partitions, in order, then the correction."""
     if topics["purchases"].partitions != PARTITIONS:
         raise AssertionError(f"the kit needs {PARTITIONS} purchase partitions, topic has {topics['purchases'].partitions}")
     p = producer({**kafka_config, "linger.ms": 5, "enable.idempotence": True, "acks": "all"})
@@ -477,6 +508,9 @@ def publish(kit: Kit, kafka_config: dict[str, Any], topics: TopicSpecs) -> None:
         p.produce(topics["purchases"].name, key=key, value=value, partition=partition)
         p.poll(0)
     assert p.flush(30) == 0, "purchases not delivered"
+    for key, value in kit.products_after:
+        p.produce(topics["products"].name, key=key, value=value)
+    assert p.flush(30) == 0, "the correction not delivered"
     ends = end_offsets(kafka_config, topics["purchases"].name)
     expected = defaultdict(int)
     for partition, _, _ in kit.purchases:
@@ -539,6 +573,8 @@ def check_enriched(kit: Kit, records: list[dict[str, Any]]) -> None:
     if extra:
         problems.append(f"{len(extra)} unexpected, e.g. {extra[:3]}")
     for key in sorted(set(kit.enriched) & set(seen)):
+        if key in kit.alternatives and not _diff(kit.alternatives[key], seen[key]):
+            continue  # enriched before the correction was read: the version then in force
         for d in _diff(kit.enriched[key], seen[key]):
             problems.append(f"{key}: {d}")
     assert not problems, "enriched rows differ:\n  " + "\n  ".join(problems[:40])

@@ -143,3 +143,16 @@ def test_comparisons_are_strict_about_json_types_and_cents(kit: ck.Kit) -> None:
         changed[0][field_name] = wrong
         with pytest.raises(AssertionError, match=field_name):
             ck.check_enriched(kit, _records(changed, "transaction_id"))
+
+
+def test_a_line_the_correction_covers_may_carry_either_version_and_no_other(kit: ck.Kit) -> None:
+    """The correction arrives after the purchases it covers: the version before it is allowed, a third is not."""
+    assert kit.products_after and kit.alternatives
+    rows = dict(kit.enriched)
+    key = next(iter(kit.alternatives))
+    assert rows[key]["product_price"] != kit.alternatives[key]["product_price"]
+    rows[key] = kit.alternatives[key]
+    ck.check_enriched(kit, _records(list(rows.values()), "transaction_id"))
+    rows[key] = {**kit.alternatives[key], "product_price": kit.alternatives[key]["product_price"] + 1.0}
+    with pytest.raises(AssertionError, match="product_price"):
+        ck.check_enriched(kit, _records(list(rows.values()), "transaction_id"))
