@@ -184,12 +184,9 @@ def load_contract(
 
 def write_contract(target: Path | str, contract: dict[str, Any] | None = None) -> Path:
     """Write the resolved contract as JSON (what the jobs read); returns the path."""
-    out = Path(target)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(contract or load_contract(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(out)
-    return out
+    from streamstack.files import replace_text
+
+    return replace_text(Path(target), json.dumps(contract or load_contract(), indent=2, sort_keys=False) + "\n")
 
 
 def read_resolved(path: Path | str) -> dict[str, Any]:

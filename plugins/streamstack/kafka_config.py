@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streamstack.errors import ConfigError
+from streamstack.files import replace_text
 
 #: librdkafka keys with the same name and meaning in the Java client.
 _SAME = ("security.protocol", "client.id", "ssl.endpoint.identification.algorithm")
@@ -76,10 +77,6 @@ def write_private_text(directory: Path, text: str, stem: str, suffix: str) -> Pa
     os.chmod(directory, 0o700)
     target = directory / f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}{suffix}"
     if not target.exists():
-        tmp = target.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        tmp.replace(target)
+        replace_text(target, text, mode=0o600)
     os.chmod(target, 0o600)
     return target

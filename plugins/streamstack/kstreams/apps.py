@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from streamstack.errors import ConfigError
+from streamstack.files import replace_text
 from streamstack.kafka_config import java_client_properties
 from streamstack.kstreams.build import MAIN_CLASS, Build
 from streamstack.settings import Settings
@@ -95,15 +96,10 @@ def write_client_properties(path: Path, config: Mapping[str, Any]) -> Path:
     props = java_client_properties(config)
     if "bootstrap.servers" not in props:
         raise ConfigError("the Kafka client settings have no bootstrap.servers")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("# written by streamstack for a Kafka Streams app; holds credentials: keep 0600\n")
-        for key, value in props.items():
-            f.write(f"{key.replace(':', chr(92) + ':').replace('=', chr(92) + '=')}={_escape(value)}\n")
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    lines = ["# written by streamstack for a Kafka Streams app; holds credentials: keep 0600\n"]
+    for key, value in props.items():
+        lines.append(f"{key.replace(':', chr(92) + ':').replace('=', chr(92) + '=')}={_escape(value)}\n")
+    replace_text(path, "".join(lines), mode=0o600)
     return path
 
 

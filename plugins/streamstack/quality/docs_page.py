@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from streamstack.files import replace_text
 from streamstack.quality.runner import safe_name
 
 
@@ -30,11 +31,7 @@ def index_file(results_root: Path, dag_id: str, run_id: str, task_id: str) -> Pa
 def write_index(results_root: Path, airflow: dict[str, Any], results_dir: str) -> Path:
     """Record which results directory an Airflow task instance produced (last try wins)."""
     path = index_file(results_root, str(airflow["dag_id"]), str(airflow["run_id"]), str(airflow["task_id"]))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"airflow": airflow, "results_dir": results_dir}, indent=1), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return replace_text(path, json.dumps({"airflow": airflow, "results_dir": results_dir}, indent=1))
 
 
 def read_index(results_root: Path, dag_id: str, run_id: str, task_id: str) -> dict[str, Any] | None:
