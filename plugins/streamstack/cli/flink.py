@@ -30,11 +30,14 @@ def run(jobs: tuple[str, ...]) -> None:
     """Run JOBS (default all) bounded: what is in Kafka now, then finish."""
     control = _control()
     for job in _jobs(jobs):
-        started = control.start(job, mode="bounded", resume=False)
-        if not started.submitted:
-            raise click.ClickException(f"{job} is already running (Flink job {started.jid}); stop it first")
-        click.echo(f"{job}: Flink job {started.jid} submitted, waiting for it to finish ...")
-        control.wait_finished(started.jid)
+        current = control.running(job)
+        if current is not None:
+            raise click.ClickException(f"{job} is already running (Flink job {current['jid']}); stop it first")
+    started = control.start_all(_jobs(jobs), mode="bounded", resume=False)  # side by side
+    for job, s in started.items():
+        click.echo(f"{job}: Flink job {s.jid} submitted, waiting for it to finish ...")
+    for job, s in started.items():
+        control.wait_finished(s.jid)
         click.echo(f"{job}: finished")
 
 
@@ -43,9 +46,7 @@ def run(jobs: tuple[str, ...]) -> None:
 @click.option("--fresh", is_flag=True, help="ignore the latest savepoint (start from the earliest offsets)")
 def start(jobs: tuple[str, ...], fresh: bool) -> None:
     """Start JOBS (default all) continuously; resumes from the latest savepoint; never a second copy."""
-    control = _control()
-    for job in _jobs(jobs):
-        s = control.start(job, mode="continuous", resume=not fresh)
+    for job, s in _control().start_all(_jobs(jobs), mode="continuous", resume=not fresh).items():
         what = "already running" if not s.submitted else f"submitted{' from ' + s.savepoint if s.savepoint else ''}"
         click.echo(f"{job}: Flink job {s.jid} {what}")
 

@@ -62,3 +62,20 @@ def test_the_connections_bootstrap_and_sasl_reach_the_job(submitted: list[list[s
 
 def test_the_default_connection_is_kafka_default() -> None:
     assert FlinkJobOperator(task_id="t", jobs=["running_totals"]).kafka_config_id == "kafka_default"
+
+
+def test_the_jobs_of_one_action_are_submitted_side_by_side(submitted: list[list[str]],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `flink run` client waits at a barrier of three: submitted one after another, none gets past it."""
+    import threading
+
+    barrier = threading.Barrier(3, timeout=10)
+
+    def run(self: flink_jobs.Submission, timeout: float = 600) -> str:
+        barrier.wait()
+        return self.job[:1] * 32
+
+    monkeypatch.setattr(flink_jobs.Submission, "run", run)
+    op = FlinkJobOperator(task_id="flink_jobs", jobs=list(flink_jobs.JOB_NAMES), action="bounded",
+                          kafka_config_id="kafka_under_test")
+    assert op.execute({"params": {}}) == {job: job[:1] * 32 for job in flink_jobs.JOB_NAMES}

@@ -73,19 +73,23 @@ class FlinkJobOperator(BaseOperator):
         control = _control(self.kafka_config_id)
         out: dict[str, Any] = {}
         params = context.get("params") or {}
-        for job in params.get("jobs") or self.jobs:
-            if self.action == "status":
+        jobs = list(params.get("jobs") or self.jobs)
+        if self.action == "status":
+            for job in jobs:
                 out[job] = control.status(job)
                 self.log.info("%s: %s", job, out[job])
-            elif self.action == "stop":
+        elif self.action == "stop":
+            for job in jobs:
                 out[job] = control.stop(job)
-                _claims(release=True)
                 self.log.info("%s: %s", job, f"stopped, savepoint {out[job]}" if out[job] else "not running")
-            else:
-                if self.action == "resume" and control.running(job) is None and control.latest_savepoint(job) is None:
-                    raise RuntimeError(f"{job}: no savepoint to resume from; stop it with mode=stop first")
-                mode = "bounded" if self.action == "bounded" else "continuous"
-                started = control.start(job, mode=mode, resume=self.action != "bounded")
+            _claims(release=True)
+        else:
+            if self.action == "resume":
+                missing = [j for j in jobs if control.running(j) is None and control.latest_savepoint(j) is None]
+                if missing:
+                    raise RuntimeError(f"{', '.join(missing)}: no savepoint to resume from; stop with mode=stop first")
+            mode = "bounded" if self.action == "bounded" else "continuous"
+            for job, started in control.start_all(jobs, mode=mode, resume=self.action != "bounded").items():
                 self.log.info("%s: Flink job %s %s", job, started.jid,
                               "submitted" if started.submitted else "already running (no second copy)")
                 out[job] = started.jid
