@@ -41,7 +41,8 @@ def jars() -> None:
 def run(jobs: tuple[str, ...], master: str) -> None:
     """Run JOBS (default all) available-now, one after the other: process what is there, then stop."""
     from streamstack.spark.control import SparkJobControl
-    from streamstack.spark.jobs import submission
+    from streamstack.spark.jobs import jit_conf, submission
+    from streamstack.spark.report import backlog, snapshot
 
     settings = Settings.from_env()
     control = SparkJobControl(settings)
@@ -49,8 +50,9 @@ def run(jobs: tuple[str, ...], master: str) -> None:
         holder = control.holder(job)
         if holder is not None:
             raise click.ClickException(f"{job} is already running (pid {holder.pid}, {holder.mode}); stop it first")
-        sub = submission(job, settings, trigger="available-now")
-        click.echo(f"running {job} ...")
+        pending = backlog(control, job, snapshot(control, job))
+        sub = submission(job, settings, trigger="available-now", conf=jit_conf(pending))
+        click.echo(f"running {job} ({pending} input records to read) ...")
         proc = subprocess.run(sub.command(master), env={**os.environ, **sub.env}, check=False)
         if proc.returncode != 0:
             raise click.ClickException(f"{job} failed (exit {proc.returncode})")

@@ -99,6 +99,16 @@ def snapshot(control: SparkJobControl, job: str) -> Snapshot:
     )
 
 
+def backlog(control: SparkJobControl, job: str, before: Snapshot) -> int:
+    """Input records past the checkpoint of ``before``: what an available-now run will read."""
+    inputs, _ = _topics(control, job)
+    total = 0
+    for name in inputs.values():
+        done = before.committed.get(name, {})
+        total += sum(max(0, end - done.get(p, 0)) for p, end in end_offsets(control.kafka_config, name).items())
+    return total
+
+
 def _delta(before: dict[int, int], after: dict[int, int]) -> dict[int, tuple[int, int]]:
     return {p: (before.get(p, 0), end) for p, end in after.items() if end > before.get(p, 0)}
 

@@ -138,3 +138,11 @@ def test_sasl_credentials_of_the_connection_never_reach_the_command_line(setting
     assert props["security.protocol"] == "SASL_SSL" and props["sasl.mechanism"] == "SCRAM-SHA-512"
     assert 'password="s3cret-pw"' in props["sasl.jaas.config"] and "group.id" not in props
     assert props["ssl.truststore.location"] == "/etc/ca.pem"
+
+
+def test_small_available_now_backlogs_get_the_quick_jit_and_large_ones_the_default() -> None:
+    from streamstack.spark.jobs import DEFAULT_CONF, QUICK_JIT, SMALL_BACKLOG, jit_conf
+
+    small = jit_conf(SMALL_BACKLOG)["spark.driver.extraJavaOptions"]
+    assert small.startswith(DEFAULT_CONF["spark.driver.extraJavaOptions"]) and small.endswith(QUICK_JIT)
+    assert jit_conf(SMALL_BACKLOG + 1) == {}

@@ -23,3 +23,19 @@ def test_report_lines_lead_with_the_numbers() -> None:
     )
     assert lines[1].split() == ["dead", "letters", "unknown_product", "7"]
     assert report.as_dict()["dead_letters_by_reason"] == {"unknown_product": 7, "invalid_field": 3}
+
+
+def test_backlog_counts_the_input_records_past_the_checkpoint(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from streamstack.spark import report
+    from streamstack.topics import load_topics
+
+    topics = load_topics()
+    purchases = topics["purchases"].name
+    ends = {purchases: {0: 10, 1: 4, 2: 0}}
+    monkeypatch.setattr(report, "end_offsets", lambda _config, name: ends[name])
+    control = SimpleNamespace(topics=topics, kafka_config={})
+    before = report.Snapshot(batch=3, committed={purchases: {0: 6, 1: 4}}, outputs={})
+    assert report.backlog(control, "running_totals", before) == 4
+    assert report.backlog(control, "running_totals", report.Snapshot(None, {}, {})) == 14

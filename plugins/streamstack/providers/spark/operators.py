@@ -73,8 +73,8 @@ class SparkStreamingJobOperator(BaseOperator):
 
         from streamstack.providers.kafka.hooks import KafkaConfigHook
         from streamstack.spark.control import SparkJobControl
-        from streamstack.spark.jobs import job_spec, submission
-        from streamstack.spark.report import job_report, snapshot
+        from streamstack.spark.jobs import jit_conf, job_spec, submission
+        from streamstack.spark.report import backlog, job_report, snapshot
 
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
         control = SparkJobControl(kafka_config=kafka_config)
@@ -102,10 +102,13 @@ class SparkStreamingJobOperator(BaseOperator):
             ", ".join(t for f, t in topics.items() if f in ("output-topic", "invalid-topic")),
         )
         sub = submission(self.job, control.settings, trigger="available-now", kafka_config=kafka_config)
+        pending = backlog(control, self.job, before)
+        jit = jit_conf(pending)
+        self.log.info("%s input records to read: %s JIT", pending, "quick (C1)" if jit else "the JVM's default")
         _ensure_spark_submit_on_path()
         self._submit_hook = SparkSubmitHook(
             conn_id=self.conn_id,
-            conf={**sub.conf, **(self.conf or {})},
+            conf={**sub.conf, **jit, **(self.conf or {})},
             jars=",".join(sub.jars),
             py_files=",".join(sub.py_files),
             application_args=sub.application_args,
