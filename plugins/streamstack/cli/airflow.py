@@ -32,8 +32,18 @@ def embedded_env(settings: Settings) -> dict[str, str]:
 
 
 def migrate(settings: Settings) -> None:
-    """Create or upgrade the metadata DB (idempotent; ~3 s on SQLite)."""
+    """Create or upgrade the metadata DB once per Airflow version (``airflow db migrate`` takes seconds).
+
+    A stamp beside the DB names the version that last migrated it; while it matches and the DB
+    is there, nothing is run (every ``streamstack airflow`` call used to migrate again).
+    """
+    from importlib.metadata import version
+
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    database, stamp = settings.airflow_home / "airflow.db", settings.airflow_home / "airflow.db.migrated"
+    current = version("apache-airflow")
+    if database.exists() and stamp.exists() and stamp.read_text().strip() == current:
+        return
     proc = subprocess.run(
         [airflow_executable(), "db", "migrate"],
         env=embedded_env(settings),
@@ -43,6 +53,7 @@ def migrate(settings: Settings) -> None:
     )
     if proc.returncode != 0:
         raise StackError(f"`airflow db migrate` failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    stamp.write_text(current + "\n")
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
