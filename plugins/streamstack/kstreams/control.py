@@ -282,24 +282,45 @@ class KStreamsControl:
         For tests and engine runs that must finish ("available-now"). Refuses while a
         continuous copy runs (it would share the application id).
         """
-        if self._process(app).pid() is not None:
-            raise StackError(f"Kafka Streams app {app} runs continuously already; stop it first")
+        return self.run_bounded_all([app], timeout=timeout, threads=threads)
+
+    def run_bounded_all(self, apps: list[str], *, timeout: float = 600.0, threads: int = 1) -> float:
+        """``run_bounded`` for several apps side by side (each its own JVM); seconds until the last ends.
+
+        On two cores one app's JVM start overlaps the other's work. If one fails or times out,
+        the others are stopped and every failure is raised together.
+        """
+        running = [app for app in apps if self._process(app).pid() is not None]
+        if running:
+            raise StackError(f"Kafka Streams apps {running} run continuously already; stop them first")
         built = build(self.settings)
-        run = self._launch(app, "bounded", built, threads)
-        proc = self._process(app)
         started = time.monotonic()
-        proc.start(run.command, cwd=self.settings.project_dir)
-        while time.monotonic() - started < timeout:
-            code = proc.exited()
-            if code is not None:
+        pending = {}
+        for app in apps:
+            run = self._launch(app, "bounded", built, threads)
+            pending[app] = self._process(app)
+            pending[app].start(run.command, cwd=self.settings.project_dir)
+        failures: list[str] = []
+        while pending and time.monotonic() - started < timeout:
+            for app, proc in list(pending.items()):
+                code = proc.exited()
+                if code is None:
+                    continue
                 proc.pid()  # forget the pid file
+                del pending[app]
                 if code != 0:
-                    raise StackError(f"Kafka Streams app {app} (bounded) exited {code}:\n{proc.log_tail(40)}")
-                return time.monotonic() - started
+                    failures.append(f"Kafka Streams app {app} (bounded) exited {code}:\n{proc.log_tail(40)}")
+            if failures:
+                break
             time.sleep(0.2)
-        tail = proc.log_tail(40)
-        proc.stop(timeout=30)
-        raise StackError(f"Kafka Streams app {app} (bounded) did not catch up within {timeout:.0f}s:\n{tail}")
+        for app, proc in pending.items():
+            tail = proc.log_tail(40)
+            proc.stop(timeout=30)
+            if not failures:
+                failures.append(f"Kafka Streams app {app} (bounded) did not catch up within {timeout:.0f}s:\n{tail}")
+        if failures:
+            raise StackError("\n".join(failures))
+        return time.monotonic() - started
 
     def health_all(self, apps: list[str] | None = None) -> list[AppHealth]:
         return [self.health(app) for app in (apps or list(APPS))]
@@ -320,12 +341,12 @@ def run_apps(
     app has stopped (tests, available-now runs); ``"continuous"`` starts them in the background
     and returns once each is RUNNING (stop them with the returned control's ``stop``).
     """
+    if mode not in ("bounded", "continuous"):
+        raise StackError(f"mode must be 'bounded' or 'continuous', got {mode!r}")
     control = KStreamsControl(settings, topics=topics, kafka_config=kafka_config)
-    for app in apps:
-        if mode == "bounded":
-            control.run_bounded(app, timeout=timeout)
-        elif mode == "continuous":
+    if mode == "bounded":
+        control.run_bounded_all(apps, timeout=timeout)
+    else:
+        for app in apps:
             control.start(app, wait=timeout)
-        else:
-            raise StackError(f"mode must be 'bounded' or 'continuous', got {mode!r}")
     return control
