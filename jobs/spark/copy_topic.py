@@ -33,14 +33,14 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
     return kafka_io.read_stream(spark, args, args.purchases_topic).writeStream.foreachBatch(process)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> None:
     p = kafka_io.parser(JOB, __doc__.splitlines()[0])
     kafka_io.topic_arg(p, "purchases-topic", "purchases")
     p.add_argument("--output-topic", required=True)
     p.add_argument("--json-roundtrip", action="store_true", help="parse and re-serialise each value")
     args = p.parse_args(argv)
     kafka_io.check_args(p, args, "purchases_topic", "output_topic")
-    runner.run(JOB, args, build)
+    runner.run(JOB, args, build, spark=spark)
 
 
 if __name__ == "__main__":

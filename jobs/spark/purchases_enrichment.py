@@ -294,7 +294,7 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
     return checked.writeStream.foreachBatch(process)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> None:
     p = kafka_io.parser(JOB, __doc__.splitlines()[0])
     kafka_io.topic_arg(p, "purchases-topic", "purchases")
     kafka_io.topic_arg(p, "products-topic", "products")
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--catalogue-refresh", type=float, default=30.0, help="seconds a catalogue snapshot is reused")
     args = p.parse_args(argv)
     kafka_io.check_args(p, args, "purchases_topic", "products_topic", "output_topic", "invalid_topic")
-    runner.run(JOB, args, build)
+    runner.run(JOB, args, build, spark=spark)
 
 
 if __name__ == "__main__":

@@ -37,20 +37,25 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value else default
 
 
+#: SQL settings of every job (runtime settings: applied to a session passed to ``run`` too).
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    # Constraint propagation over the validation's ~100 aliased expressions and the catalogue
+    # join made InferFiltersFromConstraints take 1-2 s per micro-batch (95% of the optimiser's
+    # time, measured with RuleExecutor.dumpTimeSpent); the plan has no filter it could infer.
+    "spark.sql.constraintPropagation.enabled": "false",
+    # Adaptive execution re-plans the batch writes inside foreachBatch after each stage; with
+    # no shuffle to tune (a broadcast of ~30 products) it only adds ~10-20% per micro-batch.
+    # Streaming queries themselves never use it.
+    "spark.sql.adaptive.enabled": "false",
+}
+
+
 def session(job: str) -> SparkSession:
-    spark = (
-        SparkSession.builder.appName(f"streamstack-{job}")
-        .config("spark.sql.session.timeZone", "UTC")
-        # Constraint propagation over the validation's ~100 aliased expressions and the catalogue
-        # join made InferFiltersFromConstraints take 1-2 s per micro-batch (95% of the optimiser's
-        # time, measured with RuleExecutor.dumpTimeSpent); the plan has no filter it could infer.
-        .config("spark.sql.constraintPropagation.enabled", "false")
-        # Adaptive execution re-plans the batch writes inside foreachBatch after each stage; with
-        # no shuffle to tune (a broadcast of ~30 products) it only adds ~10-20% per micro-batch.
-        # Streaming queries themselves never use it.
-        .config("spark.sql.adaptive.enabled", "false")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.appName(f"streamstack-{job}")
+    for key, value in SESSION_CONF.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(_env("STREAMSTACK_SPARK_LOG_LEVEL", "WARN") or "WARN")
     return spark
 
@@ -111,8 +116,14 @@ def run(
     job: str,
     args: argparse.Namespace,
     build: Callable[[SparkSession, argparse.Namespace], DataStreamWriter],
+    spark: SparkSession | None = None,
 ) -> None:
-    """Lock, start the query built by ``build``, keep the progress file, stop cleanly on SIGTERM."""
+    """Lock, start the query built by ``build``, keep the progress file, stop cleanly on SIGTERM.
+
+    :param spark: a session this process already has (several jobs in one driver, e.g. the
+        tests' one long-lived session): used and left running, no signal handlers installed
+        (a ``<job>.stop`` file still stops the query). Default: the job's own session, stopped at the end.
+    """
     where = paths(args.checkpoint_dir, job)
     lock = acquire_lock(where["lock"], args.trigger)
     where["stop"].unlink(missing_ok=True)
@@ -121,10 +132,14 @@ def run(
     def _request_stop(signum: int, _frame: object) -> None:
         stop["requested"] = True
 
-    signal.signal(signal.SIGTERM, _request_stop)
-    signal.signal(signal.SIGINT, _request_stop)
-
-    spark = session(job)
+    own_session = spark is None
+    if own_session:
+        signal.signal(signal.SIGTERM, _request_stop)
+        signal.signal(signal.SIGINT, _request_stop)
+        spark = session(job)
+    else:
+        for key, value in SESSION_CONF.items():
+            spark.conf.set(key, value)
     query: StreamingQuery | None = None
     try:
         for attempt in (1, 2):
@@ -143,10 +158,13 @@ def run(
                 raise
     except Exception as exc:
         _write_json(where["progress"], _progress(job, args.trigger, "failed", query, error=str(exc)[:2000]))
+        if not own_session:
+            lock.close()
         raise
     _write_json(where["progress"], _progress(job, args.trigger, "stopped", query))
     where["stop"].unlink(missing_ok=True)
-    spark.stop()
+    if own_session:
+        spark.stop()
     with contextlib.suppress(OSError):
         lock.close()
 

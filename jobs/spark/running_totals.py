@@ -56,13 +56,13 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
     return kafka_io.write_stream(out, args, "update")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> None:
     p = kafka_io.parser(JOB, __doc__.splitlines()[0])
     kafka_io.topic_arg(p, "purchases-topic", "purchases")
     kafka_io.topic_arg(p, "output-topic", "running_totals")
     args = p.parse_args(argv)
     kafka_io.check_args(p, args, "purchases_topic", "output_topic")
-    runner.run(JOB, args, build)
+    runner.run(JOB, args, build, spark=spark)
 
 
 if __name__ == "__main__":

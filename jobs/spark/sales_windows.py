@@ -55,14 +55,14 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
     return kafka_io.write_stream(out, args, args.output_mode)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> None:
     p = kafka_io.parser(JOB, __doc__.splitlines()[0])
     kafka_io.topic_arg(p, "purchases-topic", "purchases")
     kafka_io.topic_arg(p, "output-topic", "sales_windows")
     p.add_argument("--output-mode", choices=("update", "append"), default="update")
     args = p.parse_args(argv)
     kafka_io.check_args(p, args, "purchases_topic", "output_topic")
-    runner.run(JOB, args, build)
+    runner.run(JOB, args, build, spark=spark)
 
 
 if __name__ == "__main__":
