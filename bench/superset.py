@@ -28,11 +28,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests" / "integration" / "superset"))
-sys.path.insert(0, str(HERE.parent / "tests"))  # browser.py, which superset_browser builds on
+sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' support package (headless browser)
 
 from pinot import bench_table, pct, record  # noqa: E402
-from superset_browser import login, open_dashboard, rendered_seconds, start_browser  # noqa: E402
+from support.superset_browser import login, open_dashboard, rendered_seconds, start_browser  # noqa: E402
 
 from streamstack.clients import admin_client, producer  # noqa: E402
 from streamstack.pinot import local_client  # noqa: E402

@@ -16,6 +16,10 @@ from streamstack.settings import Settings  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
+# The services (Kafka, Pinot, Flink, Superset, Airflow, the SASL broker) and topics: one
+# definition, so each is started at most once per session whatever tiers run.
+pytest_plugins = ["support.services"]
+
 # Before anything imports airflow: its settings are read once at import time.
 for _key, _value in airflow_environment(Settings.from_env()).items():
     os.environ.setdefault(_key, _value)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
-import kit as ck
 import pytest
+from support import kit as ck
 
 
 def _records(rows: list[dict], key: str) -> list[dict]:
@@ -156,3 +156,31 @@ def test_a_line_the_correction_covers_may_carry_either_version_and_no_other(kit:
     rows[key] = {**kit.alternatives[key], "product_price": kit.alternatives[key]["product_price"] + 1.0}
     with pytest.raises(AssertionError, match="product_price"):
         ck.check_enriched(kit, _records(list(rows.values()), "transaction_id"))
+
+
+def test_java_partition_is_kafkas_murmur2() -> None:
+    """Kafka's own murmur2 vectors (clients' UtilsTest), as the Java producer turns them into partitions."""
+    vectors = {"21": -973932308, "foobar": -790332482, "a-little-bit-long-string": -985981536,
+               "a-little-bit-longer-string": -1486304829, "abc": 479470107}
+    for key, signed in vectors.items():
+        assert ck.java_partition(key, 1 << 31) == (signed & 0x7FFFFFFF), key
+        assert ck.java_partition(key, 3) == (signed & 0x7FFFFFFF) % 3, key
+
+
+def test_an_enriched_row_off_its_keys_partition_fails(kit: ck.Kit) -> None:
+    rows = list(kit.enriched.values())
+    placed = [{**r, "partition": ck.java_partition(r["key"], 3)} for r in _records(rows, "transaction_id")]
+    ck.check_enriched(kit, placed, partitions=3)
+    moved = copy.deepcopy(placed)
+    moved[0]["partition"] = (moved[0]["partition"] + 1) % 3
+    with pytest.raises(AssertionError, match="not its key's"):
+        ck.check_enriched(kit, moved, partitions=3)
+
+
+def test_a_running_total_keyed_by_another_product_fails(kit: ck.Kit) -> None:
+    rows = [{**t, "sales": float(t["sales"])} for t in kit.running_totals.values()]
+    ck.check_running_totals(kit, _records(rows, "product_id"))
+    keyed = _records(rows, "product_id")
+    keyed[0]["key"] = rows[1]["product_id"]
+    with pytest.raises(AssertionError, match="is not its product_id"):
+        ck.check_running_totals(kit, keyed)

@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import kit as ck
 import pytest
+from support import kit as ck
 
 from streamstack.kstreams.control import KStreamsControl
 from streamstack.settings import Settings
@@ -35,8 +35,7 @@ def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs,
         ports=dict.fromkeys(APPS, 0),
     )
     try:
-        for app in APPS:
-            control.run_bounded(app, timeout=300)
+        control.run_bounded_all(list(APPS), timeout=300)  # side by side, each its own JVM
         yield {
             logical: ck.read_topic(config, kit_topics[logical].name)
             for logical in ("purchases_enriched", "purchases_invalid", "running_totals")
@@ -47,8 +46,8 @@ def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs,
             control.reset(app)
 
 
-def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict) -> None:
-    ck.check_enriched(kit, outputs["purchases_enriched"])
+def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_enriched(kit, outputs["purchases_enriched"], kit_topics["purchases_enriched"].partitions)
 
 
 def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:

@@ -12,7 +12,6 @@ per-product sums.
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support import spark_testkit as sk
 
 from streamstack.contract import load_contract, write_contract
 from streamstack.events import format_timestamp
@@ -30,9 +30,6 @@ from streamstack.generator.replay import earliest_versions, replay
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import read_to_end
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
-import spark_testkit as sk
 
 pytestmark = pytest.mark.integration
 

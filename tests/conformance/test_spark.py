@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import kit as ck
 import pytest
+from support import kit as ck
+from support import spark_testkit as sk
 
 from streamstack.settings import Settings
 from streamstack.spark.jars import connector_jars
 from streamstack.topics import TopicSpecs
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
-import spark_testkit as sk
 
 pytestmark = pytest.mark.integration
 JOBS = ("purchases_enrichment", "running_totals", "sales_windows")
@@ -32,8 +29,8 @@ def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs, tmp_path_facto
     }
 
 
-def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict) -> None:
-    ck.check_enriched(kit, outputs["purchases_enriched"])
+def test_enriched_rows_match_field_by_field(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_enriched(kit, outputs["purchases_enriched"], kit_topics["purchases_enriched"].partitions)
 
 
 def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:

@@ -9,18 +9,13 @@ manager), and fails on any socket that is not bound to a loopback address.
 from __future__ import annotations
 
 import ipaddress
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+from support import spark_testkit as kit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spark"))
-import spark_testkit as kit
-
-from streamstack.settings import Settings
 from streamstack.spark.control import SparkJobControl
 from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs
@@ -29,13 +24,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def whole_stack(kafka: Settings, pinot) -> Iterator[Stack]:
-    stack = Stack(kafka)
-    started = [s for s in stack.services if not s.is_running()]
-    stack.up(print)
-    yield stack
-    for service in reversed(started):
-        service.down()
+def whole_stack(platform: Stack) -> Stack:
+    """The session's whole stack, started once for this tier (``support.services.platform``)."""
+    return platform
 
 
 def _tree(pid: int) -> list[psutil.Process]:

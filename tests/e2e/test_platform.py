@@ -7,7 +7,12 @@ behind it) in the running scheduler.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +21,17 @@ from streamstack.airflow_client import AirflowClient
 from streamstack.settings import Settings
 
 PIPELINE = "streaming_platform"
+STREAMSTACK = str(Path(sys.executable).parent / "streamstack")
 SCHEDULED = ["sales_generator", "spark_streaming", "pinot_ingestion", "purchases_quality"]
+
+
+def streamstack(*args: str, env: dict[str, str] | None = None, timeout: float = 1500) -> str:
+    """Run the CLI as a user would (on the tests' stack: the session's environment); its output."""
+    proc = subprocess.run([STREAMSTACK, *args], env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"streamstack {' '.join(args)} exited {proc.returncode}:\n{out[-4000:]}"
+    return out
 
 
 def pinot_count(table: str) -> int:
@@ -79,11 +94,14 @@ def test_no_import_errors(airflow: AirflowClient) -> None:
 # fails with the run's task states and log tails (failure_report), not with a thread dump.
 @pytest.mark.timeout(1500)
 def test_run_everything_counts_are_exact(quiet: AirflowClient) -> None:
+    """`make demo DEMO_ARGS="--days 7"`: `streamstack demo` runs a simulated week through Airflow."""
     before = pinot_count("purchasesEnriched")
-    run_id = run_dag(quiet, PIPELINE, {"transactions": 300, "mode": "load", "seed": None, "speed": 20.0})
+    out = streamstack("demo", "--days", "7", timeout=1400)
+    run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
     summary = quiet.xcom(PIPELINE, run_id, "summary")
     generated = summary["generated"]["purchases"]
-    assert generated >= 300  # 1-3 lines per transaction
+    assert summary["generated"]["simulated_days"] == 7
+    assert generated >= 1000  # a week of the cafe profile: thousands of lines
     assert pinot_count("purchasesEnriched") == before + generated
     assert summary["pinot"]["purchasesEnriched"]["rows"] == before + generated
     assert pinot_count("products") == 27  # upsert: the latest version of each product
@@ -92,6 +110,10 @@ def test_run_everything_counts_are_exact(quiet: AirflowClient) -> None:
     assert accounted["complete"] and accounted["enriched"] == accounted["expected"] == generated, accounted
     assert summary["quality"]["status"] == "passed", summary["quality"]
     assert summary["top_products"], "the top-products query returned nothing"
+    # What the user reads at the end of `make demo`: the week, the counts, the verdict, the dashboards.
+    for shown in ("==> Summary", f"{generated} purchase lines", "simulated   7 days", "quality gate: PASSED",
+                  "Top products (Pinot, purchasesEnriched)", "Superset dashboards"):
+        assert shown in out, f"{shown!r} not in the demo's output:\n{out[-3000:]}"
 
 
 def _enriched_end(settings: Settings) -> int:

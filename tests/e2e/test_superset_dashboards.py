@@ -8,17 +8,13 @@ order), when the scheduled chain has finished writing.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from support.superset_browser import login, open_dashboard, screenshot, start_browser
 
 from streamstack.airflow_client import AirflowClient
 from streamstack.pinot import local_client
 from streamstack.stack import Stack
 from streamstack.superset.client import SupersetClient
 from streamstack.superset.endpoints import ADMIN_USER, SupersetEndpoints
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "superset"))
-from superset_browser import login, open_dashboard, screenshot, start_browser
 
 
 def test_demo_dashboards_render_and_match_pinot(platform: Stack, airflow: AirflowClient) -> None:

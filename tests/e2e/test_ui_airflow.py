@@ -11,9 +11,9 @@ import re
 from urllib.parse import quote
 
 import pytest
-from browser import body_text, browser, console_errors, shot, wait_for  # noqa: F401 (fixtures)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from support.browser import body_text, browser, console_errors, shot, wait_for  # noqa: F401 (fixtures)
 
 from streamstack.airflow_client import AirflowClient
 from streamstack.stack import Stack

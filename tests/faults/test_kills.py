@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import faultkit as fk
 import pytest
+from support import spark_testkit as kit
 
 from streamstack.pinot import PinotClient
 from streamstack.pinot.tables import TableSpec
@@ -29,9 +28,6 @@ from streamstack.spark.control import SparkJobControl
 from streamstack.spark.jars import connector_jars
 from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
-import spark_testkit as kit
 
 pytestmark = pytest.mark.integration
 JOB = "purchases_enrichment"

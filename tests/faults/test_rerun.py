@@ -8,7 +8,6 @@ totals and windows (topics and their Pinot upsert tables) must equal those of th
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import faultkit as fk
 import pytest
+from support import spark_testkit as kit
 
 from streamstack import events
 from streamstack.pinot import PinotClient
@@ -23,9 +23,6 @@ from streamstack.pinot.ingestion import wait_caught_up
 from streamstack.settings import Settings
 from streamstack.spark.jars import connector_jars
 from streamstack.topics.offsets import read_to_end
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
-import spark_testkit as kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(720)]
 SEED, LANDED, ALL = 4711, 60, 120

@@ -11,13 +11,12 @@ stack this session started (or with STREAMSTACK_FAULTS_RESET=1), never on one a 
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import faultkit as fk
 import pytest
+from support import spark_testkit as kit
 
 from streamstack.pinot import PinotClient, PinotError
 from streamstack.pinot.ingestion import measure
@@ -27,9 +26,6 @@ from streamstack.spark.jars import connector_jars
 from streamstack.spark.jobs import checkpoint_root
 from streamstack.stack import Stack
 from streamstack.topics import TopicAdmin, TopicSpecs
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
-import spark_testkit as kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("resettable_stack")]
 

@@ -7,16 +7,13 @@ stopping it does not stop the session's shared broker.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import psutil
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "spark"))
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack.runtime.process import ID_VARIABLE
 from streamstack.settings import Settings

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from streamstack import events
 from streamstack.clients import producer
 from streamstack.generator.catalogue import load_catalogue
 from streamstack.generator.config import load_config
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "conformance"))
-import kit as ck
+from support import kit as ck
 
 read_topic = ck.read_topic
 

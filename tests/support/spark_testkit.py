@@ -8,12 +8,12 @@ Python/pandas, never by the code under test.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import csv
+import importlib
 import json
 import os
-import subprocess
-import tempfile
+import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -22,14 +22,21 @@ from typing import Any
 from streamstack import events
 from streamstack.clients import producer
 from streamstack.settings import Settings
-from streamstack.spark.jobs import submission
+from streamstack.spark.jobs import DEFAULT_CONF, jit_conf, submission
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import read_to_end
 
-PROJECT = Path(__file__).resolve().parents[3]
+PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "tests" / "data" / "sample_date_new.json"
 PRODUCTS_CSV = PROJECT / "config" / "products.csv"
-LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
+#: Test drivers: small input, short-lived JVMs, so the quick JIT of small available-now runs
+#: (``jit_conf``) for the continuous ones too.
+LIGHT_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.driver.memory": "1g",
+    "spark.ui.enabled": "false",
+    **jit_conf(0),
+}
 
 
 def catalogue(event_time: str = "2022-09-14 00:00:00.000000", price_bump: dict[str, float] | None = None) -> list[dict]:
@@ -117,6 +124,45 @@ def run_job(
     run_jobs([job], settings, topics, checkpoint_dir, extra_args=extra_args, timeout=timeout)
 
 
+JOBS_DIR = PROJECT / "jobs" / "spark"
+_SESSION: dict[str, Any] = {}
+
+
+def shared_session(settings: Settings) -> Any:
+    """The session's one local Spark driver for the job-logic tests, created on first use.
+
+    A ``spark-submit`` per test run cost a JVM start and ~48 CPU-s of warm-up each (about 40 per
+    CI run); the jobs' logic runs the same in one long-lived session (``runner.run(spark=...)``).
+    Tests whose point is the process (continuous runs, locks, kills, SASL, the DAGs) still use
+    ``spark-submit``. Same settings as a submission: the project's defaults, ``LIGHT_CONF``, the
+    Kafka connector jars, the jobs' modules importable.
+    """
+    if "spark" not in _SESSION:
+        from pyspark.sql import SparkSession
+
+        # The JVM's default JIT here: C1-only (LIGHT_CONF) pays for short-lived drivers only.
+        sub = submission("purchases_enrichment", settings,
+                         conf={**LIGHT_CONF, "spark.driver.extraJavaOptions": DEFAULT_CONF["spark.driver.extraJavaOptions"]})
+        os.environ.update(sub.env)
+        if str(JOBS_DIR) not in sys.path:
+            sys.path.insert(0, str(JOBS_DIR))
+        builder = SparkSession.builder.master("local[2]").appName("streamstack-tests")
+        for key, value in {**sub.conf, "spark.jars": ",".join(sub.jars)}.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("WARN")
+        _SESSION["spark"] = spark
+    return _SESSION["spark"]
+
+
+def failure_cause(exc: BaseException) -> str:
+    """What made a job fail: the error and its causes, not the query plan Spark appends to them."""
+    text = str(exc).split("=== Streaming Query ===")[0]
+    lines = [line for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines[20:] if line.lstrip().startswith(("Caused by", "pyspark.errors", "org.apache"))]
+    return "\n".join([f"{type(exc).__name__}:", *lines[:20], *causes[:10]])
+
+
 def run_jobs(
     jobs: list[str] | tuple[str, ...],
     settings: Settings,
@@ -127,34 +173,43 @@ def run_jobs(
     jars: list[Path] | None = None,
     extra_args: list[str] | None = None,
 ) -> None:
-    """Run several jobs available-now side by side (as the DAGs do); fail with the log of any that fails.
+    """Run several jobs available-now side by side (as the DAGs do) in the shared session.
 
-    Each job has its own checkpoint and output topic; on two cores one job's JVM start and Kafka
-    waits overlap another's work.
+    Each job has its own checkpoint and output topic, as in the DAGs; each runs its own ``main``
+    (arguments as ``streamstack.spark.jobs.submission`` builds them) in a thread. A job still
+    running at ``timeout`` is stopped through its stop file and reported. ``jars`` is accepted
+    for the callers' sake: the shared session has the connector jars.
     """
-    procs, logs, failures = {}, {}, []
-    with contextlib.ExitStack() as files:
-        for job in jobs:
-            kwargs = {"jars": jars} if jars is not None else {}
-            sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF,
-                             extra_args=extra_args, **kwargs)
-            # A file per job, not a pipe: an undrained pipe would stall a job while another is awaited.
-            logs[job] = files.enter_context(tempfile.TemporaryFile("w+"))
-            procs[job] = subprocess.Popen(sub.command("local[2]"), env={**os.environ, **sub.env},
-                                          stdout=logs[job], stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + timeout
+    spark = shared_session(settings)
+    import runner  # jobs/spark: importable once the shared session is made
+    failures: dict[str, str] = {}
+
+    def run(job: str, argv: list[str]) -> None:
         try:
-            for job, proc in procs.items():
-                proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-                if proc.returncode != 0:
-                    logs[job].seek(0)
-                    failures.append(f"{job} exited {proc.returncode}:\n{logs[job].read()[-4000:]}")
-        finally:
-            for proc in procs.values():
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-    assert not failures, "\n".join(failures)
+            importlib.import_module(job).main(argv, spark=spark)
+        except SystemExit as exc:  # argparse or the checkpoint lock
+            failures[job] = f"exited {exc.code}"
+        except Exception as exc:  # noqa: BLE001 - reported with the job's name, below
+            failures[job] = failure_cause(exc)
+
+    threads = []
+    for job in jobs:
+        sub = submission(job, settings, topics=topics, checkpoint_dir=checkpoint_dir, conf=LIGHT_CONF,
+                         extra_args=extra_args, jars=[])
+        thread = threading.Thread(target=run, args=(job, sub.application_args), name=f"spark-{job}", daemon=True)
+        thread.start()
+        threads.append((job, thread))
+    deadline = time.monotonic() + timeout
+    for _, thread in threads:
+        thread.join(max(1.0, deadline - time.monotonic()))
+    late = [job for job, thread in threads if thread.is_alive()]
+    for job in late:
+        runner.paths(checkpoint_dir, job)["stop"].touch()
+    for job, thread in threads:
+        thread.join(120)
+        if job in late:
+            failures[job] = f"did not finish within {timeout:.0f}s (stopped)"
+    assert not failures, "\n".join(f"{job}: {why}" for job, why in failures.items())
 
 
 def expected_enriched(purchase: dict, product: dict) -> dict:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from browser import BrowserTimeout, browser_available, start_browser, wait_for  # noqa: F401 (re-exported)
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+
+from support.browser import BrowserTimeout, browser_available, start_browser, wait_for  # noqa: F401 (re-exported)
 
 CHART = '[data-test="chart-grid-component"]'
 TITLE = '[data-test="editable-title"]'

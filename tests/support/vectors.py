@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import kit as ck
-
 from streamstack import contract as rules
+from support import kit as ck
 
 
 def purchase_cases(contract: dict[str, Any]) -> list[tuple[int, bytes | None]]:

@@ -8,26 +8,22 @@ generator's run ends with zero dead letters and a passing gate.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from support.spark_testkit import run_job
 
 from streamstack.contract import load_contract, quantity_range
 from streamstack.generator import build_model, load_catalogue, load_config, run_generator
 from streamstack.generator.kafka import KafkaSink
 from streamstack.quality import CheckOptions, QualityRunner, read_kafka_window
 from streamstack.settings import Settings
-from streamstack.spark.jars import connector_jars
-from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import end_offsets
 
 pytestmark = pytest.mark.integration
-LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
 
 
 @pytest.fixture
@@ -57,11 +53,7 @@ def test_other_shop_numbers_flow_through_with_no_dead_letter_and_a_passing_gate(
                             transactions=400)
     assert summary.transactions == 400
 
-    sub = submission("purchases_enrichment", kafka, topics=fresh_topics, checkpoint_dir=tmp_path / "ck",
-                     conf=LIGHT_CONF, jars=connector_jars(kafka))
-    proc = subprocess.run(sub.command("local[2]"), env={**os.environ, **sub.env}, capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_job("purchases_enrichment", kafka, fresh_topics, tmp_path / "ck", timeout=300)
 
     assert sum(end_offsets(kafka_config, fresh_topics["purchases_invalid"].name).values()) == 0
     enriched = sum(end_offsets(kafka_config, fresh_topics["purchases_enriched"].name).values())

@@ -16,8 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import flink_testkit as tk
 import pytest
+from support import flink_testkit as tk
 
 from streamstack import contract as rules
 from streamstack import events

@@ -13,8 +13,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import flink_testkit as tk
 import pytest
+from support import flink_testkit as tk
 
 from streamstack.flink.config import FlinkConfig
 from streamstack.flink.jobs import submission

@@ -14,17 +14,14 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.vectors import purchase_cases
 
 from streamstack import contract as rules
 from streamstack import events
 from streamstack.flink.config import FlinkConfig
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "conformance"))
-from vectors import purchase_cases
 
 pytestmark = pytest.mark.integration
 DRIVER = Path(__file__).with_name("validation_driver.py")

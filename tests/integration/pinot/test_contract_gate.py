@@ -7,13 +7,10 @@ de-duplicates like ``purchasesEnriched``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spark"))
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack.clients import producer
 from streamstack.pinot import PinotClient

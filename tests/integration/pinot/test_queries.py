@@ -17,22 +17,22 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from support.pinot import TablesOnDemand
 from test_pinot_ingestion import catalogue, enriched, produce, product_record
 
 from streamstack import events
 from streamstack.cli import cli
 from streamstack.pinot import QUERIES, PinotClient, run_named
 from streamstack.pinot.ingestion import wait_caught_up
-from streamstack.pinot.tables import TableSpec
 from streamstack.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def named_on_test_tables(monkeypatch: pytest.MonkeyPatch, pinot_tables: dict[str, TableSpec]) -> None:
+def named_on_test_tables(monkeypatch: pytest.MonkeyPatch, pinot_tables: TablesOnDemand) -> None:
     """Point every named query at this test's suffixed tables (only the table name changes)."""
-    renamed = {base: spec.name for base, spec in pinot_tables.items()}
+    renamed = pinot_tables.names()
     for query in list(QUERIES.values()):
         sql = re.sub(r"\bFROM (\w+)", lambda m: f"FROM {renamed[m.group(1)]}", query.sql)
         assert sql != query.sql
@@ -62,7 +62,7 @@ def per_product(records: list[dict[str, Any]], quantity: str) -> dict[str, tuple
 def test_named_queries_match_python_aggregates(
     kafka: Settings,
     pinot: PinotClient,
-    pinot_tables: dict[str, TableSpec],
+    pinot_tables: TablesOnDemand,
     named_on_test_tables: None,
 ) -> None:
     products = products_of(kafka)
@@ -123,7 +123,7 @@ def test_named_queries_match_python_aggregates(
 
 
 def test_running_totals_keep_one_row_per_product_with_the_latest_values(
-    kafka: Settings, pinot: PinotClient, pinot_tables: dict[str, TableSpec]
+    kafka: Settings, pinot: PinotClient, pinot_tables: TablesOnDemand
 ) -> None:
     spec = pinot_tables["runningTotals"]
     start = datetime.now(UTC) - timedelta(minutes=2)
@@ -166,7 +166,7 @@ def test_running_totals_keep_one_row_per_product_with_the_latest_values(
 def test_query_command_prints_named_and_sql_results(
     kafka: Settings,
     pinot: PinotClient,
-    pinot_tables: dict[str, TableSpec],
+    pinot_tables: TablesOnDemand,
     named_on_test_tables: None,
 ) -> None:
     spec = pinot_tables["purchases"]

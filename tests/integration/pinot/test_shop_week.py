@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import subprocess
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from support.spark_testkit import run_job
 
 from streamstack.generator import build_model, build_simulation, load_catalogue, load_config, run_generator
 from streamstack.generator.kafka import KafkaSink
@@ -37,13 +36,10 @@ from streamstack.pinot.tables import TableSpec
 from streamstack.quality import CheckOptions, QualityRunner, read_pinot_window
 from streamstack.quality.volume import VOLUME_NAME, pinot_volume_expectation
 from streamstack.settings import Settings
-from streamstack.spark.jars import connector_jars
-from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import end_offsets
 
 pytestmark = pytest.mark.integration
-LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
 START = date(2026, 2, 2)  # a Monday
 DAY0 = datetime(START.year, START.month, START.day, tzinfo=UTC)
 HELD = "Supercharged Smoothies"
@@ -160,11 +156,7 @@ def test_a_simulated_shop_through_spark_into_pinot(
     assert {p["member_discount"] for p in expected.purchases} >= {0.0, 0.1, 0.2}
     published_events = [e for e in expected.events if e["subject"] != "storm-2"]
 
-    sub = submission("purchases_enrichment", kafka, topics=fresh_topics, checkpoint_dir=tmp_path / "ck",
-                     conf=LIGHT_CONF, jars=connector_jars(kafka))
-    proc = subprocess.run(sub.command("local[2]"), env={**os.environ, **sub.env}, capture_output=True, text=True,
-                          timeout=600, check=False)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_job("purchases_enrichment", kafka, fresh_topics, tmp_path / "ck", timeout=600)
     assert sum(end_offsets(kafka_config, fresh_topics["purchases_invalid"].name).values()) == 0
     enriched = wait_caught_up(pinot, pinot_tables["purchasesEnriched"], kafka_config, timeout=300)
     assert enriched.rows == summary.purchases

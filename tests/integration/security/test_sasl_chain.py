@@ -22,10 +22,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from support.spark_testkit import LIGHT_CONF
 
 from streamstack.clients import admin_client
+from streamstack.flink.jobs import submission as flink_submission
+from streamstack.kstreams.control import KStreamsControl
 from streamstack.pinot import PinotClient
 from streamstack.pinot.client import PinotError
 from streamstack.pinot.ingestion import wait_caught_up
@@ -37,11 +41,14 @@ from streamstack.settings import Settings
 from streamstack.spark.jobs import submission
 from streamstack.stack.kafka_sasl import PASSWORD_ENV, SaslKafkaService
 from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
-from streamstack.topics.offsets import end_offsets
+from streamstack.topics.offsets import end_offsets, read_to_end
+
+if TYPE_CHECKING:
+    from streamstack.flink.config import FlinkConfig
+    from streamstack.flink.rest import FlinkRest
 
 pytestmark = pytest.mark.integration
 
-LIGHT_CONF = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g", "spark.ui.enabled": "false"}
 TRANSACTIONS = 150
 
 
@@ -217,3 +224,53 @@ def test_a_wrong_password_fails_with_one_line_naming_the_refusal(sasl_broker: Sa
     with pytest.raises(SourceError, match="refused the SCRAM-SHA-512 login") as raised:
         read_kafka_range(wrong, sasl_topics["purchases_enriched"].name, [OffsetRange(0, 0, 1)], timeout=60)
     assert "\n" not in str(raised.value) and "timed out" not in str(raised.value)
+
+
+def test_flink_and_kafka_streams_enrich_over_sasl_ssl_with_no_secret_on_a_command_line(
+    sasl_broker: SaslKafkaService, sasl_topics: TopicSpecs, kafka: Settings, flink: FlinkConfig,
+    flink_rest: FlinkRest, contract_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The other two engines through the same connection: every purchase enriched, exactly once.
+
+    Flink (a bounded job on the session cluster) and Kafka Streams (a bounded app) run side by
+    side over the generator's purchases, each into output topics of its own.
+    """
+    sasl = sasl_broker.client_config()
+    password = sasl["sasl.password"]
+    monkeypatch.setenv("AIRFLOW_CONN_KAFKA_DEFAULT",
+                       json.dumps({"conn_type": "kafka", "extra": {**sasl, "group.id": "streamstack"}}))
+    from streamstack.providers.generator.operators import generate_sales
+    from streamstack.providers.kafka.hooks import KafkaConfigHook
+
+    connection = KafkaConfigHook().client_config()
+    summary = generate_sales(transactions=60, mode="load", seed=7, topics=sasl_topics)
+    purchases = summary["purchases"]
+    # Kafka Streams writes output topics of its own; its inputs are the same topics.
+    outputs = ("purchases_enriched", "purchases_invalid")
+    kstreams_topics = TopicSpecs(file=sasl_topics.file, topics=tuple(
+        replace(s, name=f"{s.name}.kstreams") if s.logical in outputs else s for s in sasl_topics.topics))
+    TopicAdmin(sasl).apply(kstreams_topics)
+    control = KStreamsControl(kafka, topics=kstreams_topics, kafka_config=connection, run_dir=tmp_path / "kstreams",
+                              application_ids={"purchases_enrichment": f"sasl-enrichment-{uuid.uuid4().hex[:8]}"},
+                              ports={"purchases_enrichment": 0})
+    with CmdlineSampler(password) as sampler:
+        sub = flink_submission("purchases_enrichment", flink, contract_file, sasl_topics.names(), mode="bounded",
+                               name=f"streamstack.sasl.{uuid.uuid4().hex[:8]}", kafka_config=connection)
+        assert password not in " ".join(sub.command())
+        jid = sub.run()
+        try:
+            control.run_bounded("purchases_enrichment", timeout=300)
+        finally:
+            control.reset("purchases_enrichment")
+        assert flink_rest.wait_state(jid, {"FINISHED", "FAILED", "CANCELED"}, timeout=300) == "FINISHED", \
+            flink_rest.job(jid)
+    assert sampler.samples > 3 and sampler.hits == [], sampler.hits
+    for engine, topics in (("flink", sasl_topics), ("kstreams", kstreams_topics)):
+        enriched = sum(end_offsets(sasl, topics["purchases_enriched"].name).values())
+        invalid = sum(end_offsets(sasl, topics["purchases_invalid"].name).values())
+        # Both engines write transactionally: an end offset counts commit markers too, so the
+        # records themselves are read (committed only) and counted by their identity.
+        lines = {(r["transaction_id"], r["line_number"])
+                 for r in map(json.loads, (m["value"] for m in read_to_end(sasl, topics["purchases_enriched"].name)))}
+        assert len(lines) == purchases, (engine, len(lines), purchases, enriched, invalid)
+        assert not read_to_end(sasl, topics["purchases_invalid"].name), engine

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack import events
 from streamstack.settings import Settings

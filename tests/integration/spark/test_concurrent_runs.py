@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets

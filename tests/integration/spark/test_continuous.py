@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack import events
 from streamstack.settings import Settings

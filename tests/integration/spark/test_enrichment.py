@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack import events
 from streamstack.settings import Settings

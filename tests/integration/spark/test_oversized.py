@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import spark_testkit as kit
+from support import spark_testkit as kit
 
 from streamstack import contract as rules
 from streamstack import events

@@ -1,6 +1,6 @@
 """Spark's validation gives exactly the reference validator's reasons, record by record.
 
-The shared vectors (``tests/conformance/vectors.py``: the kit's records, JSON and number edge
+The shared vectors (``tests/support/vectors.py``: the kit's records, JSON and number edge
 cases, byte cases) go through ``jobs/spark/validation.validate_purchases`` in one local Spark
 session (no broker: a DataFrame shaped like the Kafka source's rows), and every row is compared
 with ``streamstack.contract.check_purchase``: the reason code and field, the derived identity and
@@ -11,18 +11,14 @@ the typed fields of valid records, and the five payload fields of its dead lette
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from spark_testkit import LIGHT_CONF
+from support.spark_testkit import shared_session
+from support.vectors import purchase_cases
 
 from streamstack import contract as rules
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "conformance"))
-sys.path.insert(0, str(Path(__file__).parents[3] / "jobs" / "spark"))
-from vectors import purchase_cases
+from streamstack.settings import Settings
 
 pytestmark = pytest.mark.integration
 FIELD_CODES = {"missing_field", "mistyped_field"}
@@ -37,32 +33,26 @@ def _code_and_field(reason: str | None) -> tuple[str, str | None] | None:
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[dict, tuple]]]:
-    from pyspark.sql import SparkSession
+def compared(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[dict, tuple]]]:
     from pyspark.sql import functions as F
+
+    spark = shared_session(settings)  # also puts jobs/spark on sys.path
     from validation import Contract, payload_columns, validate_purchases
 
     contract = rules.load_contract()
     path = tmp_path_factory.mktemp("spark-validation") / "contract.json"
     rules.write_contract(path, contract)
     cases = purchase_cases(contract)
-    builder = SparkSession.builder.master("local[1]").appName("validation-differential")
-    for key, value in LIGHT_CONF.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    try:
-        rows = [(None if value is None else bytearray(value), partition, offset, "purchases")
-                for offset, (partition, value) in enumerate(cases)]
-        frame = spark.createDataFrame(rows, "value binary, partition int, offset long, topic string")
-        spark_contract = Contract.read(str(path))
-        checked = validate_purchases(frame, spark_contract)
-        payload = payload_columns(F.col("value"), spark_contract)
-        # transaction_ts dropped: a year-0 timestamp (a case the contract refuses) cannot become a Python datetime.
-        out = (checked.select("*", *[column.alias(f"dl_{name}") for name, column in payload.items()])
-               .drop("value", "transaction_ts"))
-        got = {r["source_offset"]: r.asDict() for r in out.collect()}
-    finally:
-        spark.stop()
+    rows = [(None if value is None else bytearray(value), partition, offset, "purchases")
+            for offset, (partition, value) in enumerate(cases)]
+    frame = spark.createDataFrame(rows, "value binary, partition int, offset long, topic string")
+    spark_contract = Contract.read(str(path))
+    checked = validate_purchases(frame, spark_contract)
+    payload = payload_columns(F.col("value"), spark_contract)
+    # transaction_ts dropped: a year-0 timestamp (a case the contract refuses) cannot become a Python datetime.
+    out = (checked.select("*", *[column.alias(f"dl_{name}") for name, column in payload.items()])
+           .drop("value", "transaction_ts"))
+    got = {r["source_offset"]: r.asDict() for r in out.collect()}
     assert len(got) == len(cases)
     yield [(got[offset], (partition, value, rules.check_purchase(value, contract, partition, offset),
                           rules.dead_letter_payload(value, contract)))

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
-from superset_browser import login, open_dashboard, screenshot, start_browser
+from support.superset_browser import login, open_dashboard, screenshot, start_browser
 
 from streamstack import contract as rules
 from streamstack import events

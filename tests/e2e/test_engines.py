@@ -1,0 +1,83 @@
+"""The other engines through the product's own entry points: `streamstack demo` with Flink, the Flink
+control path (the `flink_streaming` DAG and the `streamstack flink` CLI), the `kstreams_apps` DAG.
+
+Runs last in the e2e tier (``tests/e2e/conftest.py`` orders it): these engines write the shared
+output topics whose exact counts the Spark runs before it assert.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from test_platform import pinot_count, run_dag, streamstack
+
+from streamstack.airflow_client import AirflowClient
+from streamstack.settings import Settings
+from streamstack.stack import Stack
+
+
+def task_states(airflow: AirflowClient, dag_id: str, run_id: str) -> dict[str, str | None]:
+    return {ti.task_id: ti.state for ti in airflow.task_states(dag_id, run_id)}
+
+
+@pytest.mark.timeout(1800)
+def test_demo_with_engine_flink_counts_exactly(airflow: AirflowClient) -> None:
+    """`make demo ENGINE=flink` is `STREAMSTACK_ENGINE=flink streamstack demo`: Flink does the stream work."""
+    before = pinot_count("purchasesEnriched")
+    out = streamstack("demo", "--transactions", "40", "--mode", "load", env={"STREAMSTACK_ENGINE": "flink"})
+    run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
+    states = task_states(airflow, "streaming_platform", run_id)
+    assert states["flink_jobs"] == states["flink_wait"] == "success", states
+    assert states["purchases_enrichment"] == "skipped", states
+    generated = airflow.xcom("streaming_platform", run_id, "summary")["generated"]["purchases"]
+    assert pinot_count("purchasesEnriched") == before + generated
+    accounted = airflow.xcom("streaming_platform", run_id, "batch_accounted")
+    assert accounted["complete"] and accounted["enriched"] == generated, accounted
+    assert f"generated   40 transactions, {generated} purchase lines" in out, out[-3000:]
+    assert "quality gate: PASSED" in out, out[-3000:]
+
+
+@pytest.mark.timeout(1800)
+def test_flink_streaming_dag_and_cli_stop_with_a_savepoint_and_resume_from_it(
+    airflow: AirflowClient, platform: Stack
+) -> None:
+    """Continuous through the DAG, stopped with a savepoint through the CLI, resumed from it by the DAG."""
+    from streamstack.flink.config import FlinkConfig
+    from streamstack.flink.rest import FlinkRest
+
+    rest = FlinkRest(FlinkConfig.from_env(platform.settings).rest_url)
+    one = {"jobs": ["running_totals"]}
+    run_dag(airflow, "flink_streaming", {**one, "mode": "continuous"}, timeout=900)
+    (status,) = [json.loads(line) for line in streamstack("flink", "status", "running_totals").splitlines()
+                 if line.startswith("{")]
+    assert status["state"] == "RUNNING", status
+    stopped = streamstack("flink", "stop", "running_totals")
+    savepoint = re.search(r"running_totals: stopped, savepoint (\S+)", stopped).group(1)
+    assert not rest.running("streamstack.running_totals")
+    try:
+        run_dag(airflow, "flink_streaming", {**one, "mode": "resume"}, timeout=900)
+        (job,) = rest.running("streamstack.running_totals")
+        restored = (rest.checkpoints(job["jid"]).get("latest") or {}).get("restored") or {}
+        assert restored.get("is_savepoint") and restored.get("external_path", "").rstrip("/").endswith(
+            savepoint.rstrip("/").rsplit("/", 1)[-1]), (restored, savepoint)
+    finally:
+        run_dag(airflow, "flink_streaming", {**one, "mode": "stop"}, timeout=900)
+    assert not rest.running("streamstack.running_totals")
+
+
+@pytest.mark.timeout(900)
+def test_kstreams_apps_dag_runs_the_totals_app_and_reports_it(airflow: AirflowClient) -> None:
+    """A bounded run of the running totals through Airflow, then the status action on it."""
+    settings = Settings.from_env()
+    from streamstack.topics import load_topics
+    from streamstack.topics.offsets import end_offsets
+
+    topic = load_topics(settings.topics_file)["running_totals"].name
+    before = sum(end_offsets(settings.kafka_client_config(), topic).values())
+    run_id = run_dag(airflow, "kstreams_apps", {"app": "running_totals", "action": "run"}, timeout=600)
+    assert task_states(airflow, "kstreams_apps", run_id)["run"] == "success"
+    assert sum(end_offsets(settings.kafka_client_config(), topic).values()) > before
+    status_run = run_dag(airflow, "kstreams_apps", {"app": "running_totals", "action": "status"}, timeout=300)
+    assert task_states(airflow, "kstreams_apps", status_run)["status"] == "success"

@@ -1,0 +1,1 @@
+"""Helpers and fixtures shared by every test tier (``pytest_plugins`` in ``tests/conftest.py``)."""
