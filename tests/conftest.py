@@ -56,7 +56,7 @@ def pytest_sessionstart(session) -> None:
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    """Fail the run if a test changed the user's stack: its topics' ends, checkpoints, savepoints."""
+    """Fail the run if a test changed the user's stack: its topics' ends, checkpoints, savepoints, Pinot rows."""
     before = _USER_STACK.get("before")
     if before is None:
         return
@@ -64,7 +64,10 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if after != before:
         changed = sorted(t for t in {**before["end_offsets"], **(after or {}).get("end_offsets", {})}
                          if before["end_offsets"].get(t) != (after or {}).get("end_offsets", {}).get(t))
+        rows = {t: (n, (after or {}).get("pinot_rows", {}).get(t)) for t, n in before["pinot_rows"].items()
+                if (after or {}).get("pinot_rows", {}).get(t) != n}
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"the tests changed the user's stack at {before['state_dir']}: topics {changed[:10]}, "
-            f"files {'changed' if after and after['files'] != before['files'] else 'as they were'}", red=True)
+            f"files {'changed' if after and after['files'] != before['files'] else 'as they were'}, "
+            f"Pinot rows (before, after) {rows}", red=True)
         session.exitstatus = 1

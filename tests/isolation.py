@@ -55,19 +55,22 @@ def apply(environ: MutableMapping[str, str] = os.environ) -> None:
 def user_stack_snapshot(environ: MutableMapping[str, str]) -> dict[str, object] | None:
     """What the tests must leave as it is of the user's stack (``environ`` as before :func:`apply`).
 
-    None when the user's broker is not running. Otherwise its topics' end offsets and the names of
-    the files under its Spark checkpoints and Flink savepoints.
+    None when the user's broker is not running. Otherwise its topics' end offsets, the names of
+    the files under its Spark checkpoints and Flink savepoints, and its Pinot tables' row counts.
     """
     from dataclasses import replace
     from unittest import mock
 
     from streamstack.clients import admin_client
+    from streamstack.pinot.client import PinotClient
+    from streamstack.pinot.endpoints import PinotEndpoints
     from streamstack.settings import Settings
     from streamstack.stack import Stack
     from streamstack.topics.offsets import end_offsets
 
     with mock.patch.dict(os.environ, dict(environ), clear=True):
         user = Settings.from_env()
+        pinot = PinotEndpoints.from_env(user)
     if user.state_dir == STATE_DIR or not Stack(user, names=["kafka"]).get("kafka").is_running():
         return None
     user = replace(user, bootstrap_override=None)
@@ -75,8 +78,12 @@ def user_stack_snapshot(environ: MutableMapping[str, str]) -> dict[str, object] 
     topics = sorted(t for t in admin_client(config).list_topics(timeout=10).topics if not t.startswith("__"))
     files = sorted(str(p.relative_to(user.state_dir)) for sub in ("spark/checkpoints", "flink/savepoints")
                    for p in (user.state_dir / sub).rglob("*") if p.is_file() and not p.name.startswith("."))
+    rows: dict[str, int] = {}
+    if Stack(user, names=["pinot"]).get("pinot").is_running():
+        client = PinotClient(pinot.controller_url, pinot.broker_url)
+        rows = {table: client.count(table) for table in sorted(client.tables())}
     return {"state_dir": str(user.state_dir), "end_offsets": {t: end_offsets(config, t) for t in topics},
-            "files": files}
+            "files": files, "pinot_rows": rows}
 
 
 if __name__ == "__main__":

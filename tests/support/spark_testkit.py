@@ -7,7 +7,6 @@ Python/pandas, never by the code under test.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import importlib
 import json
@@ -25,6 +24,7 @@ from streamstack.settings import Settings
 from streamstack.spark.jobs import DEFAULT_CONF, jit_conf, submission
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import read_to_end
+from support import kit as ck
 
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "tests" / "data" / "sample_date_new.json"
@@ -155,6 +155,20 @@ def shared_session(settings: Settings) -> Any:
     return _SESSION["spark"]
 
 
+def stop_shared_session() -> None:
+    """Stop the shared session and its JVM while the broker still runs (else its producers retry
+    a stopped broker, and py4j logs into closed streams at interpreter exit)."""
+    spark = _SESSION.pop("spark", None)
+    if spark is None:
+        return
+    from pyspark import SparkContext
+
+    spark.stop()
+    if SparkContext._gateway is not None:
+        SparkContext._gateway.shutdown()
+        SparkContext._gateway = SparkContext._jvm = None
+
+
 def failure_cause(exc: BaseException) -> str:
     """What made a job fail: the error and its causes, not the query plan Spark appends to them."""
     text = str(exc).split("=== Streaming Query ===")[0]
@@ -213,29 +227,5 @@ def run_jobs(
 
 
 def expected_enriched(purchase: dict, product: dict) -> dict:
-    """An enriched record computed independently (PRODUCT.md section 2), field by field."""
-    moment = events.parse_timestamp(purchase["transaction_time"])
-    return {
-        "transaction_time": purchase["transaction_time"],
-        "transaction_timestamp": calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000,
-        "transaction_id": purchase["transaction_id"],
-        "line_number": purchase["line_number"],
-        "product_id": purchase["product_id"],
-        "product_category": product["category"],
-        "product_name": product["item"],
-        "product_size": product["size"],
-        "product_cogs": round(product["cogs"], 2),
-        "product_price": round(product["price"], 2),
-        "contains_fruit": product["contains_fruit"],
-        "contains_veggies": product["contains_veggies"],
-        "contains_nuts": product["contains_nuts"],
-        "contains_caffeine": product["contains_caffeine"],
-        "purchase_price": round(purchase["price"], 2),
-        "purchase_quantity": purchase["quantity"],
-        "is_member": purchase["is_member"],
-        "member_discount": round(purchase["member_discount"], 2),
-        "add_supplements": purchase["add_supplements"],
-        "supplement_price": round(purchase["supplement_price"], 2),
-        "total_purchase": round(purchase["total_purchase"], 2),
-        "identity_derived": False,
-    }
+    """An enriched record computed independently (PRODUCT.md section 2): the kit's, identity given."""
+    return ck.enriched_row(purchase, product, derived=False)

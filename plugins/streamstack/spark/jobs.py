@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streamstack.errors import ConfigError, StackError
+from streamstack.runtime.java import QUICK_JIT
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs, load_topics
 
@@ -38,8 +39,6 @@ DEFAULT_CONF: dict[str, str] = {
 
 #: An available-now run with at most this many input records to read is "small".
 SMALL_BACKLOG = 50_000
-#: C1 only and the serial collector: a short-lived driver ends before C2's compilations pay back.
-QUICK_JIT = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def jit_conf(backlog: int) -> dict[str, str]:

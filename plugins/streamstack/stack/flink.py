@@ -19,6 +19,7 @@ import yaml
 
 from streamstack.errors import StackError
 from streamstack.flink.config import CONNECTOR_JAR, FlinkConfig
+from streamstack.runtime.java import QUICK_JIT
 from streamstack.runtime.maven import copy_dependencies
 from streamstack.runtime.process import ManagedProcess
 from streamstack.settings import Settings
@@ -64,6 +65,8 @@ def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
         # The wheel's own config carries the --add-opens/--add-exports Java 17 needs (the CLI fails
         # in ExecutionEnvironmentImpl without them); keep them and add a UTC JVM zone.
         "env.java.opts.all": f"{_wheel_java_opts(cfg)} -Duser.timezone=UTC".strip(),
+        # The `flink run` client lives for one submission: the quick JIT halves its CPU.
+        "env.java.opts.client": QUICK_JIT,
         "web.submit.enable": False,
         "web.cancel.enable": True,
     }

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from support.services import created_topics
 from support.spark_testkit import LIGHT_CONF
 
-from streamstack.clients import admin_client
 from streamstack.flink.jobs import submission as flink_submission
 from streamstack.kstreams.control import KStreamsControl
 from streamstack.pinot import PinotClient
@@ -40,7 +40,7 @@ from streamstack.quality.readers import SourceError
 from streamstack.settings import Settings
 from streamstack.spark.jobs import submission
 from streamstack.stack.kafka_sasl import PASSWORD_ENV, SaslKafkaService
-from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
+from streamstack.topics import TopicAdmin, TopicSpecs
 from streamstack.topics.offsets import end_offsets, read_to_end
 
 if TYPE_CHECKING:
@@ -88,12 +88,7 @@ class CmdlineSampler:
 
 @pytest.fixture
 def sasl_topics(sasl_broker: SaslKafkaService, kafka: Settings) -> Iterator[TopicSpecs]:
-    specs = load_topics(kafka.topics_file).suffixed(f"s{uuid.uuid4().hex[:8]}")
-    TopicAdmin(sasl_broker.client_config()).apply(specs)
-    yield specs
-    admin = admin_client(sasl_broker.client_config())
-    for future in admin.delete_topics([s.name for s in specs.topics], operation_timeout=30).values():
-        future.result()
+    yield from created_topics(kafka, "s", sasl_broker.client_config())
 
 
 def _renamed(spec: TableSpec, suffix: str) -> TableSpec:

@@ -113,3 +113,13 @@ def test_sasl_connection_reaches_the_job_in_a_private_file_not_the_command_line(
     plain = Submission(job="running_totals", cfg=cfg, contract_file=tmp_path / "c.json",
                        topics={"purchases-topic": "p", "output-topic": "o"})
     assert "--kafka-config-file" not in plain.command()
+
+
+def test_the_flink_run_client_gets_the_quick_jit_and_the_cluster_does_not(cfg: FlinkConfig) -> None:
+    """The client lives for one submission (C1 only: 9.4 CPU-s instead of 17); the daemons run for hours."""
+    from streamstack.runtime.java import QUICK_JIT
+    from streamstack.stack.flink import flink_conf
+
+    conf = flink_conf(cfg)
+    assert conf["env.java.opts.client"] == QUICK_JIT
+    assert "TieredStopAtLevel" not in str(conf["env.java.opts.all"])

@@ -141,7 +141,8 @@ def test_sasl_credentials_of_the_connection_never_reach_the_command_line(setting
 
 
 def test_small_available_now_backlogs_get_the_quick_jit_and_large_ones_the_default() -> None:
-    from streamstack.spark.jobs import DEFAULT_CONF, QUICK_JIT, SMALL_BACKLOG, jit_conf
+    from streamstack.runtime.java import QUICK_JIT
+    from streamstack.spark.jobs import DEFAULT_CONF, SMALL_BACKLOG, jit_conf
 
     small = jit_conf(SMALL_BACKLOG)["spark.driver.extraJavaOptions"]
     assert small.startswith(DEFAULT_CONF["spark.driver.extraJavaOptions"]) and small.endswith(QUICK_JIT)
