@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,45 +31,9 @@ if TYPE_CHECKING:
     from streamstack.superset.client import SupersetClient
 
 
-#: The JVM services the collected tests need, started in the background while the unit and DAG
-#: tiers run (their downloads, ZooKeeper and Helix waits overlap CPU work): name -> fixture that
-#: needs it. Which of them that start found stopped is remembered, so the session stops those.
-EARLY = {"kafka": "kafka", "pinot-zk": "pinot", "pinot": "pinot", "flink-jobmanager": "flink",
-         "flink-taskmanager": "flink"}
-_EARLY: dict[str, object] = {}
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    needed = {name for name, fixture in EARLY.items()
-              if any(fixture in getattr(item, "fixturenames", ()) for item in session.items)}
-    if not needed:
-        return
-    stack = Stack(Settings.from_env(), names=[n for n in EARLY if n in needed])
-    # Jars first, here: Maven must not run in the background while a unit test fakes it.
-    for service in stack.services:
-        service.resolve()
-    _EARLY["stopped"] = {s.name for s in stack.services if not s.is_running()}
-    _EARLY["future"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-services").submit(
-        stack.up, lambda _line: None)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Stop what the early start started and no fixture took over (a run ended before needing it)."""
-    early = _EARLY.pop("future", None)
-    if early is not None:
-        early.exception()  # wait; its failure was never needed
-    for name in _EARLY.pop("stopped", set()):  # type: ignore[union-attr]
-        Stack(Settings.from_env(), names=[name]).get(name).down()
-
-
 def _started(stack: Stack, say: Callable[[str], None] = lambda _line: None) -> Iterator[Stack]:
-    """Start what of ``stack`` is not running; after the session, stop only what this session started."""
-    early = _EARLY.pop("future", None)
-    if early is not None:
-        early.result()  # a failed early start fails here, in the first fixture that needs a service
-    early_stopped: set[str] = _EARLY.get("stopped", set())  # type: ignore[assignment]
-    started = [s for s in stack.services if not s.is_running() or s.name in early_stopped]
-    early_stopped.difference_update(s.name for s in started)  # this fixture stops them
+    """Start what of ``stack`` is not running; after the session, stop only that."""
+    started = [s for s in stack.services if not s.is_running()]
     stack.up(say)
     yield stack
     for service in reversed(started):
