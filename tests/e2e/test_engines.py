@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from test_platform import pinot_count, run_dag, streamstack
+from support.platform import pinot_count, run_dag, streamstack
 
 from streamstack.airflow_client import AirflowClient
 from streamstack.settings import Settings

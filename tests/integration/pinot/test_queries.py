@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from support.pinot import TablesOnDemand
-from test_pinot_ingestion import catalogue, enriched, produce, product_record
+from support.pinot_records import catalogue, enriched, produce, product_record
 
 from streamstack import events
 from streamstack.cli import cli

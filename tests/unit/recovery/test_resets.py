@@ -3,11 +3,11 @@ and a failed start that leaves nothing running."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from support.fake_services import NeverReadyService, free_port
 
 from streamstack.errors import StackError, StreamstackError
 from streamstack.pinot.ingestion import TableIngestion
@@ -15,9 +15,6 @@ from streamstack.runtime.process import pid_alive
 from streamstack.settings import Settings
 from streamstack.spark.control import SparkJobControl
 from streamstack.stack import Stack
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stack"))
-from test_service import NeverReadyService, free_port
 
 
 @pytest.fixture
