@@ -6,9 +6,9 @@ The same windows as ``jobs/spark/sales_windows.py`` (``[start, start + 10 min)``
 5-minute boundaries of the epoch, so each purchase is in two windows), computed as a keyed
 aggregate over (window_start, product_id) rather than a window operator: a window operator drops
 what arrives after the watermark passed the window's end, this never drops a valid purchase, late
-or behind an idle partition. The result is upserts keyed by product_id whose latest value per
-(window_start, product_id) is the window's total, as with Spark's update mode. State of windows
-older than ``--state-ttl`` is released.
+or behind an idle partition. The result is upserts keyed by the window's identity
+``{"window_start":...,"product_id":...}`` (``config/topics.yaml``), whose latest value is the
+window's total, as with Spark's update mode. State of windows older than ``--state-ttl`` is released.
 """
 
 from __future__ import annotations

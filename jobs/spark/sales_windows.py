@@ -50,7 +50,7 @@ def build(spark: SparkSession, args: argparse.Namespace) -> DataStreamWriter:
             "sales": F.col("sales").cast("decimal(14,2)"),
         },
         contract.names("sales_windows"),
-        "product_id",
+        ("window_start", "product_id"),  # the window's identity: config/topics.yaml's key
     )
     return kafka_io.write_stream(out, args, args.output_mode)
 

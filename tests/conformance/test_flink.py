@@ -50,9 +50,9 @@ def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dic
                           kit_topics["products"].name)
 
 
-def test_running_totals_match(kit: ck.Kit, outputs: dict) -> None:
-    ck.check_running_totals(kit, outputs["running_totals"])
+def test_running_totals_match(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_running_totals(kit, outputs["running_totals"], kit_topics["running_totals"])
 
 
-def test_sliding_windows_match(kit: ck.Kit, outputs: dict) -> None:
-    ck.check_windows(kit, outputs["sales_windows"])
+def test_sliding_windows_match(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_windows(kit, outputs["sales_windows"], kit_topics["sales_windows"])

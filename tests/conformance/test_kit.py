@@ -8,9 +8,19 @@ import json
 import pytest
 from support import kit as ck
 
+from streamstack.topics import load_topics
+
+TOPICS = load_topics()
+
 
 def _records(rows: list[dict], key: str) -> list[dict]:
     return [{"key": str(r[key]), "value": json.dumps(r), "partition": 0, "offset": i} for i, r in enumerate(rows)]
+
+
+def _windows(rows: list[dict]) -> list[dict]:
+    """Window records keyed as config/topics.yaml declares (the window's identity)."""
+    return [{"key": TOPICS["sales_windows"].record_key(r), "value": json.dumps(r), "partition": 0, "offset": i}
+            for i, r in enumerate(rows)]
 
 
 def test_expectation_passes_its_own_checks_and_fails_when_altered(kit: ck.Kit) -> None:
@@ -48,16 +58,23 @@ def test_repeated_lines_are_published_twice_and_counted_once(kit: ck.Kit) -> Non
 
 def test_totals_and_windows_checks_fail_on_a_wrong_sum(kit: ck.Kit) -> None:
     totals = [{**t, "sales": float(t["sales"])} for t in kit.running_totals.values()]
-    ck.check_running_totals(kit, _records(totals, "product_id"))
+    ck.check_running_totals(kit, _records(totals, "product_id"), TOPICS["running_totals"])
     totals[0]["quantities"] += 1
     with pytest.raises(AssertionError, match="quantities"):
-        ck.check_running_totals(kit, _records(totals, "product_id"))
+        ck.check_running_totals(kit, _records(totals, "product_id"), TOPICS["running_totals"])
     windows = [{**w, "sales": float(w["sales"])} for w in kit.windows.values()]
-    ck.check_windows(kit, _records(windows, "product_id"))
+    ck.check_windows(kit, _windows(windows), TOPICS["sales_windows"])
     compared = [w for w in windows if (w["window_start"], w["product_id"]) not in kit.late_windows]
     with pytest.raises(AssertionError, match="missing"):
-        ck.check_windows(kit, _records(compared[:-1], "product_id"))
-    ck.check_windows(kit, _records(compared, "product_id"))  # a window of the history lines may be absent
+        ck.check_windows(kit, _windows(compared[:-1]), TOPICS["sales_windows"])
+    ck.check_windows(kit, _windows(compared), TOPICS["sales_windows"])  # a window of the history lines may be absent
+
+
+def test_a_window_keyed_by_its_product_alone_fails(kit: ck.Kit) -> None:
+    """Keyed by product_id (Spark's key before the window's identity was declared): refused."""
+    windows = [{**w, "sales": float(w["sales"])} for w in kit.windows.values()]
+    with pytest.raises(AssertionError, match="is not its window_start\\+product_id"):
+        ck.check_windows(kit, _records(windows, "product_id"), TOPICS["sales_windows"])
 
 
 def test_history_after_live_data_is_enriched_and_totalled(kit: ck.Kit) -> None:
@@ -179,8 +196,8 @@ def test_an_enriched_row_off_its_keys_partition_fails(kit: ck.Kit) -> None:
 
 def test_a_running_total_keyed_by_another_product_fails(kit: ck.Kit) -> None:
     rows = [{**t, "sales": float(t["sales"])} for t in kit.running_totals.values()]
-    ck.check_running_totals(kit, _records(rows, "product_id"))
+    ck.check_running_totals(kit, _records(rows, "product_id"), TOPICS["running_totals"])
     keyed = _records(rows, "product_id")
     keyed[0]["key"] = rows[1]["product_id"]
     with pytest.raises(AssertionError, match="is not its product_id"):
-        ck.check_running_totals(kit, keyed)
+        ck.check_running_totals(kit, keyed, TOPICS["running_totals"])

@@ -42,7 +42,7 @@ from streamstack import contract as rules
 from streamstack import events
 from streamstack.clients import producer
 from streamstack.generator.catalogue import load_catalogue
-from streamstack.topics import TopicSpecs
+from streamstack.topics import TopicSpec, TopicSpecs
 from streamstack.topics.offsets import end_offsets, read_to_end
 
 PARTITIONS = 3
@@ -655,11 +655,20 @@ def _latest(records: list[dict[str, Any]], key_of: Any) -> dict[Any, dict[str, A
     return out
 
 
-def check_running_totals(kit: Kit, records: list[dict[str, Any]]) -> None:
+def _keyed_as_declared(records: list[dict[str, Any]], spec: TopicSpec) -> list[str]:
+    """Every record's Kafka key is the one ``config/topics.yaml`` declares for its value."""
+    problems = []
+    for r in records:
+        want = spec.record_key(json.loads(r["value"]))
+        if r["key"] != want:
+            problems.append(f"record key {r['key']!r} is not its {spec.key_label} {want!r}")
+    return problems[:5]
+
+
+def check_running_totals(kit: Kit, records: list[dict[str, Any]], spec: TopicSpec) -> None:
     """The latest total per product_id equals the plain sum of the valid purchases."""
     latest = _latest(records, lambda v: v["product_id"])
-    problems = [f"record key {r['key']!r} is not its product_id {json.loads(r['value'])['product_id']!r}"
-                for r in records if r["key"] != json.loads(r["value"])["product_id"]]
+    problems = _keyed_as_declared(records, spec)
     if set(latest) != set(kit.running_totals):
         problems.append(f"products {sorted(latest)} != {sorted(kit.running_totals)}")
     for pid, want in kit.running_totals.items():
@@ -668,11 +677,11 @@ def check_running_totals(kit: Kit, records: list[dict[str, Any]]) -> None:
     assert not problems, "running totals differ:\n  " + "\n  ".join(problems[:40])
 
 
-def check_windows(kit: Kit, records: list[dict[str, Any]]) -> None:
+def check_windows(kit: Kit, records: list[dict[str, Any]], spec: TopicSpec) -> None:
     """The latest value of each (window_start, product_id) equals the plain sum over that window."""
     latest = {k: v for k, v in _latest(records, lambda v: (v["window_start"], v["product_id"])).items()
               if k not in kit.late_windows}
-    problems = []
+    problems = _keyed_as_declared(records, spec)
     expected = {k: v for k, v in kit.windows.items() if k not in kit.late_windows}
     missing, extra = sorted(set(expected) - set(latest)), sorted(set(latest) - set(expected))
     if missing:

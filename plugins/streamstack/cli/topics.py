@@ -50,7 +50,7 @@ def list_(path: str | None) -> None:
             click.echo(f"{spec.name:<28} MISSING (run `streamstack topics apply`)")
             continue
         configs = ", ".join(f"{k}={v}" for k, v in sorted(state.overrides.items()))
-        key = f"key={spec.key}" if spec.key else "keyless"
+        key = f"key={spec.key_label}" if spec.key else "keyless"
         click.echo(
             f"{state.name:<28} partitions={state.partitions} rf={state.replication_factor} {key:<20} {configs}"
         )

@@ -225,7 +225,7 @@ class TopicAdmin:
             if spec.partitions > state.partitions:
                 detail = f"{state.partitions} -> {spec.partitions}"
                 if spec.key:
-                    detail += f" (records keyed by {spec.key} written before now stay in their old partition)"
+                    detail += f" (records keyed by {spec.key_label} written before now stay in their old partition)"
                 changes.append(Change(spec.name, "add-partitions", detail))
             if not drift and not undeclared and spec.partitions == state.partitions:
                 changes.append(Change(spec.name, "unchanged"))

@@ -8,8 +8,9 @@ config is otherwise silently ignored by nothing but the broker's rejection at ap
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -71,7 +72,8 @@ class TopicSpec:
 
     :param logical: the name code refers to (``purchases``).
     :param name: the Kafka topic name (``demo.purchases``).
-    :param key: the event field used as message key, or None for keyless topics.
+    :param key: the event field used as message key; several fields (a record whose identity is a
+        pair, such as a window) make a JSON object of them in their order; None for keyless topics.
     """
 
     logical: str
@@ -79,8 +81,24 @@ class TopicSpec:
     partitions: int
     replication_factor: int
     configs: dict[str, str] = field(default_factory=dict)
-    key: str | None = None
+    key: str | tuple[str, ...] | None = None
     description: str = ""
+
+    @property
+    def key_label(self) -> str:
+        """The key for messages: ``product_id``, or ``window_start+product_id`` for a composite one."""
+        return self.key if isinstance(self.key, str) else "+".join(self.key or ())
+
+    def record_key(self, value: Mapping[str, Any]) -> str | None:
+        """The message key of an event ``value`` on this topic, as every engine must write it.
+
+        One field: its text. Several: ``{"a":...,"b":...}`` in the declared order without spaces,
+        which is what Flink's ``json`` key format and Spark's ``to_json(struct(...))`` both write."""
+        if self.key is None:
+            return None
+        if isinstance(self.key, str):
+            return str(value[self.key])
+        return json.dumps({name: value[name] for name in self.key}, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,24 @@ def _positive_int(value: Any, file: Path, key: str) -> int:
     return value
 
 
+def _key(raw: Any, fields: Any, logical: str, file: Path, where: str) -> str | tuple[str, ...] | None:
+    """A field name, or a list of distinct field names (a composite key), each a field of the events."""
+    if raw is None:
+        return None
+    names = [raw] if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError("must be an event field name or a list of them", file=file, key=where)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"names a field twice: {names}", file=file, key=where)
+    known = events.field_names(fields) if fields is not None else None
+    for name in names:
+        if known is not None and name not in known:
+            raise ConfigError(
+                f"'{name}' is not a field of the {logical} events (fields: {', '.join(known)})", file=file, key=where
+            )
+    return raw if isinstance(raw, str) else tuple(names)
+
+
 def parse_topics(data: Any, file: Path) -> TopicSpecs:
     """Validate the loaded YAML document ``data`` read from ``file``."""
     if not isinstance(data, dict):
@@ -184,16 +220,7 @@ def parse_topics(data: Any, file: Path) -> TopicSpecs:
         seen[name] = logical
         if "partitions" not in raw:
             raise ConfigError("is required", file=file, key=f"{where}.partitions")
-        key = raw.get("key")
-        if key is not None and not isinstance(key, str):
-            raise ConfigError("must be an event field name", file=file, key=f"{where}.key")
-        fields = events.SCHEMAS.get(str(logical))
-        if key is not None and fields is not None and key not in events.field_names(fields):
-            raise ConfigError(
-                f"'{key}' is not a field of the {logical} events (fields: {', '.join(events.field_names(fields))})",
-                file=file,
-                key=f"{where}.key",
-            )
+        key = _key(raw.get("key"), events.SCHEMAS.get(str(logical)), str(logical), file, f"{where}.key")
         specs.append(
             TopicSpec(
                 logical=str(logical),

@@ -54,6 +54,16 @@ def test_project_file_declares_the_platform_topics() -> None:
     assert topic_name("purchases", PROJECT_DIR / "config" / "topics.yaml") == "demo.purchases"
 
 
+def test_a_composite_key_is_a_json_object_of_its_fields_in_order() -> None:
+    """A window's key is its identity, written as Flink's json key format and Spark's to_json write it."""
+    windows = load_topics(PROJECT_DIR / "config" / "topics.yaml")["sales_windows"]
+    assert windows.key == ("window_start", "product_id") and windows.key_label == "window_start+product_id"
+    value = {"product_id": "SF07", "window_start": "2026-01-05 10:05:00.000000", "sales": 5.0}
+    assert windows.record_key(value) == '{"window_start":"2026-01-05 10:05:00.000000","product_id":"SF07"}'
+    totals = load_topics(PROJECT_DIR / "config" / "topics.yaml")["running_totals"]
+    assert totals.record_key(value) == "SF07"
+
+
 def test_defaults_merge_and_values_become_strings(tmp_path: Path) -> None:
     specs = load_topics(write(tmp_path, VALID))
     purchases = specs["purchases"]
@@ -94,6 +104,10 @@ def test_defaults_merge_and_values_become_strings(tmp_path: Path) -> None:
             "also declared",
         ),
         (lambda d: d["topics"]["products"].pop("key"), "topics.products.key", "needs a message key"),
+        (lambda d: d["topics"]["products"].update(key=["product_id", "product_id"]), "topics.products.key", "twice"),
+        (lambda d: d["topics"]["products"].update(key=["product_id", "colour"]), "topics.products.key",
+         "'colour' is not a field"),
+        (lambda d: d["topics"]["products"].update(key=[]), "topics.products.key", "field name or a list"),
         (lambda d: d.update(topic={}), "topic", "unknown key"),
         (lambda d: d["defaults"].update(partitions=1), "defaults.partitions", "unknown key"),
         (lambda d: d.update(topics={}), "topics", "non-empty"),
