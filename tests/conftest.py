@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import isolation
+import pytest
 
 # First of all: the tests' own stack (state dir and ports), never the user's (tests/isolation.py).
-_USER_ENVIRON = dict(os.environ)
+_USER_ENVIRON = isolation.user_environ()
 isolation.apply()
 
 from streamstack.airflow_env import airflow_environment  # noqa: E402 - after the stack's variables
@@ -20,9 +21,28 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 # definition, so each is started at most once per session whatever tiers run.
 pytest_plugins = ["support.services"]
 
-# Before anything imports airflow: its settings are read once at import time.
+# Before anything imports airflow: its settings are read once at import time. A value the
+# user set wins; one an xdist controller set for its own shard does not.
 for _key, _value in airflow_environment(Settings.from_env()).items():
-    os.environ.setdefault(_key, _value)
+    if _key not in _USER_ENVIRON:
+        os.environ[_key] = _value
+
+
+# ------------------------------------------------- two shards side by side (make test: -n 2)
+#: Tiers (or test folders) that run in the second shard, on a stack of its own: the ones that
+#: need the whole platform (Airflow, Superset) or stop and reset services. The first shard runs
+#: the rest, so no service is started by both.
+PLATFORM_SHARD = ("tests/faults/", "tests/e2e/", "tests/integration/superset/")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), one group per shard; in collection order within it."""
+    if not (config.pluginmanager.hasplugin("xdist") and getattr(config.option, "dist", "no") == "loadgroup"):
+        return
+    for item in items:
+        platform = any(item.nodeid.startswith(prefix) for prefix in PLATFORM_SHARD)
+        item.add_marker(pytest.mark.xdist_group("platform" if platform else "core"))
 
 
 # ------------------------------------------------------------------ per-tier durations (CI budget)
@@ -48,8 +68,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
 _USER_STACK: dict[str, object] = {}
 
 
+def _worker(session) -> bool:
+    """An xdist worker: the controller checks the user's stack once for the whole run."""
+    return hasattr(session.config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session) -> None:
     """Note the user's running stack (if any) before any test runs."""
+    if _worker(session):
+        return
     before = isolation.user_stack_snapshot(_USER_ENVIRON)
     if before is not None:
         _USER_STACK["before"] = before

@@ -37,10 +37,12 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         # Third-party libraries below WARNING stay out of task logs (GX alone logs ~200 INFO lines
         # per check); override the variable to see them again.
         "AIRFLOW__LOGGING__NAMESPACE_LEVELS": THIRD_PARTY_LOG_LEVELS,
-        # The log servers move with the API server's port, so two stacks (a user's and the
-        # tests') can run side by side; Airflow's defaults (8793, 8794) at the default port.
+        # The log servers and the scheduler's health check move with the API server's port, so
+        # two stacks (a user's and the tests') can run side by side; Airflow's defaults (8793,
+        # 8794, 8974) at the default port.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 + settings.airflow_port - 8080),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(8794 + settings.airflow_port - 8080),
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(8974 + settings.airflow_port - 8080),
         "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka_conn),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[*]"}),
         **pinot_connections(settings),

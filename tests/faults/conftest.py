@@ -12,5 +12,6 @@ def resettable_stack(settings: Settings) -> None:
     """The reset tests delete the stack's state: only ever the tests' own (tests/isolation.py)."""
     import isolation
 
-    if settings.state_dir != isolation.STATE_DIR:
-        pytest.fail(f"refusing to reset {settings.state_dir}: it is not the tests' stack ({isolation.STATE_DIR})")
+    ours = isolation.state_dir(isolation.shard())
+    if settings.state_dir != ours:
+        pytest.fail(f"refusing to reset {settings.state_dir}: it is not the tests' stack ({ours})")

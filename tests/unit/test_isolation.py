@@ -25,7 +25,7 @@ def test_the_session_points_at_the_tests_stack_not_the_users() -> None:
         users = Settings.from_env()
         user_ports = _ports(users)
         user_superset = superset_connection(users)
-    assert ours.state_dir == isolation.STATE_DIR != users.state_dir
+    assert ours.state_dir == isolation.state_dir(isolation.shard()) != users.state_dir
     assert ours.airflow_home != users.airflow_home
     assert _ports(ours).isdisjoint(user_ports), _ports(ours) & user_ports
     assert superset_connection(ours) != user_superset
@@ -38,3 +38,21 @@ def test_printed_for_commands_outside_pytest(capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert f"STREAMSTACK_STATE_DIR={isolation.STATE_DIR}" in lines
     assert "STREAMSTACK_KAFKA_PORT=19092" in lines and len(lines) == 1 + len(isolation.PORTS)
+
+
+def test_each_xdist_shard_has_a_stack_of_its_own_and_knows_the_users_environment() -> None:
+    """make test runs two shards side by side: neither may share a port or a state dir with the
+    other or with the user's stack, and a worker (which inherits the controller's environment)
+    must still see the user's own variables, not the controller's shard."""
+    user = {"PATH": "/bin", "STREAMSTACK_AIRFLOW_PORT": "8080"}
+    controller = dict(user)
+    isolation.apply(controller)
+    worker = {**controller, "PYTEST_XDIST_WORKER": "gw1"}
+    isolation.apply(worker)
+    assert isolation.user_environ(worker) == user
+    assert worker["STREAMSTACK_STATE_DIR"] == str(isolation.STATE_DIR.with_name(".stack-test-1"))
+    assert worker["STREAMSTACK_KAFKA_PORT"] == "29092" and controller["STREAMSTACK_KAFKA_PORT"] == "19092"
+    first, second = isolation.test_stack_environment(0), isolation.test_stack_environment(1)
+    assert {v for k, v in first.items()}.isdisjoint(v for k, v in second.items())
+    with mock.patch.dict("os.environ", {}, clear=True):
+        assert _ports(Settings.from_env()).isdisjoint(int(v) for k, v in second.items() if k.endswith("_PORT"))
