@@ -59,7 +59,7 @@ demo: install
 # Two shards side by side, each on a test stack of its own (tests/conftest.py, tests/isolation.py):
 # the box's cores idle while one shard waits on a service.
 test: install browser-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit tests/dags $(PYTEST_ARGS)

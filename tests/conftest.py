@@ -29,20 +29,18 @@ for _key, _value in airflow_environment(Settings.from_env()).items():
 
 
 # ------------------------------------------------- two shards side by side (make test: -n 2)
-#: Tiers (or test folders) that run in the second shard, on a stack of its own: the ones that
-#: need the whole platform (Airflow, Superset) or stop and reset services. The first shard runs
-#: the rest, so no service is started by both.
-PLATFORM_SHARD = ("tests/faults/", "tests/e2e/", "tests/integration/superset/")
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (``make test``: ``-n 2``), one shard per group of tiers, each run by one
+    worker in collection order (xdist's own ``loadgroup`` marks are lost on pytest 9: the
+    worker renames ``item._nodeid``, which no longer changes ``item.nodeid``)."""
+    from xdist.scheduler import LoadScopeScheduling
 
+    class TwoShards(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return isolation.shard_of(nodeid)
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``--dist loadgroup``), one group per shard; in collection order within it."""
-    if not (config.pluginmanager.hasplugin("xdist") and getattr(config.option, "dist", "no") == "loadgroup"):
-        return
-    for item in items:
-        platform = any(item.nodeid.startswith(prefix) for prefix in PLATFORM_SHARD)
-        item.add_marker(pytest.mark.xdist_group("platform" if platform else "core"))
+    return TwoShards(config, log)
 
 
 # ------------------------------------------------------------------ per-tier durations (CI budget)

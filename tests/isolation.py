@@ -43,6 +43,17 @@ PORTS = {
 }
 
 
+#: Tiers (or test folders) of the "platform" shard: the ones that need the whole platform
+#: (Airflow, Superset) or stop and reset services. The "core" shard runs the rest, so no
+#: service is started by both.
+PLATFORM_SHARD = ("tests/faults/", "tests/e2e/", "tests/integration/superset/")
+
+
+def shard_of(nodeid: str) -> str:
+    """The group of tiers a test runs in under ``make test`` (``tests/conftest.py``)."""
+    return "platform" if nodeid.startswith(PLATFORM_SHARD) else "core"
+
+
 def shard(environ: Mapping[str, str] = os.environ) -> int:
     """This process's shard: pytest-xdist's worker number (``gw1`` -> 1), 0 outside xdist."""
     worker = environ.get("PYTEST_XDIST_WORKER", "gw0")

@@ -5,8 +5,9 @@ before ``streamstack replay`` published the catalogue as of a file's first trans
 recorded line became a ``no_product_version`` dead letter. Here today's catalogue and purchases
 are on the topics first, as after ``make demo``; both seed files are replayed twice the way the
 CLI does it, and each engine's bounded enrichment must enrich every distinct line with the same
-values each time (Pinot keeps one row per line), dead-letter nothing, and so give the files'
-per-product sums.
+values each time, dead-letter nothing, and so give the files' per-product sums: on the enriched
+topic, and in Pinot, whose ``purchasesEnriched`` table (config/pinot, over the test's topics)
+keeps one row per line however often the file was replayed.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from pathlib import Path
 
 import pytest
 from support import spark_testkit as sk
+from support.pinot import TablesOnDemand, table_specs
 
 from streamstack.contract import load_contract, write_contract
 from streamstack.events import format_timestamp
 from streamstack.generator import load_catalogue, load_config
 from streamstack.generator.kafka import KafkaSink
 from streamstack.generator.replay import earliest_versions, replay
+from streamstack.pinot import PinotClient
+from streamstack.pinot.ingestion import wait_caught_up
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import read_to_end
@@ -89,7 +93,7 @@ ENGINES: dict[str, Callable[[Settings, TopicSpecs, Path], None]] = {
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_seed_recordings_replay_exactly_after_todays_data(
-    engine: str, kafka: Settings, fresh_topics: TopicSpecs, tmp_path: Path
+    engine: str, kafka: Settings, pinot: PinotClient, fresh_topics: TopicSpecs, tmp_path: Path
 ) -> None:
     topics = fresh_topics
     config = kafka.kafka_client_config()
@@ -122,3 +126,17 @@ def test_seed_recordings_replay_exactly_after_todays_data(
     for row in rows.values():
         got[row["product_id"]] += Decimal(str(row["total_purchase"]))
     assert got == want
+
+    tables = TablesOnDemand(pinot, table_specs(kafka, topics, ["purchasesEnriched"]))
+    try:
+        spec = tables["purchasesEnriched"]
+        assert wait_caught_up(pinot, spec, config, timeout=180).rows == len(recorded)
+        sums = pinot.query(f"SELECT product_id, SUM(total_purchase) AS s, COUNT(*) AS n FROM {spec.name} "
+                           "GROUP BY product_id LIMIT 1000")
+        lines: dict[str, int] = defaultdict(int)
+        for p in recorded.values():
+            lines[p["product_id"]] += 1
+        assert {r["product_id"]: (round(Decimal(str(r["s"])), 2), r["n"]) for r in sums} == {
+            pid: (total, lines[pid]) for pid, total in want.items()}
+    finally:
+        tables.drop()

@@ -56,3 +56,11 @@ def test_each_xdist_shard_has_a_stack_of_its_own_and_knows_the_users_environment
     assert {v for k, v in first.items()}.isdisjoint(v for k, v in second.items())
     with mock.patch.dict("os.environ", {}, clear=True):
         assert _ports(Settings.from_env()).isdisjoint(int(v) for k, v in second.items() if k.endswith("_PORT"))
+
+
+def test_the_platform_tiers_and_the_rest_run_in_two_shards() -> None:
+    """Services are started by one shard only: Superset and Airflow by the platform shard."""
+    assert {isolation.shard_of(n) for n in ("tests/e2e/test_platform.py::t", "tests/faults/test_kills.py::t",
+                                            "tests/integration/superset/test_superset_dag.py::t")} == {"platform"}
+    assert {isolation.shard_of(n) for n in ("tests/unit/test_files.py::t", "tests/conformance/test_spark.py::t",
+                                            "tests/integration/spark/test_enrichment.py::t")} == {"core"}
