@@ -1,9 +1,12 @@
 """A background process with a pid file and a log file, safe against stale and reused pids.
 
 A service started by ``stack up`` must outlive the CLI, and ``stack down`` must stop exactly
-what ``up`` started, never an unrelated process that happens to reuse the pid. So each process
-gets an identity in its environment (``STREAMSTACK_SERVICE_ID``) that is checked through
-``/proc/<pid>/environ`` before the pid is trusted.
+what ``up`` started, never an unrelated process that happens to reuse the pid. So the pid file
+holds the pid and the process's start time (``/proc/<pid>/stat``, clock ticks since boot): a
+reused pid has another. Each process also gets an identity in its environment
+(``STREAMSTACK_SERVICE_ID``), the check for pid files written before the start time was kept.
+(The environment alone raced: under load a second CLI call once read a just-started process's
+``/proc/<pid>/environ`` without the identity, called it a stranger and deleted its pid file.)
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ def _live_threads(pid: int) -> int:
     return live
 
 
+def start_ticks(pid: int) -> str | None:
+    """When ``pid`` started, in clock ticks since boot (field 22 of ``/proc/<pid>/stat``), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def _environ_has(pid: int, entry: str) -> bool:
     try:
         raw = Path(f"/proc/{pid}/environ").read_bytes()
@@ -90,13 +101,15 @@ class ManagedProcess:
         if not self.pid_file.exists():
             return None
         text = self.pid_file.read_text().strip()
-        pid = int(text) if text.isdigit() else None
+        pid_text, _, started = text.partition(" ")
+        pid = int(pid_text) if pid_text.isdigit() else None
         own = getattr(self, "_popen", None)
         if pid is not None and own is not None and own.pid == pid:
-            # Our own child: trust the Popen handle. Between fork and exec its environ is still
-            # ours (without the identity), so the /proc check below would call it a stranger.
+            # Our own child: trust the Popen handle.
             return pid if own.poll() is None else self._forget(pid)
-        if pid is not None and pid_alive(pid) and _environ_has(pid, self.identity):
+        if pid is not None and pid_alive(pid) and (
+            start_ticks(pid) == started if started else _environ_has(pid, self.identity)
+        ):
             return pid
         self.pid_file.unlink(missing_ok=True)
         self.notes.append(
@@ -132,7 +145,7 @@ class ManagedProcess:
                 # password) are the user's alone.
                 umask=0o077,
             )
-        self.pid_file.write_text(f"{proc.pid}\n")
+        self.pid_file.write_text(f"{proc.pid} {start_ticks(proc.pid) or ''}".strip() + "\n")
         self._popen = proc
         return proc.pid
 

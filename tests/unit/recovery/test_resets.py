@@ -93,7 +93,7 @@ def test_a_start_that_never_becomes_ready_leaves_nothing_running(settings: Setti
     service = NeverReadyService(replace(settings, start_timeout=3.0), free_port())
     with pytest.raises(StackError, match="did not become ready"):
         service.up()
-    pid = int(service.process.pid_file.read_text()) if service.process.pid_file.exists() else None
+    pid = int(service.process.pid_file.read_text().split()[0]) if service.process.pid_file.exists() else None
     proc = getattr(service.process, "_popen", None)
     assert proc is not None
     assert proc.poll() is not None or not pid_alive(proc.pid), "the failed start left its process running"

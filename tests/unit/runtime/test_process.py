@@ -24,7 +24,7 @@ def proc(tmp_path: Path):
 def test_start_records_pid_and_log(proc: ManagedProcess) -> None:
     pid = proc.start(SLEEPER)
     assert proc.pid() == pid
-    assert proc.pid_file.read_text().strip() == str(pid)
+    assert proc.pid_file.read_text().split()[0] == str(pid)
     # Another object for the same run dir (a later CLI call) sees the same process.
     assert ManagedProcess("sleeper", proc.run_dir).pid() == pid
 
@@ -84,5 +84,30 @@ def test_own_child_is_trusted_before_exec(proc: ManagedProcess, monkeypatch: pyt
     monkeypatch.setattr(module, "_environ_has", lambda _pid, _entry: False)
     assert proc.pid() == pid
     assert proc.pid_file.exists()
-    # Another CLI call has no Popen handle: it relies on the identity check.
-    assert ManagedProcess("sleeper", proc.run_dir).pid() is None
+    # Another CLI call has no Popen handle: the pid file's start time names the process (with
+    # the environ check alone it called it a stranger and deleted the pid file).
+    assert ManagedProcess("sleeper", proc.run_dir).pid() == pid
+    assert proc.pid_file.exists()
+
+
+def test_a_pid_file_names_its_process_by_pid_and_start_time(tmp_path: Path) -> None:
+    """The pid and start time identify the process, whatever /proc/<pid>/environ says at that
+    moment (a second CLI call once read a just-started service's environ without its identity
+    and deleted its pid file); the same pid with another start time is a reused pid."""
+    import subprocess
+
+    from streamstack.runtime.process import start_ticks
+
+    stranger = subprocess.Popen(SLEEPER[:2] + ["import time; time.sleep(30)"])  # no identity in its environ
+    try:
+        managed = ManagedProcess("sleeper", tmp_path)
+        tmp_path.mkdir(exist_ok=True)
+        managed.pid_file.write_text(f"{stranger.pid} {start_ticks(stranger.pid)}\n")
+        assert managed.pid() == stranger.pid
+        managed.pid_file.write_text(f"{stranger.pid} {int(start_ticks(stranger.pid)) - 1}\n")
+        assert managed.pid() is None and not managed.pid_file.exists()
+        managed.pid_file.write_text(f"{stranger.pid}\n")  # an older pid file: the environ decides
+        assert managed.pid() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
