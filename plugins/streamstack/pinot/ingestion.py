@@ -41,6 +41,9 @@ class TableIngestion:
     measured_at: float = field(default_factory=time.time)
     #: Partitions behind the end offset by transaction markers (or aborted records) only.
     markers_only: list[int] = field(default_factory=list)
+    #: False while the broker does not route the table yet (created seconds ago): ``rows`` is
+    #: then unknown, though the server may have consumed everything already.
+    routed: bool = True
 
     @property
     def not_consuming(self) -> list[int]:
@@ -71,7 +74,7 @@ class TableIngestion:
 
     @property
     def caught_up(self) -> bool:
-        return self.lag == 0 and not self.not_consuming and not self.beyond_end
+        return self.routed and self.lag == 0 and not self.not_consuming and not self.beyond_end
 
     def beyond_end_error(self) -> str:
         where = ", ".join(f"partition {p} at offset {c} > end {e}" for p, (c, e) in self.beyond_end.items())
@@ -112,18 +115,21 @@ def measure(client: PinotClient, spec: TableSpec, kafka_config: Mapping[str, str
     """Read the topic's end offsets first, then Pinot: lag can only be over-, never under-stated."""
     ends = end_offsets(kafka_config, spec.topic)
     consumed = client.consuming_offsets(spec.name)
+    routed = True
     try:
         result = client.query_table(f"SELECT COUNT(*), MAX({spec.time_column}) FROM {spec.name}")[1]
     except PinotError as exc:
-        # A table created seconds ago is not routed by the broker yet: not caught up, not an error.
+        # A table created seconds ago is not routed by the broker yet: not caught up (its server
+        # may have consumed every offset already: seen as "caught up, 0 rows"), not an error.
         if "BrokerResourceMissingError" not in str(exc):
             raise
-        result = []
+        result, routed = [], False
     count, newest = (int(result[0][0]), result[0][1]) if result else (0, None)
     newest_ms = float(newest) if isinstance(newest, int | float) and count > 0 else None
     behind = {p: (consumed[p], end) for p, end in ends.items() if p in consumed and consumed[p] < end}
     markers = sorted(set(behind) - holding_records(kafka_config, spec.topic, behind)) if behind else []
-    return TableIngestion(spec.name, spec.topic, ends, consumed, count, newest_ms, markers_only=markers)
+    return TableIngestion(spec.name, spec.topic, ends, consumed, count, newest_ms, markers_only=markers,
+                          routed=routed)
 
 
 def wait_caught_up(

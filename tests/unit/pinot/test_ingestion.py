@@ -31,3 +31,24 @@ def test_a_partition_behind_by_transaction_markers_only_is_caught_up() -> None:
     assert s.lag == 2 and not s.caught_up
     s.markers_only.append(1)
     assert s.lag == 0 and s.caught_up
+
+
+def test_a_table_the_broker_does_not_route_yet_is_not_caught_up(monkeypatch) -> None:
+    """Its server may have consumed every offset while the broker cannot count its rows yet: once
+    seen as "caught up, 0 rows" in CI (tests/integration/pinot/test_queries.py, a table created
+    seconds before)."""
+    from streamstack.pinot import PinotError, ingestion
+
+    class Unrouted:
+        def consuming_offsets(self, _table: str) -> dict[int, int]:
+            return {0: 16, 1: 19}
+
+        def query_table(self, _sql: str):
+            raise PinotError("broker: BrokerResourceMissingError for table purchases_54fa1d")
+
+    class Spec:
+        name, topic, time_column = "purchases_54fa1d", "demo.purchases.enriched.t", "transaction_time"
+
+    monkeypatch.setattr(ingestion, "end_offsets", lambda _config, _topic: {0: 16, 1: 19})
+    state = ingestion.measure(Unrouted(), Spec(), {})  # type: ignore[arg-type]
+    assert state.lag == 0 and not state.routed and not state.caught_up
