@@ -8,7 +8,8 @@ in compose):
 * `purchases_enrichment`: purchases + the latest product version -> `demo.purchases.enriched`;
   malformed purchases and unknown products -> `demo.purchases.invalid` with the reason;
 * `running_totals`: unwindowed totals per product -> `demo.running.totals`;
-* `sales_windows`: 10-minute windows sliding 5 minutes, watermark 10 minutes -> `demo.sales.windows`.
+* `sales_windows`: 10-minute windows sliding 5 minutes -> `demo.sales.windows`; a line more than 10 minutes
+  behind the newest seen -> `demo.purchases.invalid` as `late`.
 
 Param `mode`:
 

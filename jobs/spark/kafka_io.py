@@ -91,14 +91,15 @@ def kafka_options(args: argparse.Namespace) -> dict[str, str]:
     return opts
 
 
-def write_stream(out: DataFrame, args: argparse.Namespace, output_mode: str) -> DataStreamWriter:
-    """The Kafka sink of the aggregating jobs: ``key``/``value`` rows to ``--output-topic``."""
-    return (
-        out.writeStream.format("kafka")
-        .options(**kafka_options(args))
-        .option("topic", args.output_topic)
-        .outputMode(output_mode)
-    )
+def write_stream(out: DataFrame, args: argparse.Namespace, output_mode: str,
+                 per_row_topic: bool = False) -> DataStreamWriter:
+    """The Kafka sink of the aggregating jobs: ``key``/``value`` rows to ``--output-topic``.
+
+    ``per_row_topic``: each row names its topic in a ``topic`` column (the sink's ``topic``
+    option would override it), e.g. outputs and dead letters in one write.
+    """
+    writer = out.writeStream.format("kafka").options(**kafka_options(args)).outputMode(output_mode)
+    return writer if per_row_topic else writer.option("topic", args.output_topic)
 
 
 def read_stream(spark: SparkSession, args: argparse.Namespace, topic: str) -> DataFrame:

@@ -48,6 +48,11 @@ SESSION_CONF = {
     # no shuffle to tune (a broadcast of ~30 products) it only adds ~10-20% per micro-batch.
     # Streaming queries themselves never use it.
     "spark.sql.adaptive.enabled": "false",
+    # The sales windows are a transformWithState processor (it sees the rows behind the
+    # watermark, which Spark's own window aggregation drops unseen); that API needs RocksDB.
+    # A checkpoint keeps the provider it was created with, so older queries are unaffected.
+    "spark.sql.streaming.stateStore.providerClass":
+        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
 }
 
 

@@ -440,13 +440,14 @@ def json_value(exprs: dict[str, Column], names: list[str]) -> Column:
     return F.to_json(F.struct(*[exprs[n].alias(n) for n in names]))
 
 
-def to_kafka_value(df: DataFrame, exprs: dict[str, Column], names: list[str], key: str | tuple[str, ...]) -> DataFrame:
-    """Serialise ``exprs`` in the order ``names`` as ``key``/``value`` for the Kafka sink.
-
-    ``key`` is a column, or several fields of ``exprs``: then a JSON object of them in that order
+def kafka_key(exprs: dict[str, Column], key: str | tuple[str, ...]) -> Column:
+    """The record key: a column, or several fields of ``exprs`` as a JSON object in that order
     (``config/topics.yaml``'s composite key, as Flink's json key format writes it)."""
     if isinstance(key, str):
-        key_col = F.col(key).cast("string")
-    else:
-        key_col = F.to_json(F.struct(*[exprs[name].alias(name) for name in key]))
-    return df.select(key_col.alias("key"), json_value(exprs, names).alias("value"))
+        return F.col(key).cast("string")
+    return F.to_json(F.struct(*[exprs[name].alias(name) for name in key]))
+
+
+def to_kafka_value(df: DataFrame, exprs: dict[str, Column], names: list[str], key: str | tuple[str, ...]) -> DataFrame:
+    """Serialise ``exprs`` in the order ``names`` as ``key``/``value`` for the Kafka sink."""
+    return df.select(kafka_key(exprs, key).alias("key"), json_value(exprs, names).alias("value"))

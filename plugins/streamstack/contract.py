@@ -17,7 +17,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +129,29 @@ def _check_positive(data: Mapping[str, Any], section: str, key: str, file: Path)
         raise ConfigError(f"{value[key]!r} is not a whole number above 0", file=file, key=f"{section}.{key}")
 
 
+def _check_windows(windows: Any, reasons: Mapping[str, str], file: Path) -> None:
+    """Whole minutes above zero, a size that is a multiple of the slide, a declared late code."""
+    keys = {"size_minutes", "slide_minutes", "allowed_lateness_minutes", "late_code"}
+    if not isinstance(windows, dict) or set(windows) != keys:
+        raise ConfigError(f"windows must be a mapping with exactly {sorted(keys)}", file=file, key="windows")
+    for key in ("size_minutes", "slide_minutes", "allowed_lateness_minutes"):
+        value = windows[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < (0 if "lateness" in key else 1):
+            raise ConfigError(f"{value!r} is not a whole number of minutes", file=file, key=f"windows.{key}")
+    if windows["size_minutes"] % windows["slide_minutes"]:
+        raise ConfigError(f"{windows['size_minutes']} is not a multiple of windows.slide_minutes "
+                          f"({windows['slide_minutes']})", file=file, key="windows.size_minutes")
+    if windows["late_code"] not in reasons:
+        raise ConfigError(f"code {windows['late_code']!r} is not declared under reasons", file=file,
+                          key="windows.late_code")
+
+
 def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> dict[str, Any]:
     """The contract document with every reference replaced by its value, and the event schemas."""
     if not isinstance(data, dict):
         raise ConfigError("the contract must be a mapping", file=file)
     known = {"version", "timestamp", "epsilon", "records", "dead_letters", "reasons", "purchase", "products",
-             "enrichment", "legacy"}
+             "enrichment", "windows", "legacy"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown key(s) {unknown} (known: {sorted(known)})", file=file)
@@ -154,6 +172,7 @@ def resolve(data: Any, file: Path, generator: Any, product_ids: list[str]) -> di
         raise ConfigError("enrichment.missing_version_code must be a declared reason", file=file,
                           key="enrichment.missing_version_code")
     _check_products(data.get("products"), reasons, file)
+    _check_windows(data.get("windows"), reasons, file)
     _check_positive(data, "records", "max_bytes", file)
     _check_positive(data, "dead_letters", "payload_max_chars", file)
     resolved = _resolve_value(data, generator, product_ids, file, "")
@@ -217,6 +236,41 @@ def total_tolerance(contract: Mapping[str, Any]) -> float:
 def product_ids(contract: Mapping[str, Any]) -> list[str]:
     check = next(c for c in contract["purchase"]["checks"] if c["kind"] == "catalogue")
     return list(check["values"])
+
+
+def window_spec(contract: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(size, slide, allowed lateness) of the sales windows, in milliseconds."""
+    w = contract["windows"]
+    return tuple(int(w[k]) * 60_000 for k in ("size_minutes", "slide_minutes", "allowed_lateness_minutes"))  # type: ignore[return-value]
+
+
+def window_starts(epoch_ms: int, contract: Mapping[str, Any]) -> list[int]:
+    """Starts (epoch ms) of the windows an event at ``epoch_ms`` is in, earliest first."""
+    size, slide, _ = window_spec(contract)
+    last = epoch_ms - epoch_ms % slide
+    return [last - slide * n for n in reversed(range(size // slide))]
+
+
+def late_for_windows(lines: Iterable[tuple[int, int, str]], contract: Mapping[str, Any]) -> set[tuple[int, int]]:
+    """(partition, offset) of the valid lines that are late for the sales windows.
+
+    ``lines``: (partition, offset, transaction_time) of every valid purchase record, in offset
+    order per partition. A line is late when its time is more than ``allowed_lateness_minutes``
+    behind the newest time of the valid lines before it on its partition: what Flink and Kafka
+    Streams apply exactly (whatever order the partitions are read in); Spark's watermark is per
+    micro-batch (docs/contract.md).
+    """
+    lateness = timedelta(minutes=int(contract["windows"]["allowed_lateness_minutes"]))
+    newest: dict[int, datetime] = {}
+    late: set[tuple[int, int]] = set()
+    for partition, offset, time_text in lines:
+        moment = events.parse_timestamp(time_text)
+        latest = newest.get(partition)
+        if latest is not None and moment < latest - lateness:
+            late.add((partition, offset))
+        if latest is None or moment > latest:
+            newest[partition] = moment
+    return late
 
 
 def _type_ok(value: Any, logical: str, contract: Mapping[str, Any]) -> bool:

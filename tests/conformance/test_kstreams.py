@@ -1,9 +1,4 @@
-"""The conformance kit on Kafka Streams: both apps, bounded, exactly once, on the real broker.
-
-Kafka Streams runs the running totals and the enrichment (with its dead letters). The kit's
-sliding windows are the Spark and Flink jobs' part: the seed's Kafka Streams app had no windows,
-and this project does not port them (see docs/services/kstreams.md), so there is no window test.
-"""
+"""The conformance kit on Kafka Streams: the three apps, bounded, exactly once, on the real broker."""
 
 from __future__ import annotations
 
@@ -19,13 +14,13 @@ from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
 
 pytestmark = pytest.mark.integration
-APPS = ("purchases_enrichment", "running_totals")
+APPS = ("purchases_enrichment", "running_totals", "sales_windows")
 
 
 @pytest.fixture(scope="module")
 def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """Publish the kit's input, run both apps until caught up, read every output topic."""
+    """Publish the kit's input, run the apps until caught up, read every output topic."""
     config = kafka.kafka_client_config()
     ck.publish(kit, config, kit_topics)
     suffix = uuid.uuid4().hex[:8]
@@ -38,7 +33,7 @@ def outputs(kafka: Settings, kit: ck.Kit, kit_topics: TopicSpecs,
         control.run_bounded_all(list(APPS), timeout=300)  # side by side, each its own JVM
         yield {
             logical: ck.read_topic(config, kit_topics[logical].name)
-            for logical in ("purchases_enriched", "purchases_invalid", "running_totals")
+            for logical in ("purchases_enriched", "purchases_invalid", "running_totals", "sales_windows")
         }
     finally:
         for app in APPS:
@@ -57,3 +52,8 @@ def test_dead_letters_carry_the_contracts_reason_codes(kit: ck.Kit, outputs: dic
 
 def test_running_totals_match(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
     ck.check_running_totals(kit, outputs["running_totals"], kit_topics["running_totals"])
+
+
+def test_sliding_windows_match(kit: ck.Kit, outputs: dict, kit_topics: TopicSpecs) -> None:
+    ck.check_windows(kit, outputs["sales_windows"], kit_topics["sales_windows"],
+                     ck.late_letters(kit, outputs["purchases_invalid"]), kit_topics["purchases"].name)

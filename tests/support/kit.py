@@ -10,7 +10,9 @@ topics of a real broker, its output topics match the expectation field by field:
   code (and the field, for field-level codes); malformed records of the *products* topic
   (``product_dead_letters``) are dead letters too, on the same topic, and never product versions;
 - ``running_totals`` (latest record per product_id) and ``windows`` (latest per window_start and
-  product_id: 10-minute windows sliding every 5 minutes).
+  product_id: the contract's windows, 10 minutes sliding 5). A line the windows job
+  dead-letters ``late`` is in none of its windows; the late lines are the contract's
+  (``contract.late_for_windows``: the history lines, hours behind their partition).
 
 A few transactions are published twice, byte for byte, minutes apart (``repeated``): what a
 same-seed rerun of the generator after a failed run sends. Totals and windows count each line
@@ -24,7 +26,8 @@ contract's one other outcome for a version that arrives after the purchases it c
 The expectation is derived from the input here, independently of every engine. The rules come
 from the resolved contract (``streamstack.contract``), so a generator setting such as another
 member discount changes the input and the expectation alike. Purchases are published in
-event-time order, partition by partition, so no record is late for a 10-minute watermark.
+event-time order, partition by partition, so no record but the history lines is late for a
+10-minute watermark.
 """
 
 from __future__ import annotations
@@ -46,7 +49,6 @@ from streamstack.topics import TopicSpec, TopicSpecs
 from streamstack.topics.offsets import end_offsets, read_to_end
 
 PARTITIONS = 3
-WINDOW, SLIDE = timedelta(minutes=10), timedelta(minutes=5)
 FIELD_CODES = {"missing_field", "mistyped_field", "product_missing_field", "product_mistyped_field"}
 DROP = object()
 
@@ -75,10 +77,12 @@ class Kit:
     product_dead_letters: dict[tuple[int, int], tuple[str, str | None, dict[str, Any]]] = field(default_factory=dict)
     running_totals: dict[str, dict[str, Any]] = field(default_factory=dict)
     windows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: Every valid line once (its first copy), with ``_partition``/``_offset``: the windows' input.
+    lines: list[dict[str, Any]] = field(default_factory=list)
     #: (transaction_id, line_number) of the lines published twice.
     repeated: set[tuple[str, int]] = field(default_factory=set)
-    #: (window_start, product_id) of the windows a history line falls in: not compared (see ``history``).
-    late_windows: set[tuple[str, str]] = field(default_factory=set)
+    #: (partition, offset) of the lines late for the windows (``contract.late_for_windows``).
+    late: set[tuple[int, int]] = field(default_factory=set)
 
 
 # ------------------------------------------------------------------------------------- input
@@ -310,9 +314,8 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
     # behind every watermark and the live data after it moves the watermarks on (an engine that
     # forgets versions behind its watermark forgets them between two history lines). Each is
     # enriched with the version valid at its time (the late product has none yet:
-    # no_product_version) and counted in the running totals. Windows: how a line beyond the
-    # windows' lateness is accounted (a late counter) is not settled by the contract yet, so the
-    # windows such lines fall in are left out of the comparison (``late_windows``).
+    # no_product_version) and counted in the running totals. The windows dead-letter each `late`
+    # (``late``): it is hours behind the newest line of its partition.
     history = _valid_transactions(random.Random(seed + 1), base - timedelta(minutes=2), contract, versions)[:12]
     history_at = {100 + 8 * n: n for n in range(len(history))}
     valid: list[tuple[dict[str, Any], bool]] = []
@@ -353,7 +356,6 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
                 record = {**line, "transaction_id": str(6_000_000_000 + n * 7919)}
                 offset = publish(partition, record["transaction_id"], record)
                 valid.append((_with_coordinates(record, partition, offset), False))
-                kit.late_windows.update(_windows_of(record))
         if index == moved_at:
             for line in transactions[moved]:
                 publish((moved + 1) % PARTITIONS, line["transaction_id"], line)
@@ -409,9 +411,25 @@ def build(contract: dict[str, Any] | None = None, seed: int = 20261201, base: da
                 record, _version_at(before, record["product_id"], record["transaction_time"]), derived)
     assert any(code == "no_product_version" for code, _, _ in kit.dead_letters.values())
     assert len(kit.alternatives) >= 2, "the correction must cover purchases"
-    assert kit.late_windows and history[-1][0]["transaction_time"] < _ts(base + timedelta(minutes=20))
+    kit.late = rules.late_for_windows(_valid_times(kit), contract)
+    history_ids = {str(6_000_000_000 + n * 7919) for n in range(len(history))}
+    assert {(r["_partition"], r["_offset"]) for r in kit.lines if r["transaction_id"] in history_ids} == kit.late
+    assert history[-1][0]["transaction_time"] < _ts(base + timedelta(minutes=20))
     assert len(repeats) >= 2, "the kit needs repeated transactions with product versions"
     return kit
+
+
+def _valid_times(kit: Kit) -> list[tuple[int, int, str]]:
+    """(partition, offset, transaction_time) of every valid purchase record (copies too), in order."""
+    offsets = [0] * PARTITIONS
+    out = []
+    for partition, _key, value in kit.purchases:
+        offset = offsets[partition]
+        offsets[partition] += 1
+        record, reason, _ = rules.check_purchase(value, kit.contract, partition, offset)
+        if reason is None:
+            out.append((partition, offset, record["transaction_time"]))
+    return out
 
 
 def _with_coordinates(record: dict[str, Any], partition: int, offset: int) -> dict[str, Any]:
@@ -464,7 +482,7 @@ def enriched_row(purchase: dict[str, Any], product: dict[str, Any], derived: boo
 
 
 def _fold(kit: Kit, record: dict[str, Any]) -> None:
-    """Add a valid purchase to the running totals and its two sliding windows."""
+    """Add a valid purchase to the running totals and its sliding windows."""
     pid, total = record["product_id"], Decimal(str(record["total_purchase"]))
     t = kit.running_totals.setdefault(
         pid, {"event_time": "", "product_id": pid, "transactions": 0, "quantities": 0, "sales": Decimal(0)}
@@ -473,26 +491,27 @@ def _fold(kit: Kit, record: dict[str, Any]) -> None:
     t["transactions"] += 1
     t["quantities"] += record["quantity"]
     t["sales"] += total
-    for start, _pid in _windows_of(record):
-        w = kit.windows.setdefault(
-            (start, pid),
-            {"window_start": start, "window_end": _ts(events.parse_timestamp(start).replace(tzinfo=None) + WINDOW),
-             "product_id": pid,
+    kit.lines.append(record)
+    _add_to_windows(kit.windows, record, kit.contract)
+
+
+def _add_to_windows(windows: dict[tuple[str, str], dict[str, Any]], record: dict[str, Any],
+                    contract: dict[str, Any]) -> None:
+    """Count a valid line in each window the contract puts it in."""
+    pid, total = record["product_id"], Decimal(str(record["total_purchase"]))
+    size = timedelta(minutes=contract["windows"]["size_minutes"])
+    moment = events.parse_timestamp(record["transaction_time"])
+    for start_ms in rules.window_starts(calendar.timegm(moment.timetuple()) * 1000 + moment.microsecond // 1000,
+                                        contract):
+        start = datetime(1970, 1, 1) + timedelta(milliseconds=start_ms)
+        w = windows.setdefault(
+            (_ts(start), pid),
+            {"window_start": _ts(start), "window_end": _ts(start + size), "product_id": pid,
              "transactions": 0, "drinks": 0, "sales": Decimal(0)},
         )
         w["transactions"] += 1
         w["drinks"] += record["quantity"]
         w["sales"] += total
-
-
-def _windows_of(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """(window_start, product_id) of the two sliding windows a purchase falls in."""
-    moment = events.parse_timestamp(record["transaction_time"]).replace(tzinfo=None)
-    epoch = datetime(1970, 1, 1)
-    step = int(SLIDE.total_seconds())
-    first_start = epoch + timedelta(seconds=int((moment - epoch).total_seconds()) // step * step)
-    return [(_ts(start), record["product_id"]) for start in (first_start - SLIDE, first_start)
-            if start <= moment < start + WINDOW]
 
 
 # ------------------------------------------------------------------------------- publishing
@@ -615,10 +634,16 @@ def check_enriched(kit: Kit, records: list[dict[str, Any]], partitions: int = 0)
 
 
 def check_dead_letters(kit: Kit, records: list[dict[str, Any]], purchases_topic: str, products_topic: str) -> None:
-    """One dead letter per rejected record of either topic, with the contract's code (and field) and the payload."""
+    """One dead letter per rejected record of either topic, with the contract's code (and field) and the payload.
+
+    The windows' ``late`` dead letters are not rejected records: :func:`check_windows` checks them.
+    """
     problems = []
     seen: dict[tuple[str, int, int], dict[str, Any]] = {}
+    late = {id(r) for r in late_letters(kit, records)}  # the windows' own: check_windows
     for r in records:
+        if id(r) in late:
+            continue
         value = json.loads(r["value"])
         if list(value) != events.field_names(events.INVALID_PURCHASE):
             problems.append(f"dead-letter fields {list(value)}")
@@ -677,12 +702,48 @@ def check_running_totals(kit: Kit, records: list[dict[str, Any]], spec: TopicSpe
     assert not problems, "running totals differ:\n  " + "\n  ".join(problems[:40])
 
 
-def check_windows(kit: Kit, records: list[dict[str, Any]], spec: TopicSpec) -> None:
-    """The latest value of each (window_start, product_id) equals the plain sum over that window."""
-    latest = {k: v for k, v in _latest(records, lambda v: (v["window_start"], v["product_id"])).items()
-              if k not in kit.late_windows}
+def late_letters(kit: Kit, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dead letters of ``records`` (a dead-letter topic) with the windows' late code."""
+    code = kit.contract["windows"]["late_code"]
+    return [r for r in records if str(json.loads(r["value"])["reason"]).split(":")[0] == code]
+
+
+def check_windows(kit: Kit, records: list[dict[str, Any]], spec: TopicSpec, late: list[dict[str, Any]] = (),
+                  purchases_topic: str | None = None, *, exact: bool = True) -> None:
+    """Each window's latest value is the plain sum of its lines that were not dead-lettered late.
+
+    ``late``: the windows job's ``late`` dead letters (:func:`late_letters`). ``exact``: every line
+    of ``kit.late`` has one (Flink, Kafka Streams); else (Spark, whose watermark moves per
+    micro-batch) a line of ``kit.late`` may have one. No other line may, none twice, each with its
+    payload; a line without one is in each of its windows, so a line dropped without a dead
+    letter, or counted and dead-lettered, fails.
+    """
     problems = _keyed_as_declared(records, spec)
-    expected = {k: v for k, v in kit.windows.items() if k not in kit.late_windows}
+    late_at: set[tuple[int, int]] = set()
+    for r in late:
+        letter = json.loads(r["value"])
+        where = (letter["source_partition"], letter["source_offset"])
+        if purchases_topic and letter["source_topic"] != purchases_topic:
+            problems.append(f"late dead letter of {letter['source_topic']!r}")
+        if where not in kit.late:
+            problems.append(f"{where}: dead-lettered late, but it is not behind its partition: {letter['reason'][:160]!r}")
+        if where in late_at:
+            problems.append(f"{where}: two late dead letters")
+        late_at.add(where)
+        if not str(letter.get("rejected_by") or "").strip():
+            problems.append(f"{where}: late dead letter without rejected_by")
+        record = next((line for line in kit.lines if (line["_partition"], line["_offset"]) == where), None)
+        if record is not None:
+            for name, want in rules.dead_letter_payload(_original(kit, record), kit.contract).items():
+                if not _same(letter.get(name), want):
+                    problems.append(f"{where}: late dead letter's {name} {str(letter.get(name))[:80]!r} != {str(want)[:80]!r}")
+    if exact and kit.late - late_at:
+        problems.append(f"{len(kit.late - late_at)} late lines without a late dead letter, e.g. {sorted(kit.late - late_at)[:3]}")
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in kit.lines:
+        if (line["_partition"], line["_offset"]) not in late_at:
+            _add_to_windows(expected, line, kit.contract)
+    latest = _latest(records, lambda v: (v["window_start"], v["product_id"]))
     missing, extra = sorted(set(expected) - set(latest)), sorted(set(latest) - set(expected))
     if missing:
         problems.append(f"{len(missing)} windows missing, e.g. {missing[:3]}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from support.contracts import edited_contract
 
 from streamstack import contract as rules
 from streamstack.errors import ConfigError
@@ -79,15 +78,6 @@ def test_product_codes_are_declared_reasons_and_in_the_resolved_document(contrac
     assert all(not f["nullable"] for f in contract["schemas"]["products"])
 
 
-def _contract_with(tmp_path: Path, change: Any) -> Path:
-    data = yaml.safe_load(Path(rules.default_contract_file()).read_text())
-    data = copy.deepcopy(data)
-    change(data)
-    path = tmp_path / "contract.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 @pytest.mark.parametrize(("change", "key"), [
     (lambda d: d.pop("products"), "products"),
     (lambda d: d["products"]["codes"].pop("key_mismatch"), "products.codes"),
@@ -98,7 +88,7 @@ def _contract_with(tmp_path: Path, change: Any) -> Path:
     (lambda d: d["products"].update(checks=[]), "products"),
 ])
 def test_a_wrong_products_section_names_the_key_and_the_file(tmp_path: Path, change: Any, key: str) -> None:
-    path = _contract_with(tmp_path, change)
+    path = edited_contract(tmp_path, change)
     with pytest.raises(ConfigError) as error:
         rules.load_contract(path)
     assert str(path) in str(error.value) and key in str(error.value)

@@ -25,7 +25,8 @@ JOB_TOPICS: dict[str, dict[str, str]] = {
     "purchases_enrichment": {"purchases-topic": "purchases", "products-topic": "products",
                              "output-topic": "purchases_enriched", "invalid-topic": "purchases_invalid"},
     "running_totals": {"purchases-topic": "purchases", "output-topic": "running_totals"},
-    "sales_windows": {"purchases-topic": "purchases", "output-topic": "sales_windows"},
+    "sales_windows": {"purchases-topic": "purchases", "output-topic": "sales_windows",
+                      "invalid-topic": "purchases_invalid"},
 }
 JOB_ID = re.compile(r"JobID ([0-9a-f]{32})|job(?:ID| id)? ([0-9a-f]{32})", re.I)
 

@@ -20,7 +20,8 @@ from streamstack.kstreams.build import MAIN_CLASS, Build
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
 
-#: ``STREAMSTACK_KSTREAMS_PORT``: the HTTP port of running_totals; purchases_enrichment uses +1.
+#: ``STREAMSTACK_KSTREAMS_PORT``: the HTTP port of running_totals; purchases_enrichment uses +1,
+#: sales_windows +2.
 PORT_VARIABLE = "STREAMSTACK_KSTREAMS_PORT"
 DEFAULT_PORT = 7070
 JVM_OPTIONS = ("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC")
@@ -55,6 +56,12 @@ APPS: dict[str, AppSpec] = {
             },
             1,
             "purchases + the product version valid at transaction_time -> enriched; bad input -> dead letters",
+        ),
+        AppSpec(
+            "sales_windows",
+            {"purchases-topic": "purchases", "output-topic": "sales_windows", "invalid-topic": "purchases_invalid"},
+            2,
+            "purchases -> sales per product in the contract's sliding windows; late lines -> dead letters",
         ),
     )
 }

@@ -94,8 +94,8 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             "sales_windows",
             "sales_windows.py",
-            {"purchases-topic": "purchases", "output-topic": "sales_windows"},
-            "10-minute windows sliding 5 minutes, watermark 10 minutes",
+            {"purchases-topic": "purchases", "output-topic": "sales_windows", "invalid-topic": "purchases_invalid"},
+            "10-minute windows sliding 5 minutes; lines behind the watermark -> dead letters (late)",
         ),
     )
 }

@@ -4,10 +4,11 @@ The job's own record of progress is its checkpoint (source offsets of the last c
 batch) and its progress file (Spark's ``lastProgress``, i.e. the last micro-batch only). A run
 may take several micro-batches, so the counts here come from differences taken before and after
 the run: records read = committed source offsets after - before, per partition; records written
-and dead-lettered = end offsets of the output topics after - before; dead letters are then read
-back from exactly that offset range and counted by reason code (the text before the first
-``:``, as the contract writes them). Output counts assume this job is the only writer of its
-output topics while it runs, which the checkpoint lock guarantees for the job itself.
+= end offsets of the output topic after - before; dead letters are read back from exactly that
+offset range of the dead-letter topic, those of this job (``rejected_by``: the enrichment and the
+windows write that topic side by side) counted by reason code (the text before the first ``:``,
+as the contract writes them). The output count assumes this job is the only writer of its output
+topic while it runs, which the checkpoint lock guarantees for the job itself.
 """
 
 from __future__ import annotations
@@ -114,9 +115,11 @@ def _delta(before: dict[int, int], after: dict[int, int]) -> dict[int, tuple[int
 
 
 def count_reasons(
-    kafka_config: dict[str, Any], topic: str, ranges: dict[int, tuple[int, int]], timeout: float = 60.0
+    kafka_config: dict[str, Any], topic: str, ranges: dict[int, tuple[int, int]], timeout: float = 60.0,
+    rejected_by: str | None = None,
 ) -> dict[str, int]:
-    """Reason codes of the dead letters at exactly ``ranges`` ({partition: (start, end)})."""
+    """Reason codes of the dead letters at exactly ``ranges`` ({partition: (start, end)}), of
+    ``rejected_by`` only when given."""
     from confluent_kafka import TopicPartition
 
     from streamstack.clients import consumer
@@ -148,7 +151,10 @@ def count_reasons(
                 if not start <= offset < end:
                     continue
                 try:
-                    reason = str(json.loads(message.value() or b"{}").get("reason") or "unknown")
+                    letter = json.loads(message.value() or b"{}")
+                    if rejected_by and letter.get("rejected_by") != rejected_by:
+                        continue
+                    reason = str(letter.get("reason") or "unknown")
                 except (ValueError, AttributeError):
                     reason = "unreadable dead letter"
                 code = reason.split(":", 1)[0].strip() or "unknown"
@@ -172,8 +178,9 @@ def job_report(control: SparkJobControl, job: str, before: Snapshot, after: Snap
         report.written = sum(end - start for start, end in written.values())
     if report.invalid_topic:
         dead = _delta(before.outputs.get(report.invalid_topic, {}), after.outputs.get(report.invalid_topic, {}))
-        report.dead_letters = sum(end - start for start, end in dead.values())
-        report.dead_letters_by_reason = count_reasons(control.kafka_config, report.invalid_topic, dead)
+        report.dead_letters_by_reason = count_reasons(control.kafka_config, report.invalid_topic, dead,
+                                                      rejected_by=f"spark.{job}")
+        report.dead_letters = sum(report.dead_letters_by_reason.values())
     if after.batch is not None:
         report.batches = after.batch - (before.batch if before.batch is not None else -1)
     progress_file = job_paths(control.checkpoint_dir, job)["progress"]

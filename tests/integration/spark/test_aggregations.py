@@ -106,3 +106,44 @@ def test_sales_windows_match_an_independent_computation(
         assert value["window_end"] == (start + timedelta(minutes=10)).strftime(events.TIMESTAMP_FORMAT)
         assert (value["transactions"], value["drinks"]) == (row.transactions, row.drinks)
         assert value["sales"] == pytest.approx(round(row.sales, 2), abs=0.001)
+
+
+def test_a_line_behind_the_watermark_is_dead_lettered_late_never_dropped(
+    kafka: Settings, kafka_config: dict, fresh_topics: TopicSpecs, checkpoint_dir: Path, spark_jars: list
+) -> None:
+    """Spark's window aggregation dropped a line behind its watermark unseen (only a metric counted
+    it). The contract: such a line is in no window and is dead-lettered ``late`` by the windows job."""
+    t = fresh_topics
+    purchases = kit.sample_purchases()
+    live = purchases[:40]
+    kit.produce_purchases(kafka_config, t["purchases"].name, live)
+    kit.run_job("sales_windows", kafka, t, checkpoint_dir)  # the watermark: the newest live line - 10 minutes
+    newest = max(pd.Timestamp(p["transaction_time"]) for p in live)
+    fmt = events.TIMESTAMP_FORMAT
+    old = {**purchases[40], "transaction_id": "9100000001", "transaction_time": (newest - timedelta(hours=1)).strftime(fmt)}
+    recent = {**purchases[41], "transaction_id": "9100000002",
+              "transaction_time": (newest - timedelta(minutes=5)).strftime(fmt)}
+    kit.produce_purchases(kafka_config, t["purchases"].name, [old, recent])
+    kit.run_job("sales_windows", kafka, t, checkpoint_dir)
+
+    letters = [json.loads(r["value"]) for r in kit.consume_all(kafka_config, t["purchases_invalid"].name)]
+    assert len(letters) == 1, letters
+    (letter,) = letters
+    assert letter["rejected_by"] == "spark.sales_windows"
+    assert letter["reason"] == (
+        f"late: transaction_time {old['transaction_time']} is behind the windows' watermark "
+        f"{(newest - timedelta(minutes=10)).floor('ms').strftime(fmt)} (the newest transaction_time of the earlier "
+        "micro-batches minus 10 minutes)")  # Spark's watermark: milliseconds
+    assert json.loads(letter["payload"]) == old and letter["source_topic"] == t["purchases"].name
+    # The run report of each job counts its own dead letters (both write the topic side by side).
+    from streamstack.spark.report import count_reasons
+    from streamstack.topics.offsets import end_offsets
+
+    invalid = t["purchases_invalid"].name
+    ranges = {p: (0, end) for p, end in end_offsets(kafka_config, invalid).items() if end}
+    assert count_reasons(kafka_config, invalid, ranges, rejected_by="spark.sales_windows") == {"late": 1}
+    assert count_reasons(kafka_config, invalid, ranges, rejected_by="spark.purchases_enrichment") == {}
+    got = latest_by(kit.consume_all(kafka_config, t["sales_windows"].name), "window_start", "product_id")
+    expected = expected_windows([*live, recent])
+    assert {k: (v["transactions"], v["drinks"]) for k, v in got.items()} == {
+        (start.strftime(fmt), pid): (row.transactions, row.drinks) for (start, pid), row in expected.iterrows()}

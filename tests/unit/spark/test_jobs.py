@@ -147,3 +147,23 @@ def test_small_available_now_backlogs_get_the_quick_jit_and_large_ones_the_defau
     small = jit_conf(SMALL_BACKLOG)["spark.driver.extraJavaOptions"]
     assert small.startswith(DEFAULT_CONF["spark.driver.extraJavaOptions"]) and small.endswith(QUICK_JIT)
     assert jit_conf(SMALL_BACKLOG + 1) == {}
+
+
+def test_the_windows_job_refuses_a_checkpoint_of_the_older_aggregation(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The windows became a stateful processor: the older job's state (other operators) cannot be
+    resumed, and Spark would say so deep in its state store; the job names the way out."""
+    monkeypatch.syspath_prepend(str(PROJECT / "jobs" / "spark"))
+    windows = _module("sales_windows")
+    fresh = tmp_path / "fresh"
+    windows.check_state_format(fresh)  # a new checkpoint is marked
+    (fresh / "offsets").mkdir()
+    windows.check_state_format(fresh)  # and resumed
+    old = tmp_path / "old"
+    (old / "offsets").mkdir(parents=True)
+    with pytest.raises(windows.IncompatibleCheckpoint, match="streamstack spark reset sales_windows"):
+        windows.check_state_format(old)
+    sub = submission("sales_windows", settings, checkpoint_dir=tmp_path / "ck", jars=[])
+    args = dict(zip(sub.application_args[::2], sub.application_args[1::2], strict=True))
+    assert args["--invalid-topic"] == load_topics(settings.topics_file)["purchases_invalid"].name

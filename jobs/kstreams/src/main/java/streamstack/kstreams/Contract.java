@@ -44,6 +44,22 @@ public final class Contract {
     /** One field of an event schema. */
     public record Field(String name, String type, boolean nullable) {}
 
+    /**
+     * The sliding sales windows ({@code windows}): size, slide and allowed lateness in
+     * milliseconds, and the dead-letter code of a line behind the watermark.
+     */
+    public record Windows(long sizeMs, long slideMs, long latenessMs, String lateCode) {
+        /** Starts (epoch ms) of the windows an event at {@code epochMs} is in, earliest first. */
+        public List<Long> starts(long epochMs) {
+            long last = epochMs - Math.floorMod(epochMs, slideMs);
+            List<Long> out = new ArrayList<>();
+            for (long start = last - sizeMs + slideMs; start <= last; start += slideMs) {
+                out.add(start);
+            }
+            return out;
+        }
+    }
+
     /** The outcome of one validation: {@code reason} is null for a valid purchase. */
     public record Result(ObjectNode record, String reason, boolean derived) {
         public boolean valid() {
@@ -67,6 +83,7 @@ public final class Contract {
     private final int maxBytes;
     private final int payloadMaxChars;
     private final List<Field> product;
+    private final Windows windows;
     private final String productKeyField;
     private final java.util.Map<String, String> productCodes = new java.util.HashMap<>();
 
@@ -82,6 +99,10 @@ public final class Contract {
         this.payloadMaxChars = positive(doc, "dead_letters", "payload_max_chars");
         this.product = schema(require(doc, "products", "schema").asText());
         this.productKeyField = require(doc, "products", "key_field").asText();
+        this.windows = new Windows(positive(doc, "windows", "size_minutes") * 60_000L,
+                positive(doc, "windows", "slide_minutes") * 60_000L,
+                require(doc, "windows", "allowed_lateness_minutes").asLong() * 60_000L,
+                require(doc, "windows", "late_code").asText());
         for (String check : List.of("too_large", "not_json", "missing_field", "mistyped_field", "key_mismatch")) {
             productCodes.put(check, require(doc, "products", "codes", check).asText());
         }
@@ -133,6 +154,16 @@ public final class Contract {
 
     public String missingVersionCode() {
         return missingVersionCode;
+    }
+
+    public Windows windows() {
+        return windows;
+    }
+
+    /** An epoch millisecond as the contract writes timestamps ({@code timestamp.java}, UTC). */
+    public String formatTime(long epochMs) {
+        return timestamp.format(LocalDateTime.ofEpochSecond(Math.floorDiv(epochMs, 1000L),
+                (int) Math.floorMod(epochMs, 1000L) * 1_000_000, ZoneOffset.UTC));
     }
 
     /** A raw value as a dead letter keeps it, bounded by {@code dead_letters.payload_max_chars}. */

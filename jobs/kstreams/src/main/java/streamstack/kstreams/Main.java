@@ -32,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one app: {@code running_totals} or {@code purchases_enrichment}.
+ * Runs one app: {@code running_totals}, {@code purchases_enrichment} or {@code sales_windows}.
  *
  * <pre>
  * java -cp 'streamstack-kstreams.jar:lib/*' streamstack.kstreams.Main running_totals \
@@ -67,8 +67,9 @@ public final class Main {
     static int run(String[] argv) throws Exception {
         Options o = new Options(List.of(argv), System.getenv());
         String app = o.require("app");
-        if (!List.of(RunningTotals.APP, Enrichment.APP).contains(app)) {
-            throw new IllegalArgumentException("unknown app '" + app + "' (known: running_totals, purchases_enrichment)");
+        if (!List.of(RunningTotals.APP, Enrichment.APP, SalesWindows.APP).contains(app)) {
+            throw new IllegalArgumentException(
+                    "unknown app '" + app + "' (known: running_totals, purchases_enrichment, sales_windows)");
         }
         String mode = o.get("mode", "continuous");
         if (!List.of("continuous", "bounded").contains(mode)) {
@@ -85,11 +86,14 @@ public final class Main {
             String purchases = o.require("purchases-topic");
             String products = enrichment ? o.require("products-topic") : null;
             Topics topics = new Topics(purchases, products, o.require("output-topic"),
-                    enrichment ? o.require("invalid-topic") : null, enrichment ? partitions(admin, products) : 0);
-            topology = enrichment
-                    ? Enrichment.build(contract, topics, progress,
-                            Duration.ofDays(o.getInt("history-retention-days", 3650)))
-                    : RunningTotals.build(contract, topics, progress);
+                    RunningTotals.APP.equals(app) ? null : o.require("invalid-topic"),
+                    enrichment ? partitions(admin, products) : 0);
+            topology = switch (app) {
+                case Enrichment.APP -> Enrichment.build(contract, topics, progress,
+                        Duration.ofDays(o.getInt("history-retention-days", 3650)));
+                case SalesWindows.APP -> SalesWindows.build(contract, topics, progress, partitions(admin, purchases));
+                default -> RunningTotals.build(contract, topics, progress);
+            };
             List<String> inputs = enrichment ? List.of(purchases, products) : List.of(purchases);
             waitFor = "bounded".equals(mode) ? pending(admin, applicationId, inputs) : Map.of();
         }
