@@ -1,16 +1,18 @@
 """
 ### Kafka Streams apps
 
-Runs the two Kafka Streams apps of `jobs/kstreams/` (Java, exactly once) against the cluster of
+Runs the three Kafka Streams apps of `jobs/kstreams/` (Java, exactly once) against the cluster of
 the `kafka_default` connection:
 
 * `running_totals`: purchases -> running totals per product -> `demo.running.totals`, queryable
   at `GET http://127.0.0.1:<port>/totals/{product_id}` (port `STREAMSTACK_KSTREAMS_PORT`, 7070);
 * `purchases_enrichment`: purchases + the product version valid at `transaction_time` ->
   `demo.purchases.enriched`; malformed purchases and purchases older than every version of their
-  product -> `demo.purchases.invalid` with the contract's reason code.
+  product -> `demo.purchases.invalid` with the contract's reason code;
+* `sales_windows`: purchases -> sales per product in 10-minute windows sliding 5 -> `demo.sales.windows`;
+  a line more than 10 minutes behind the newest seen -> `demo.purchases.invalid` as `late`.
 
-Param `app`: `running_totals`, `purchases_enrichment` or both. Param `action`:
+Param `app`: one app, or `all`. Param `action`:
 
 * `start`: start the app(s) in the background (replacing running copies), wait for RUNNING;
 * `status`: state from each app's `/health` endpoint and lag behind the input topics;
@@ -21,7 +23,7 @@ Param `app`: `running_totals`, `purchases_enrichment` or both. Param `action`:
 
 The first start builds the Maven project (`streamstack kstreams build`), ~30 s.
 
-**Params**: `app` (default `both`) — which app(s); `action` (default `status`) — what to do.
+**Params**: `app` (default `all`) — which app(s); `action` (default `status`) — what to do.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ ACTIONS = ["start", "status", "stop", "reset", "run"]
 
 @dag(
     dag_id="kstreams_apps",
-    description="Start, check, stop, reset or run the Kafka Streams apps (running totals, enrichment).",
+    description="Start, check, stop, reset or run the Kafka Streams apps (running totals, enrichment, windows).",
     schedule=None,
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -52,8 +54,8 @@ ACTIONS = ["start", "status", "stop", "reset", "run"]
     default_args=DEFAULT_ARGS,
     tags=["streamstack", "kstreams", "streaming"],
     params={
-        "app": Param("both", enum=["both", "running_totals", "purchases_enrichment"], title="App",
-                     description="Which Kafka Streams app: running_totals, purchases_enrichment or both."),
+        "app": Param("all", enum=["all", "running_totals", "purchases_enrichment", "sales_windows"], title="App",
+                     description="Which Kafka Streams app: one of them, or all."),
         "action": Param("status", enum=ACTIONS, title="Action",
                         description="start | status | stop | reset (stopped apps only) | run (bounded)."),
     },

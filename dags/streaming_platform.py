@@ -1,4 +1,4 @@
-"""Run everything once: topics, a batch of sales, Spark, Pinot, the quality gate, a summary."""
+"""Run everything once: topics, a batch of sales, a stream engine, Pinot, the quality gate, a summary."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
 from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
+from streamstack.providers.kstreams.operators import KStreamsRunOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
 from streamstack.providers.spark.operators import SparkStreamingJobOperator
@@ -30,7 +31,8 @@ One run of the whole pipeline, in order, with the same operators the single-purp
 2. `generate_sales` — the catalogue and a batch of sales (see **Params**) → `demo.purchases`;
 3. `purchases_enrichment`, `running_totals`, `sales_windows` — the Spark jobs side by side in
    available-now mode (each resumes from its checkpoint, so nothing is processed twice), or
-   `flink_jobs` → `flink_wait` with `engine` flink;
+   `flink_jobs` → `flink_wait` with `engine` flink, or `kstreams_jobs` (the three Kafka Streams
+   apps bounded, side by side, from their committed offsets) with `engine` kstreams;
 4. `apply_pinot_tables` (while the engine works) → `wait_ingested` once every job has written —
    tables as code, then wait until Pinot has consumed every topic to its end offset;
 5. `top_products`, `quality_gate` and `batch_accounted` — the demo query, the Great
@@ -52,7 +54,7 @@ steps on their own schedules and Assets.
 - `mode` (default `realistic`) — `realistic` pauses like a shop, `load` goes flat out;
 - `seed` (optional) — the same seed gives the same sales; empty gives a new batch;
 - `speed` (default 100, above 0, at most 1000) — realistic mode only: divides the 2-5 s pauses;
-- `engine` (optional) — `spark` or `flink` for the stream jobs (default `STREAMSTACK_ENGINE`, spark);
+- `engine` (optional) — `spark`, `flink` or `kstreams` for the stream jobs (default `STREAMSTACK_ENGINE`, spark);
 - `days` (optional, 1 to 366) — simulate that many days of the shop instead of a batch;
 - `start_date` (optional, YYYY-MM-DD) — first simulated day (default `shop.start_date`);
 - `profile` (optional) — volume profile of the simulated days (default `shop.profile`).
@@ -79,7 +81,7 @@ steps on their own schedules and Assets.
         "speed": Param(100.0, type=["null", "number"], exclusiveMinimum=0, maximum=1000, title="Speed (realistic mode)",
                        description="Realistic mode only: divides its pauses (1 = real time, 100 = the demo's). "
                                    "Above 0, at most 1000."),
-        "engine": Param(None, type=["null", "string"], enum=[None, "spark", "flink"], title="Engine",
+        "engine": Param(None, type=["null", "string"], enum=[None, "spark", "flink", "kstreams"], title="Engine",
                         description="Stream engine of the enrichment, totals and windows. Empty: STREAMSTACK_ENGINE "
                                     "(default spark)."),
         "days": Param(None, type=["null", "integer"], minimum=1, maximum=366, title="Simulated days",
@@ -118,7 +120,7 @@ def streaming_platform() -> None:
 
     @task.branch
     def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
-        """Spark or Flink writes the output topics (streamstack.engines), never both."""
+        """Spark, Flink or Kafka Streams writes the output topics (streamstack.engines), never two."""
         from streamstack.providers.platform import engine_tasks
 
         return engine_tasks((params or {}).get("engine"))
@@ -127,6 +129,7 @@ def streaming_platform() -> None:
                                   action="bounded")
     flink_wait = FlinkJobSensor(task_id="flink_wait", jobs_task_id="flink_jobs", action="bounded", timeout=3600,
                                 outlets=[PURCHASES_ENRICHED])
+    kstreams_jobs = KStreamsRunOperator(task_id="kstreams_jobs", app="all", timeout=3600, outlets=[PURCHASES_ENRICHED])
     pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables")
     ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600,
                                     trigger_rule="none_failed_min_one_success")
@@ -167,12 +170,12 @@ def streaming_platform() -> None:
     accounted = batch_accounted(generated.output)
     engine_choice = choose_engine()
     # The three Spark jobs at once: totals and windows read the purchases, not the enrichment.
-    topics >> generated >> engine_choice >> [enrichment, totals, windows, flink_jobs]
+    topics >> generated >> engine_choice >> [enrichment, totals, windows, flink_jobs, kstreams_jobs]
     flink_jobs >> flink_wait
     # Tables are applied while the engine works (not after it: a cold demo waited ~10 s on that);
     # ingestion is awaited once every job has written.
     generated >> pinot_tables
-    [enrichment, totals, windows, flink_wait, pinot_tables] >> ingested >> [top, gate, accounted]
+    [enrichment, totals, windows, flink_wait, kstreams_jobs, pinot_tables] >> ingested >> [top, gate, accounted]
     summary(generated.output, ingested.output, top.output, gate) << accounted
     ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 

@@ -20,9 +20,9 @@ def dag():
 
 def test_the_form_offers_every_app_and_action(dag) -> None:
     params = dag.params.dump()
-    assert params == {"app": "both", "action": "status"}
+    assert params == {"app": "all", "action": "status"}
     schema = {name: dag.params.get_param(name).schema for name in params}
-    assert schema["app"]["enum"] == ["both", "running_totals", "purchases_enrichment"]
+    assert schema["app"]["enum"] == ["all", "running_totals", "purchases_enrichment", "sales_windows"]
     assert schema["action"]["enum"] == ["start", "status", "stop", "reset", "run"]
     assert all(s.get("title") for s in schema.values())
     assert all(dag.params.get_param(name).description for name in params)

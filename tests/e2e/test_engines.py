@@ -81,3 +81,28 @@ def test_kstreams_apps_dag_runs_the_totals_app_and_reports_it(airflow: AirflowCl
     assert sum(end_offsets(settings.kafka_client_config(), topic).values()) > before
     status_run = run_dag(airflow, "kstreams_apps", {"app": "running_totals", "action": "status"}, timeout=300)
     assert task_states(airflow, "kstreams_apps", status_run)["status"] == "success"
+
+
+@pytest.mark.timeout(1800)
+def test_demo_with_engine_kstreams_counts_exactly(airflow: AirflowClient) -> None:
+    """`make demo ENGINE=kstreams`: the three Kafka Streams apps do the stream work, windows included.
+
+    After the kstreams_apps test (its bounded totals run must find new input)."""
+    settings = Settings.from_env()
+    from streamstack.topics import load_topics
+    from streamstack.topics.offsets import end_offsets
+
+    windows_topic = load_topics(settings.topics_file)["sales_windows"].name
+    windows_before = sum(end_offsets(settings.kafka_client_config(), windows_topic).values())
+    before = pinot_count("purchasesEnriched")
+    out = streamstack("demo", "--transactions", "40", "--mode", "load", env={"STREAMSTACK_ENGINE": "kstreams"})
+    run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
+    states = task_states(airflow, "streaming_platform", run_id)
+    assert states["kstreams_jobs"] == "success", states
+    assert states["purchases_enrichment"] == states["flink_jobs"] == "skipped", states
+    generated = airflow.xcom("streaming_platform", run_id, "summary")["generated"]["purchases"]
+    assert pinot_count("purchasesEnriched") == before + generated
+    accounted = airflow.xcom("streaming_platform", run_id, "batch_accounted")
+    assert accounted["complete"] and accounted["enriched"] == generated, accounted
+    assert sum(end_offsets(settings.kafka_client_config(), windows_topic).values()) > windows_before
+    assert "quality gate: PASSED" in out, out[-3000:]

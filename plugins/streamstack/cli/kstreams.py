@@ -45,7 +45,7 @@ def build(force: bool) -> None:
 @click.argument("apps", nargs=-1, type=click.Choice(APP_NAMES))
 @click.option("--threads", default=1, show_default=True, help="stream threads per app")
 def start(apps: tuple[str, ...], threads: int) -> None:
-    """Start APPS (default both) long-running in the background, replacing running copies."""
+    """Start APPS (default all) long-running in the background, replacing running copies."""
     control = _control()
     for app in _apps(apps):
         report = control.start(app, threads=threads)
@@ -57,7 +57,7 @@ def start(apps: tuple[str, ...], threads: int) -> None:
 @click.argument("apps", nargs=-1, type=click.Choice(APP_NAMES))
 @click.option("--timeout", default=90.0, show_default=True, help="seconds to wait for a clean close")
 def stop(apps: tuple[str, ...], timeout: float) -> None:
-    """Stop APPS (default both) cleanly: close with LEAVE_GROUP, state flushed."""
+    """Stop APPS (default all) cleanly: close with LEAVE_GROUP, state flushed."""
     control = _control()
     for app in _apps(apps):
         click.echo(f"{app}: {'stopped' if control.stop(app, timeout=timeout) else 'was not running'}")

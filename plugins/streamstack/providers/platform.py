@@ -11,6 +11,7 @@ from streamstack.providers.kafka.hooks import KafkaConfigHook
 ENGINE_TASKS: dict[str, list[str]] = {
     "spark": ["purchases_enrichment", "running_totals", "sales_windows"],
     "flink": ["flink_jobs"],
+    "kstreams": ["kstreams_jobs"],
 }
 
 
@@ -24,7 +25,7 @@ def engine_tasks(value: str | None) -> list[str]:
 
     chosen = engine(value)
     if chosen not in ENGINE_TASKS:
-        raise ConfigError(f"engine {chosen!r} cannot run the streaming_platform DAG yet (it has no sales windows); "
+        raise ConfigError(f"engine {chosen!r} cannot run the streaming_platform DAG; "
                           f"choose one of {sorted(ENGINE_TASKS)} (DAG param 'engine' or STREAMSTACK_ENGINE)")
     return list(ENGINE_TASKS[chosen])
 

@@ -18,28 +18,27 @@ from streamstack.providers.kafka.hooks import KafkaConfigHook
 if TYPE_CHECKING:
     from streamstack.kstreams.control import KStreamsControl
 
-APPS = ("running_totals", "purchases_enrichment")
-
-
 def _apps(app: str) -> list[str]:
-    """``"both"`` or one app name -> the app names (checked against the known apps)."""
-    if app == "both":
+    """``"all"`` or one app name -> the app names (checked against the known apps)."""
+    from streamstack.kstreams.apps import APPS
+
+    if app == "all":
         return list(APPS)
     if app not in APPS:
-        raise ValueError(f"unknown Kafka Streams app {app!r} (known: {', '.join(APPS)}, both)")
+        raise ValueError(f"unknown Kafka Streams app {app!r} (known: {', '.join(APPS)}, all)")
     return [app]
 
 
 class _KStreamsOperator(BaseOperator):
     """Base: which apps, and the connection of the cluster they run against.
 
-    :param app: ``running_totals``, ``purchases_enrichment`` or ``both`` (templated).
+    :param app: ``running_totals``, ``purchases_enrichment``, ``sales_windows`` or ``all`` (templated).
     :param kafka_config_id: Airflow connection of the cluster (``kafka_default``).
     """
 
     template_fields: Sequence[str] = ("app",)
 
-    def __init__(self, *, app: str = "both", kafka_config_id: str = "kafka_default", **kwargs: Any) -> None:
+    def __init__(self, *, app: str = "all", kafka_config_id: str = "kafka_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.app = app
         self.kafka_config_id = kafka_config_id
@@ -130,19 +129,17 @@ class KStreamsResetOperator(_KStreamsOperator):
 
 
 class KStreamsRunOperator(_KStreamsOperator):
-    """Run the app(s) bounded: process the inputs up to their current end offsets, then stop.
+    """Run the app(s) bounded, side by side: process the inputs up to their current end offsets, then stop.
 
-    :param timeout: seconds per app before the run is killed and the task fails.
+    :param timeout: seconds before the runs are stopped and the task fails.
     """
 
     def __init__(self, *, timeout: float = 900.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.timeout = timeout
 
-    def execute(self, context: Context) -> dict[str, float]:
-        control = self.control()
-        out = {}
-        for app in _apps(self.app):
-            out[app] = round(control.run_bounded(app, timeout=self.timeout), 1)
-            self.log.info("%s caught up in %.1fs", app, out[app])
-        return out
+    def execute(self, context: Context) -> dict[str, Any]:
+        apps = _apps(self.app)
+        seconds = round(self.control().run_bounded_all(apps, timeout=self.timeout), 1)  # side by side
+        self.log.info("%s caught up in %.1fs", ", ".join(apps), seconds)
+        return {"apps": apps, "seconds": seconds}

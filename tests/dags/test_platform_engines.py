@@ -1,9 +1,9 @@
-"""streaming_platform with engine=flink: the branch, the Flink tasks' wiring and their Kafka connection.
+"""streaming_platform's engines: the branch, each engine's tasks' wiring and their Kafka connection.
 
-A real run of the whole chain on Flink is ``make demo ENGINE=flink`` (docs/services/flink.md); it
-needs Airflow, Kafka, Flink, Pinot and Superset up, minutes on this box, so this tier checks the
-DAG's side of it: the engine param sends the run to the Flink jobs, Pinot and the quality gate wait
-for them, and the Flink operator takes Kafka from ``kafka_default`` as the Spark ones do.
+A real run of the whole chain is ``make demo ENGINE=flink|kstreams`` (docs/services/); it needs
+Airflow, Kafka, the engine, Pinot and Superset up, minutes on this box, so this tier checks the
+DAG's side of it: the engine param sends the run to that engine's tasks, Pinot and the quality
+gate wait for them, and each engine's operator takes Kafka from ``kafka_default``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def dag():
 
 @pytest.mark.parametrize(("param", "env", "expected"), [
     ("flink", None, ["flink_jobs"]), (None, "flink", ["flink_jobs"]), ("spark", "flink", SPARK_JOBS),
-    (None, None, SPARK_JOBS),
+    (None, None, SPARK_JOBS), ("kstreams", None, ["kstreams_jobs"]), (None, "kstreams", ["kstreams_jobs"]),
+    ("kstreams", "flink", ["kstreams_jobs"]),
 ])
 def test_the_engine_param_or_setting_picks_the_branch(dag, monkeypatch: pytest.MonkeyPatch, param, env,
                                                        expected) -> None:
@@ -41,7 +42,7 @@ def test_the_engine_param_or_setting_picks_the_branch(dag, monkeypatch: pytest.M
     assert branch.python_callable(params={"engine": param}) == expected
 
 
-@pytest.mark.parametrize(("param", "env"), [("kstreams", None), (None, "kstreams"), ("storm", None)])
+@pytest.mark.parametrize(("param", "env"), [("storm", None), (None, "storm")])
 def test_an_engine_without_platform_tasks_fails_the_branch_never_runs_another(
         dag, monkeypatch: pytest.MonkeyPatch, param, env) -> None:
     if env:
@@ -71,3 +72,15 @@ def test_the_spark_jobs_run_side_by_side_and_ingestion_waits_for_all(dag) -> Non
     for job in SPARK_JOBS:
         assert dag.get_task(job).upstream_task_ids == {"choose_engine"}, job
     assert set(SPARK_JOBS) | {"flink_wait", "apply_pinot_tables"} <= dag.get_task("wait_ingested").upstream_task_ids
+
+
+def test_the_kafka_streams_apps_run_side_by_side_and_ingestion_waits_for_them(dag) -> None:
+    """All three apps (the windows too: Kafka Streams is an engine of the platform now)."""
+    task = dag.get_task("kstreams_jobs")
+    assert task.app == "all" and task.kafka_config_id == "kafka_default"
+    assert task.upstream_task_ids == {"choose_engine"}
+    assert "wait_ingested" in task.downstream_task_ids
+    assert [a.name for a in task.outlets] == ["demo.purchases.enriched"]
+    from streamstack.kstreams.apps import APPS
+
+    assert set(APPS) == {"purchases_enrichment", "running_totals", "sales_windows"}
