@@ -77,6 +77,20 @@ def job_paths(checkpoint_dir: Path, job: str) -> dict[str, Path]:
     }
 
 
+def _held_lock_text(lock: Path) -> str | None:
+    """The text of a job's lock file while a process holds the lock; None when nobody does."""
+    if not lock.exists():
+        return None
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            return handle.read().strip()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
 class SparkJobControl:
     """Start, stop and inspect the jobs of ``jobs/spark`` on one checkpoint directory.
 
@@ -110,17 +124,17 @@ class SparkJobControl:
         """The process holding ``job``'s lock, or None when no copy runs."""
         job_spec(job)
         lock = job_paths(self.checkpoint_dir, job)["lock"]
-        if not lock.exists():
-            return None
-        with open(lock, "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                text = handle.read().strip()
-            else:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        # A copy that has just taken the lock empties the file, then writes its info: read
+        # between the two (CI did, stopping a job another test run had just started), the file
+        # is held and empty for a moment.
+        deadline = time.monotonic() + 5.0
+        while True:
+            text = _held_lock_text(lock)
+            if text is None:
                 return None
+            if text or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
         try:
             info = json.loads(text)
         except json.JSONDecodeError:

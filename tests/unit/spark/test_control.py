@@ -17,10 +17,15 @@ HOLDER = """
 import fcntl, json, os, signal, sys, time
 handle = open(sys.argv[1], "a+")
 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-handle.truncate(0); handle.write(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "mode": sys.argv[2], "started": "now"})); handle.flush()
+handle.truncate(0)
+if sys.argv[3] == "slow-info":
+    print("locked", flush=True)
+    time.sleep(0.5)
+handle.write(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "mode": sys.argv[2], "started": "now"})); handle.flush()
 if sys.argv[3] == "ignore-term":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-print("locked", flush=True)
+if sys.argv[3] != "slow-info":
+    print("locked", flush=True)
 time.sleep(120)
 """
 
@@ -69,3 +74,13 @@ def test_a_holder_ignoring_sigterm_is_killed_after_the_timeout(control: SparkJob
     finally:
         proc.kill()
     assert control.stop("running_totals") is False
+
+
+def test_a_holder_that_has_not_written_its_info_yet_is_waited_for(control: SparkJobControl) -> None:
+    """Locked and emptied, its info a moment later (how every job takes its lock): not "no job info"."""
+    proc = hold(control, "processing-time", "slow-info")
+    try:
+        holder = control.holder("running_totals")
+        assert holder is not None and holder.pid == proc.pid
+    finally:
+        proc.kill()
