@@ -109,14 +109,19 @@ class PinotClient:
         return self._request(method, f"{self.controller_url}{path}", **kwargs)
 
     # -- queries -----------------------------------------------------------------------------
-    def query_table(self, sql: str) -> tuple[list[str], list[list[Any]]]:
-        """Run SQL on the broker; return (column names, rows). Raises on any query exception."""
+    def query_response(self, sql: str) -> dict[str, Any]:
+        """Run SQL on the broker; the whole response (rows and statistics such as
+        ``numSegmentsQueried``). Raises on any query exception."""
         body = self._request("POST", f"{self.broker_url}/query/sql", json={"sql": sql})
         errors = body.get("exceptions") or []
         if errors:
             text = "; ".join(" ".join(str(e.get("message", e)).split())[:500] for e in errors)
             raise PinotError(f"Pinot query failed: {text}\nSQL: {sql}", pinot_message=text)
-        result = body.get("resultTable")
+        return body
+
+    def query_table(self, sql: str) -> tuple[list[str], list[list[Any]]]:
+        """Run SQL on the broker; return (column names, rows). Raises on any query exception."""
+        result = self.query_response(sql).get("resultTable")
         if result is None:
             return [], []
         return list(result["dataSchema"]["columnNames"]), result["rows"]

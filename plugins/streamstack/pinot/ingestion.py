@@ -115,15 +115,18 @@ def measure(client: PinotClient, spec: TableSpec, kafka_config: Mapping[str, str
     """Read the topic's end offsets first, then Pinot: lag can only be over-, never under-stated."""
     ends = end_offsets(kafka_config, spec.topic)
     consumed = client.consuming_offsets(spec.name)
-    routed = True
     try:
-        result = client.query_table(f"SELECT COUNT(*), MAX({spec.time_column}) FROM {spec.name}")[1]
+        response = client.query_response(f"SELECT COUNT(*), MAX({spec.time_column}) FROM {spec.name}")
     except PinotError as exc:
         # A table created seconds ago is not routed by the broker yet: not caught up (its server
         # may have consumed every offset already: seen as "caught up, 0 rows"), not an error.
         if "BrokerResourceMissingError" not in str(exc):
             raise
-        result, routed = [], False
+        response = {}
+    result = (response.get("resultTable") or {}).get("rows") or []
+    # Routed means the broker asked at least one segment per consuming partition: a broker that
+    # knows the table but not its new consuming segment answers 0 rows from no segment at all.
+    routed = int(response.get("numSegmentsQueried", 0)) >= len(consumed) if response else False
     count, newest = (int(result[0][0]), result[0][1]) if result else (0, None)
     newest_ms = float(newest) if isinstance(newest, int | float) and count > 0 else None
     behind = {p: (consumed[p], end) for p, end in ends.items() if p in consumed and consumed[p] < end}
