@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 
-from streamstack.providers.assets import PURCHASES_ENRICHED
+from streamstack.providers.assets import PINOT_TABLES, PURCHASES_ENRICHED
 from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
-
-#: Emitted here once Pinot has caught up: dashboards and checks can follow.
-PINOT_TABLES = Asset("pinot_tables")
 
 DOC = """
 ### Pinot ingestion
@@ -26,8 +23,8 @@ DOC = """
 3. `record_freshness` logs and returns now − newest event time per table.
 4. `top_products` runs the demo's `top-products-enriched` query through the Pinot provider.
 
-**Schedule**: Asset-triggered. Unpaused, it runs every time the `demo.purchases.enriched`
-asset is updated (each Spark enrichment run); it can also be triggered by hand.
+**Schedule**: Asset-triggered. Unpaused, it runs every time the `streamstack.topics.purchases_enriched`
+asset is updated (each enrichment run, any engine); it can also be triggered by hand.
 
 **Params**
 

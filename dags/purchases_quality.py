@@ -15,7 +15,7 @@ Validates the enriched purchases of a time window with the Great Expectations su
 `config/products.csv`, plus the business rules: formula, discounts, unique lines, timestamps).
 
 - **Window**: the `window_minutes` before the run's data interval end (or the time it was
-  triggered, for runs started by the `demo.purchases.enriched` Asset or by hand).
+  triggered, for runs started by the `streamstack.topics.purchases_enriched` Asset or by hand).
 - **Source**: `pinot` (table `purchasesEnriched`) or `kafka` (the topic, by message time).
 - **Outcome**: a critical failure fails the task (no retry, same data, same answer) with the
   failed expectations and sample rows in the log; warnings are only logged; an empty window
@@ -23,7 +23,7 @@ Validates the enriched purchases of a time window with the Great Expectations su
   GX Data Docs page; the task's **Data Docs** button opens it in the Airflow UI.
 
 **Schedule**: unpaused, it runs at the top of every hour (checking the hour before) **and**
-every time the `demo.purchases.enriched` asset is updated (each Spark enrichment run).
+every time the `streamstack.topics.purchases_enriched` asset is updated (each Spark enrichment run).
 
 **Params**
 

@@ -22,7 +22,7 @@ and restock events on `demo.inventories`, through the `kafka_default` connection
   `load` produces as fast as the broker accepts.
 * **seed** makes a run reproducible (same seed, same sales); empty = random, reported in the result.
 * The task's XCom is the run summary (transactions, purchases, bytes, events/s, seed).
-* It updates the Asset `demo.purchases`, so downstream DAGs can be scheduled on new sales.
+* It updates the Asset `streamstack.topics.purchases`, so downstream DAGs can be scheduled on new sales.
 
 * **days** simulates that many days of the shop from **start_date** with a volume **profile**:
   event times follow a simulated clock (a week takes seconds in `load` mode), only within opening

@@ -13,7 +13,7 @@ in compose):
 
 Param `mode`:
 
-* `available-now` (default, and what a new `demo.purchases` Asset event triggers): each job
+* `available-now` (default, and what a new `streamstack.topics.purchases` Asset event triggers): each job
   processes what the topics hold from its checkpoint on and finishes; the three run at once. Skipped
   for a job that runs in continuous mode.
 * `continuous`: starts the jobs long-running in the background (replacing running copies), then
@@ -22,7 +22,7 @@ Param `mode`:
 * `stop`: stops the long-running jobs between micro-batches.
 
 **Schedule**: Asset-triggered. Unpaused, it runs (available-now) every time the
-`demo.purchases` asset is updated, i.e. after each `sales_generator` run.
+`streamstack.topics.purchases` asset is updated, i.e. after each `sales_generator` run.
 
 **Params**
 

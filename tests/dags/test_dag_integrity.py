@@ -103,6 +103,16 @@ def test_parse_time_budget(dag_file: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("dag_file", DAG_FILES, ids=[p.name for p in DAG_FILES])
+def test_parsing_reads_no_file_but_the_dag_file(dag_file: Path) -> None:
+    """Configuration is read when a task runs, never when the file is parsed: a typo in
+    ``config/topics.yaml`` once broke 6 of 9 DAGs (``providers/assets.py``), and the processor
+    re-parses every file every 30 s. Python modules do not count (tests/dags/parse_reads.py)."""
+    out = subprocess.run([sys.executable, str(Path(__file__).with_name("parse_reads.py")), str(dag_file)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [], f"{dag_file.name} reads at parse time: {out.stdout.split()}"
+
+
 def test_every_dag_has_a_one_line_description(dagbag) -> None:
     """The DAG list shows ``description`` under each name: a new user reads it before anything else."""
     problems = []

@@ -59,7 +59,7 @@ def test_pinot_and_the_gate_wait_for_the_flink_jobs(dag) -> None:
     assert set(flink_jobs.jobs) == {"purchases_enrichment", "running_totals", "sales_windows"}
     assert flink_jobs.kafka_config_id == "kafka_default"
     assert "wait_ingested" in flink_wait.downstream_task_ids
-    assert [a.name for a in flink_wait.outlets] == ["demo.purchases.enriched"]
+    assert [a.name for a in flink_wait.outlets] == ["streamstack.topics.purchases_enriched"]
     assert dag.get_task("wait_ingested").trigger_rule == "none_failed_min_one_success"
 
 
@@ -80,7 +80,7 @@ def test_the_kafka_streams_apps_run_side_by_side_and_ingestion_waits_for_them(da
     assert task.app == "all" and task.kafka_config_id == "kafka_default"
     assert task.upstream_task_ids == {"choose_engine"}
     assert "wait_ingested" in task.downstream_task_ids
-    assert [a.name for a in task.outlets] == ["demo.purchases.enriched"]
+    assert [a.name for a in task.outlets] == ["streamstack.topics.purchases_enriched"]
     from streamstack.kstreams.apps import APPS
 
     assert set(APPS) == {"purchases_enrichment", "running_totals", "sales_windows"}

@@ -38,7 +38,7 @@ def test_dag_shape(dag) -> None:
     assert dag.max_active_runs == 1 and "generator" in dag.tags and dag.doc_md
     (task,) = dag.tasks
     assert task.outlets == [PURCHASES]
-    assert PURCHASES.name == "demo.purchases"
+    assert PURCHASES.name == "streamstack.topics.purchases"
     # No retry: a retry would publish a second batch of sales (new transaction ids).
     assert task.retries == 0 and task.owner == "streamstack"
 

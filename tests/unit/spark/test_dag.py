@@ -28,7 +28,7 @@ def test_dag_wiring() -> None:
     assert choose(params={"mode": "available-now"}) == ["purchases_enrichment", "running_totals", "sales_windows"]
     assert down["start_continuous"] == {"health"}
     enrich = dag.get_task("purchases_enrichment")
-    assert [a.name for a in enrich.outlets] == ["demo.purchases.enriched"]
+    assert [a.name for a in enrich.outlets] == ["streamstack.topics.purchases_enriched"]
     assert enrich.conn_id == "spark_default" and enrich.kafka_config_id == "kafka_default"
     for task in dag.tasks:
         assert task.owner == "streamstack" and task.retries == 2
