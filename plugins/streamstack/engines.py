@@ -1,19 +1,30 @@
 """Which stream engine feeds the enriched, totals and windows topics: one setting, one place.
 
 ``STREAMSTACK_ENGINE`` (default ``spark``; the DAG's ``engine`` param overrides it per run) picks
-the engine. Two engines must never write one topic at once, so an engine *claims* each output
-topic before it starts writing and releases it when it stops; a claim held by another engine is
-refused with a one-line error naming the holder. A comparison run (conformance kit, benchmark)
-gives each engine topics of its own (:func:`comparison_topics`), so nothing is claimed twice.
-Other engines plug in by adding their name to ``ENGINES`` and claiming through :func:`claim`.
+the engine. Two engines must never write one topic at once, so each engine's job control *claims*
+a job's output topics when it starts the job (bounded or continuous, from the CLI or Airflow)
+and releases them when it stops it. A claim records how to ask the engine whether the job still
+runs (its *handle*: Spark's checkpoint lock, Flink's job id, a Kafka Streams pid), so a job that
+ended or died never blocks another engine: only a live holder refuses, naming itself, the
+command that stops it and ``streamstack engine release`` for a holder nobody can reach. A
+comparison run (conformance kit, benchmark) gives each engine topics of its own
+(:func:`comparison_topics`), so nothing is claimed twice. A fourth engine adds its name to
+``ENGINES``, a probe to ``PROBES`` and its stop command to ``STOP_COMMANDS``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import importlib
 import json
 import os
+import socket
 import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from streamstack.errors import ConfigError, StreamstackError
 
@@ -22,6 +33,20 @@ DEFAULT_ENGINE = "spark"
 ENV = "STREAMSTACK_ENGINE"
 #: Logical topics an engine writes (config/topics.yaml).
 OUTPUT_TOPICS = ("purchases_enriched", "running_totals", "sales_windows", "purchases_invalid")
+#: Flags of a job's command line that name topics it writes.
+OUTPUT_FLAGS = ("output-topic", "invalid-topic")
+#: engine -> ``module:function(handle) -> bool``: does the job behind a claim's handle still run?
+PROBES = {
+    "spark": "streamstack.spark.control:lock_is_held",
+    "flink": "streamstack.flink.control:job_is_alive",
+    "kstreams": "streamstack.kstreams.control:process_is_alive",
+}
+#: engine -> the command that stops one of its jobs (the way to free its topics).
+STOP_COMMANDS = {
+    "spark": "streamstack spark stop {job}",
+    "flink": "streamstack flink stop {job}",
+    "kstreams": "streamstack kstreams stop {job}",
+}
 
 
 class TopicClaimed(StreamstackError):
@@ -41,34 +66,156 @@ def comparison_topics(names: dict[str, str], engine_name: str) -> dict[str, str]
     return {k: (f"{v}.{engine_name}" if k in OUTPUT_TOPICS else v) for k, v in names.items()}
 
 
+def output_topics(topic_args: dict[str, str]) -> list[str]:
+    """The topics a job writes, from its ``--flag -> topic`` arguments."""
+    return sorted({topic for flag, topic in topic_args.items() if flag in OUTPUT_FLAGS})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One engine's job writing one topic, and how to ask whether it still does."""
+
+    topic: str
+    engine: str
+    job: str
+    handle: dict[str, Any] = field(default_factory=dict)
+    at: float = 0.0
+
+    def alive(self) -> bool:
+        """Ask the engine (``PROBES``); a probe that cannot answer raises, never guesses "ended".
+
+        A claim taken by a process that waits for its job (a bounded run, before the job has
+        anything to show) is alive while that process is.
+        """
+        if _waiter_alive(self.handle.get("waiter")):
+            return True
+        module, _, name = PROBES[self.engine].partition(":")
+        return bool(getattr(importlib.import_module(module), name)(self.handle))
+
+    def stop_command(self) -> str:
+        return STOP_COMMANDS[self.engine].format(job=self.job)
+
+
+def this_process() -> dict[str, Any]:
+    """A handle's ``waiter``: this process, for a claim held while it waits for a bounded run."""
+    from streamstack.runtime.process import start_ticks
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": start_ticks(os.getpid())}
+
+
+def _waiter_alive(waiter: dict[str, Any] | None) -> bool:
+    from streamstack.runtime.process import pid_alive, start_ticks
+
+    if not waiter or waiter.get("host") != socket.gethostname():
+        return False
+    pid = int(waiter["pid"])
+    return pid_alive(pid) and start_ticks(pid) == waiter.get("started")
+
+
 def _claims_dir(state_dir: Path) -> Path:
     return state_dir / "engine-claims"
 
 
-def holder(state_dir: Path, topic: str) -> str | None:
-    file = _claims_dir(state_dir) / f"{topic}.json"
-    return json.loads(file.read_text())["engine"] if file.exists() else None
+def _file(state_dir: Path, topic: str, engine_name: str, job: str) -> Path:
+    return _claims_dir(state_dir) / topic / f"{engine_name}.{job}.json"
 
 
-def claim(state_dir: Path, topics: list[str], engine_name: str) -> None:
-    """Claim ``topics`` for ``engine_name``, all or none; re-claiming one's own topic is a no-op."""
-    engine(engine_name)
-    taken = {t: h for t in topics if (h := holder(state_dir, t)) not in (None, engine_name)}
-    if taken:
-        detail = ", ".join(f"{t} (held by {h})" for t, h in taken.items())
-        raise TopicClaimed(f"{engine_name} cannot write {detail}: stop that engine's jobs first "
-                           f"(or release with `streamstack engine release`)")
+@contextlib.contextmanager
+def _locked(state_dir: Path) -> Iterator[None]:
+    """One claimer at a time, so two engines starting together cannot both see a free topic."""
     d = _claims_dir(state_dir)
     d.mkdir(parents=True, exist_ok=True)
-    for t in topics:
-        tmp = d / f".{t}.tmp"
-        tmp.write_text(json.dumps({"engine": engine_name, "at": time.time()}) + "\n")
-        tmp.replace(d / f"{t}.json")
+    with open(d / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def release(state_dir: Path, topics: list[str], engine_name: str | None = None) -> None:
-    """Release claims (only ``engine_name``'s when given)."""
-    for t in topics:
-        file = _claims_dir(state_dir) / f"{t}.json"
-        if file.exists() and (engine_name is None or holder(state_dir, t) == engine_name):
-            file.unlink()
+def claims(state_dir: Path, topics: list[str] | None = None) -> list[Claim]:
+    """Every recorded claim (of ``topics`` when given), live or not."""
+    root = _claims_dir(state_dir)
+    found = []
+    for file in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+        if topics is not None and file.parent.name not in topics:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            found.append(Claim(**json.loads(file.read_text())))
+    return found
+
+
+def _refusal(engine_name: str, held: list[Claim], reason: str = "") -> TopicClaimed:
+    detail = "; ".join(
+        f"{c.topic} is written by {c.engine} job {c.job} (since {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(c.at))})"
+        for c in held
+    )
+    stops = ", ".join(sorted({f"`{c.stop_command()}`" for c in held}))
+    topics = " ".join(sorted({c.topic for c in held}))
+    return TopicClaimed(
+        f"{engine_name} cannot write {detail}{reason}. Two engines never write one topic: stop it first ({stops}); "
+        f"if it no longer runs anywhere, `streamstack engine release {topics}`"
+    )
+
+
+def claim(state_dir: Path, topics: list[str], engine_name: str, job: str, handle: dict[str, Any] | None = None) -> None:
+    """Claim ``topics`` for ``engine_name``'s ``job``, all or none.
+
+    Another engine's claim whose job has ended is dropped; a live one refuses. Claims of the same
+    engine (its other jobs share the dead-letter topic) never conflict. Re-claiming updates the
+    handle (a job's id is known only once it is submitted).
+    """
+    engine(engine_name)
+    with _locked(state_dir):
+        held: list[Claim] = []
+        unknown: list[str] = []
+        for c in claims(state_dir, topics):
+            if c.engine == engine_name:
+                continue
+            try:
+                alive = c.alive()
+            except (StreamstackError, OSError) as exc:  # an unanswerable probe refuses, with why
+                held.append(c)
+                unknown.append(f"{c.engine} job {c.job}: {exc}")
+                continue
+            if alive:
+                held.append(c)
+            else:
+                _file(state_dir, c.topic, c.engine, c.job).unlink(missing_ok=True)
+        if held:
+            reason = f" (cannot tell whether it still runs: {'; '.join(unknown)})" if unknown else ""
+            raise _refusal(engine_name, held, reason)
+        now = time.time()
+        for t in topics:
+            file = _file(state_dir, t, engine_name, job)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = file.with_name(f".{file.name}.tmp")
+            tmp.write_text(json.dumps(asdict(Claim(t, engine_name, job, dict(handle or {}), now))) + "\n")
+            tmp.replace(file)
+
+
+def release(
+    state_dir: Path,
+    topics: list[str] | None,
+    engine_name: str | None = None,
+    job: str | None = None,
+    handle: dict[str, Any] | None = None,
+) -> list[Claim]:
+    """Drop claims of ``topics`` (all topics when None), only ``engine_name``'s / ``job``'s when
+    given, and only those whose handle has ``handle``'s items (one copy of a job among several)."""
+    dropped = []
+    with _locked(state_dir):
+        for c in claims(state_dir, topics):
+            if engine_name not in (None, c.engine) or job not in (None, c.job):
+                continue
+            if handle and any(c.handle.get(k) != v for k, v in handle.items()):
+                continue
+            _file(state_dir, c.topic, c.engine, c.job).unlink(missing_ok=True)
+            dropped.append(c)
+    return dropped
+
+
+def holder(state_dir: Path, topic: str) -> str | None:
+    """The engine of a recorded claim on ``topic`` (live or not), or None."""
+    found = claims(state_dir, [topic])
+    return found[0].engine if found else None

@@ -10,6 +10,7 @@ import click
 from streamstack.cli.airflow import airflow
 from streamstack.cli.contract import contract
 from streamstack.cli.demo import demo
+from streamstack.cli.engine import engine
 from streamstack.cli.flink import flink
 from streamstack.cli.generator import generate, replay
 from streamstack.cli.kstreams import kstreams
@@ -35,6 +36,7 @@ def cli(verbose: bool) -> None:
 cli.add_command(airflow)
 cli.add_command(contract)
 cli.add_command(demo)
+cli.add_command(engine)
 cli.add_command(flink)
 cli.add_command(generate)
 cli.add_command(replay)

@@ -53,7 +53,11 @@ def run(jobs: tuple[str, ...], master: str) -> None:
         pending = backlog(control, job, snapshot(control, job))
         sub = submission(job, settings, trigger="available-now", conf=jit_conf(pending))
         click.echo(f"running {job} ({pending} input records to read) ...")
-        proc = subprocess.run(sub.command(master), env={**os.environ, **sub.env}, check=False)
+        control.claim(job)
+        try:
+            proc = subprocess.run(sub.command(master), env={**os.environ, **sub.env}, check=False)
+        finally:
+            control.release(job)
         if proc.returncode != 0:
             raise click.ClickException(f"{job} failed (exit {proc.returncode})")
 

@@ -15,9 +15,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streamstack import engines
 from streamstack.flink.config import FlinkConfig
 from streamstack.flink.jobs import JOB_NAMES, FlinkError, job_name, submission
-from streamstack.flink.rest import FlinkRest
+from streamstack.flink.rest import ALIVE, FlinkRest, FlinkUnreachable
+
+
+def job_is_alive(handle: dict[str, Any]) -> bool:
+    """The engines' probe (``streamstack.engines.PROBES``): the job still runs on its cluster.
+
+    A job the cluster does not know (HTTP 404: the cluster was restarted) has ended, and so has
+    every job of a cluster that refuses connections (nothing listens: it is stopped); a cluster
+    that does not answer in time raises (nobody can tell).
+    """
+    if "jid" not in handle:
+        return False
+    try:
+        return FlinkRest(handle["rest"]).job(handle["jid"])["state"] in ALIVE
+    except FlinkUnreachable as exc:
+        if exc.refused:
+            return False
+        raise
+    except FlinkError as exc:
+        if "HTTP 404" in str(exc):
+            return False
+        raise
 
 
 @dataclass
@@ -82,7 +104,16 @@ class FlinkJobControl:
             extra = ["--starting-offsets", "group"]
         sub = submission(job, self.cfg, self.contract_file(), self.topic_names, mode=mode, savepoint=savepoint,
                          extra=extra, kafka_config=self.kafka_config)
-        jid = sub.run()
+        topics = engines.output_topics(sub.topics)
+        state_dir = self.cfg.settings.state_dir
+        engines.claim(state_dir, topics, "flink", job, {"waiter": engines.this_process()})
+        try:
+            jid = sub.run()
+        except BaseException:
+            engines.release(state_dir, topics, "flink", job)
+            raise
+        # Held while the job runs (bounded ones end on their own: the claim then lapses).
+        engines.claim(state_dir, topics, "flink", job, {"rest": self.cfg.rest_url, "jid": jid})
         if savepoint:
             # Consumed: a later start must not rewind to it (the job's own checkpoints moved on).
             self._savepoint_record(job).unlink(missing_ok=True)
@@ -115,6 +146,7 @@ class FlinkJobControl:
         location = self.rest.stop_with_savepoint(current["jid"], target.as_uri())
         self._savepoint_record(job).write_text(json.dumps({"location": location, "jid": current["jid"],
                                                            "at": time.time()}) + "\n")
+        engines.release(self.cfg.settings.state_dir, None, "flink", job)
         return location
 
     def status(self, job: str) -> dict[str, Any]:

@@ -15,6 +15,15 @@ from typing import Any
 
 from streamstack.flink.jobs import FlinkError
 
+
+class FlinkUnreachable(FlinkError):
+    """The REST API did not answer; ``refused``: nothing listens there (no cluster, so no job)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
 TERMINAL = {"FINISHED", "FAILED", "CANCELED", "SUSPENDED"}
 ALIVE = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "FAILING", "CANCELLING", "RECONCILING"}
 
@@ -37,7 +46,9 @@ class FlinkRest:
             detail = exc.read().decode(errors="replace")[:500]
             raise FlinkError(f"Flink REST {method} {self.url}{path}: HTTP {exc.code}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
-            raise FlinkError(f"Flink REST {method} {self.url}{path}: cluster not reachable ({exc})") from None
+            refused = isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)
+            raise FlinkUnreachable(f"Flink REST {method} {self.url}{path}: cluster not reachable ({exc})",
+                                   refused=refused) from None
         return json.loads(raw) if raw else None
 
     def overview(self) -> dict[str, Any]:

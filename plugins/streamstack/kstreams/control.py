@@ -26,6 +26,7 @@ from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException
 
+from streamstack import engines
 from streamstack.clients import admin_client
 from streamstack.contract import write_contract
 from streamstack.errors import StackError
@@ -40,7 +41,7 @@ from streamstack.kstreams.apps import (
 )
 from streamstack.kstreams.build import Build, build
 from streamstack.runtime.java import find_java
-from streamstack.runtime.process import ManagedProcess
+from streamstack.runtime.process import ManagedProcess, pid_alive, start_ticks
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs, load_topics
 from streamstack.topics.offsets import watermarks
@@ -80,6 +81,14 @@ class ResetReport:
     group_deleted: bool
     topics_deleted: list[str]
     state_removed: bool
+
+
+def process_is_alive(handle: dict[str, Any]) -> bool:
+    """The engines' probe (``streamstack.engines.PROBES``): the app's JVM still runs (same start time)."""
+    if "pid" not in handle:
+        return False
+    pid = int(handle["pid"])
+    return pid_alive(pid) and start_ticks(pid) == handle.get("started")
 
 
 class KStreamsControl:
@@ -126,6 +135,19 @@ class KStreamsControl:
     def log_file(self, app: str) -> Path:
         return self._process(app).log_file
 
+    def output_topics(self, app: str) -> list[str]:
+        """The topics ``app`` writes (its output and dead-letter topics)."""
+        return engines.output_topics({flag: self.topics[logical].name for flag, logical in app_spec(app).topics.items()})
+
+    def _claim(self, app: str, pid: int | None = None) -> None:
+        """Claim ``app``'s output topics for Kafka Streams (``streamstack.engines``): while its JVM
+        runs (``pid``), or, before it starts, while this process does."""
+        handle = {"pid": pid, "started": start_ticks(pid)} if pid else {"waiter": engines.this_process()}
+        engines.claim(self.settings.state_dir, self.output_topics(app), "kstreams", app, handle)
+
+    def _release(self, app: str) -> None:
+        engines.release(self.settings.state_dir, self.output_topics(app), "kstreams", app)
+
     def _launch(self, app: str, mode: str, built: Build, threads: int) -> Launch:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         contract_file = write_contract(self.run_dir / "contract.json")
@@ -164,9 +186,10 @@ class KStreamsControl:
         """Start ``app`` long-running, replacing a running copy; return once it is RUNNING."""
         built = build(self.settings)
         self.stop(app)
+        self._claim(app)
         run = self._launch(app, "continuous", built, threads)
         proc = self._process(app)
-        proc.start(run.command, cwd=self.settings.project_dir)
+        self._claim(app, proc.start(run.command, cwd=self.settings.project_dir))
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if proc.exited() is not None:
@@ -178,12 +201,14 @@ class KStreamsControl:
                 break
             time.sleep(0.25)
         tail = proc.log_tail(40)
-        proc.stop(timeout=30)
+        self.stop(app, timeout=30)
         raise StackError(f"Kafka Streams app {app} did not reach RUNNING within {wait:.0f}s:\n{tail}")
 
     def stop(self, app: str, *, timeout: float = 90.0) -> bool:
         """Stop ``app`` cleanly (close with LEAVE_GROUP); killed after ``timeout``. True if it ran."""
-        return self._process(app).stop(timeout=timeout)
+        stopped = self._process(app).stop(timeout=timeout)
+        self._release(app)
+        return stopped
 
     def kill(self, app: str) -> bool:
         """SIGKILL ``app`` at once, no clean close: for tests of crash recovery."""
@@ -294,6 +319,15 @@ class KStreamsControl:
         if running:
             raise StackError(f"Kafka Streams apps {running} run continuously already; stop them first")
         built = build(self.settings)
+        for app in apps:
+            self._claim(app)  # held while this process waits for the run
+        try:
+            return self._run_bounded(apps, built, timeout=timeout, threads=threads)
+        finally:
+            for app in apps:
+                self._release(app)
+
+    def _run_bounded(self, apps: list[str], built: Build, *, timeout: float, threads: int) -> float:
         started = time.monotonic()
         pending = {}
         for app in apps:

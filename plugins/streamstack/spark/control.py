@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streamstack import engines
 from streamstack.errors import StackError, StreamstackError
 from streamstack.runtime.process import ManagedProcess, pid_alive
 from streamstack.settings import Settings
@@ -91,6 +92,11 @@ def _held_lock_text(lock: Path) -> str | None:
         return None
 
 
+def lock_is_held(handle: dict[str, Any]) -> bool:
+    """The engines' probe (``streamstack.engines.PROBES``): a job writes while its driver holds its lock."""
+    return _held_lock_text(Path(handle["lock"])) is not None
+
+
 class SparkJobControl:
     """Start, stop and inspect the jobs of ``jobs/spark`` on one checkpoint directory.
 
@@ -141,6 +147,26 @@ class SparkJobControl:
             raise StackError(f"{lock} is held but holds no job info ({text!r}); is it a streamstack job?") from None
         return Holder(pid=int(info["pid"]), ppid=info.get("ppid"), mode=str(info.get("mode")), started=str(info.get("started")))
 
+    def output_topics(self, job: str) -> list[str]:
+        """The topics ``job`` writes (its output and dead-letter topics)."""
+        return engines.output_topics({flag: self.topics[logical].name for flag, logical in job_spec(job).topics.items()})
+
+    def claim(self, job: str) -> None:
+        """Claim ``job``'s output topics for Spark while it writes them (``streamstack.engines``).
+
+        Held while the job's driver holds its checkpoint lock, and while this process (which
+        starts the job and waits for it) lives: the driver takes the lock only seconds later.
+        """
+        handle = {"lock": self._lock(job), "waiter": engines.this_process()}
+        engines.claim(self.settings.state_dir, self.output_topics(job), "spark", job, handle)
+
+    def release(self, job: str) -> None:
+        """Drop the claims of this copy of ``job`` (its checkpoint's lock): it stopped or finished."""
+        engines.release(self.settings.state_dir, None, "spark", job, {"lock": self._lock(job)})
+
+    def _lock(self, job: str) -> str:
+        return str(job_paths(self.checkpoint_dir, job)["lock"].resolve())
+
     def start(
         self,
         job: str,
@@ -159,6 +185,7 @@ class SparkJobControl:
         it finishes, at most ``wait_for_other`` seconds; only then does this copy start.
         """
         self.check_checkpoint(job)
+        self.claim(job)
         holder = self.wait_for_other(job, wait_for_other)
         if holder is not None:
             return holder.pid
@@ -231,6 +258,7 @@ class SparkJobControl:
         proc = self._process(job)
         if proc.pid() is not None:
             stopped = proc.stop(timeout=15) or stopped
+        self.release(job)
         return stopped
 
     def kill(self, job: str) -> bool:

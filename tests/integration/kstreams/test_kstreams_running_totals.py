@@ -184,3 +184,29 @@ def test_reset_reprocesses_from_the_start_to_the_same_totals(
             value = json.loads(r["value"])
             rewritten[value["product_id"]] = value
     assert rewritten == expected
+
+
+def test_while_the_app_writes_its_topic_another_engine_is_refused(
+    kafka: Settings, fresh_topics: TopicSpecs, control: KStreamsControl, tmp_path: Path
+) -> None:
+    """Two engines never write one topic: Spark's start is refused, naming the app and a real
+    command; once the app is stopped the topic is free."""
+    from streamstack import engines
+    from streamstack.spark.control import SparkJobControl
+
+    spark = SparkJobControl(kafka, topics=fresh_topics, checkpoint_dir=tmp_path / "ck")
+    output = fresh_topics["running_totals"].name
+    assert control.start(APP).state == "RUNNING"
+    try:
+        with pytest.raises(engines.TopicClaimed) as refused:
+            spark.start(APP, wait=120)
+    finally:
+        spark.stop(APP)
+    assert f"{output} is written by kstreams job running_totals" in str(refused.value)
+    assert "`streamstack kstreams stop running_totals`" in str(refused.value)
+    assert spark.holder(APP) is None, "Spark started a copy beside the app"
+
+    assert control.stop(APP)
+    assert engines.claims(kafka.state_dir, [output]) == []
+    spark.claim(APP)  # free now
+    spark.release(APP)

@@ -29,7 +29,6 @@ def submitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]
     monkeypatch.setattr(flink_control.FlinkConfig, "from_env", classmethod(lambda cls, s=None: cfg))
     monkeypatch.setattr(flink_control.FlinkJobControl, "running", lambda self, job: None)
     monkeypatch.setattr(flink_control.FlinkJobControl, "contract_file", lambda self: tmp_path / "contract.json")
-    monkeypatch.setattr("streamstack.providers.flink.operators._claims", lambda release=False: None)
     commands: list[list[str]] = []
 
     def run(self: flink_jobs.Submission, timeout: float = 600) -> str:

@@ -76,18 +76,6 @@ def test_engine_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         engines.engine("storm")
 
 
-def test_two_engines_never_claim_one_topic(tmp_path: Path) -> None:
-    engines.claim(tmp_path, ["a", "b"], "flink")
-    engines.claim(tmp_path, ["a"], "flink")  # own claim: no-op
-    with pytest.raises(engines.TopicClaimed, match="held by flink"):
-        engines.claim(tmp_path, ["b", "c"], "spark")
-    assert engines.holder(tmp_path, "c") is None  # all or none
-    engines.release(tmp_path, ["a", "b"], "spark")  # not spark's: kept
-    assert engines.holder(tmp_path, "a") == "flink"
-    engines.release(tmp_path, ["a", "b"], "flink")
-    engines.claim(tmp_path, ["a", "b"], "spark")
-
-
 def test_comparison_topics_share_inputs_and_split_outputs() -> None:
     names = {"purchases": "p", "products": "pr", "purchases_enriched": "e", "running_totals": "t"}
     assert engines.comparison_topics(names, "flink") == {"purchases": "p", "products": "pr",

@@ -30,26 +30,6 @@ def _control(kafka_config_id: str | None = None):
     return FlinkJobControl(kafka_config=KafkaConfigHook(kafka_config_id=kafka_config_id).client_config())
 
 
-def _claims(release: bool = False) -> None:
-    """Claim (or release) the shared output topics for Flink: two engines never write one at once."""
-    from streamstack import engines
-    from streamstack.settings import Settings
-    from streamstack.topics import load_topics
-
-    settings = Settings.from_env()
-    specs = load_topics(settings.topics_file)
-    topics = [specs[t].name for t in engines.OUTPUT_TOPICS]
-    if release:
-        engines.release(settings.state_dir, topics, "flink")
-    else:
-        engines.claim(settings.state_dir, topics, "flink")
-
-
-def _check_engine(context: Context, action: str) -> None:
-    if action in ("bounded", "continuous", "resume"):
-        _claims()
-
-
 class FlinkJobOperator(BaseOperator):
     """One action (``bounded|continuous|status|stop|resume``) for each of ``jobs`` (or the run's param ``jobs``).
 
@@ -69,7 +49,6 @@ class FlinkJobOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         if self.action not in ACTIONS:
             raise ValueError(f"action {self.action!r} is not one of {list(ACTIONS)}")
-        _check_engine(context, self.action)
         control = _control(self.kafka_config_id)
         out: dict[str, Any] = {}
         params = context.get("params") or {}
@@ -82,7 +61,6 @@ class FlinkJobOperator(BaseOperator):
             for job in jobs:
                 out[job] = control.stop(job)
                 self.log.info("%s: %s", job, f"stopped, savepoint {out[job]}" if out[job] else "not running")
-            _claims(release=True)
         else:
             if self.action == "resume":
                 missing = [j for j in jobs if control.running(j) is None and control.latest_savepoint(j) is None]
@@ -132,6 +110,4 @@ class FlinkJobSensor(BaseSensorOperator):
                     raise RuntimeError(f"{job}: Flink job {jid} ended {state}: {rest.root_cause(jid)}")
                 done = done and state == "RUNNING" and bool(health["last_checkpoint_id"])
             self.log.info("%s: %s", job, health)
-        if done and self.action == "bounded":
-            _claims(release=True)  # finished: the topics are free for another engine
         return done

@@ -115,7 +115,11 @@ class SparkStreamingJobOperator(BaseOperator):
             env_vars=sub.env,
             name=f"streamstack-{self.job}",
         )
-        self._submit_hook.submit(sub.application)
+        control.claim(self.job)
+        try:
+            self._submit_hook.submit(sub.application)
+        finally:
+            control.release(self.job)
         report = job_report(control, self.job, before, snapshot(control, self.job))
         for line in report.lines():
             self.log.info("%s", line)
