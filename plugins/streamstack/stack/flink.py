@@ -4,8 +4,8 @@ Two services, two JVMs, as on a real cluster: ``flink-jobmanager`` (REST API + d
 ``STREAMSTACK_FLINK_PORT``, default 8081) and ``flink-taskmanager`` (ready once the JobManager
 lists it in ``/overview``). Both run the wheel's own scripts in the foreground
 (``jobmanager.sh start-foreground``) so the stack's process handling (pid file, log file, stop
-by process group) applies unchanged. Everything binds to loopback; conf, logs, checkpoints and
-savepoints live under ``<state>/flink``. Findings and pitfalls: ``docs/services/flink.md``.
+by process group) applies unchanged. Every socket binds ``STREAMSTACK_BIND_HOST`` (loopback by
+default); conf, logs, checkpoints and savepoints live under ``<state>/flink``. Findings and pitfalls: ``docs/services/flink.md``.
 """
 
 from __future__ import annotations
@@ -27,16 +27,18 @@ from streamstack.stack.service import Service
 
 
 def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
-    """The cluster's ``config.yaml``: loopback only, small memory, checkpoints under the state dir."""
-    host = cfg.host
+    """The cluster's ``config.yaml``: bound to the bind host, small memory, checkpoints under the state dir."""
+    host, bind = cfg.host, cfg.bind_host
     return {
         "jobmanager.rpc.address": host,
         "jobmanager.rpc.port": cfg.rpc_port,
-        "jobmanager.bind-host": host,
-        "taskmanager.bind-host": host,
+        # Listen on the bind host (loopback by default), never the advertised STREAMSTACK_HOST:
+        # the blob server and the TaskManager's data port bind these two as well.
+        "jobmanager.bind-host": bind,
+        "taskmanager.bind-host": bind,
         "taskmanager.host": host,
         "rest.address": host,
-        "rest.bind-address": host,
+        "rest.bind-address": bind,
         "rest.port": cfg.rest_port,
         # Random free ports for the rest: several checkouts share one machine.
         "blob.server.port": "0",
