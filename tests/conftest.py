@@ -12,7 +12,7 @@ import pytest
 _USER_ENVIRON = isolation.user_environ()
 isolation.apply()
 
-from streamstack.airflow_env import airflow_environment  # noqa: E402 - after the stack's variables
+from streamstack.airflow_env import airflow_environment, private_airflow_home  # noqa: E402 - after the stack's variables
 from streamstack.settings import Settings  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -22,7 +22,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 pytest_plugins = ["support.services"]
 
 # Before anything imports airflow: its settings are read once at import time. A value the
-# user set wins; one an xdist controller set for its own shard does not.
+# user set wins; one an xdist controller set for its own shard does not. The home is made
+# private first: Airflow's import may create airflow.cfg (Fernet key, JWT secret) and the DB here.
+private_airflow_home(Settings.from_env())
 for _key, _value in airflow_environment(Settings.from_env()).items():
     if _key not in _USER_ENVIRON:
         os.environ[_key] = _value

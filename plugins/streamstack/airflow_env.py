@@ -8,8 +8,10 @@ environment variables (``AIRFLOW_CONN_*``): nothing secret lives in a file or in
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from streamstack.pinot.endpoints import pinot_connections
+from streamstack.runtime.process import private_dir, private_file
 from streamstack.settings import Settings
 from streamstack.superset.endpoints import superset_connection
 
@@ -50,3 +52,22 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "STREAMSTACK_PROJECT_DIR": str(settings.project_dir),
         "STREAMSTACK_STATE_DIR": str(settings.state_dir),
     }
+
+
+#: What Airflow keeps under AIRFLOW_HOME that others must not read: ``airflow.cfg`` holds the
+#: Fernet key, ``[api_auth] jwt_secret`` and ``[api] secret_key``; the metadata DB XComs and variables.
+AIRFLOW_SECRETS = ("airflow.cfg", "airflow.db")
+
+#: The umask of every Airflow process streamstack starts: what they write is the user's alone.
+PRIVATE_UMASK = 0o077
+
+
+def private_airflow_home(settings: Settings) -> Path:
+    """Make the state dir and AIRFLOW_HOME 0700 (and Airflow's secrets in it 0600) before Airflow
+    writes there: the first writer may be ``streamstack airflow ...`` or a test session rather than
+    ``stack up``, and a JWT secret once copied stays valid (it is never rotated)."""
+    private_dir(settings.state_dir)
+    home = private_dir(settings.airflow_home)
+    for name in AIRFLOW_SECRETS:
+        private_file(home / name)
+    return home

@@ -43,7 +43,8 @@ class Settings:
     :param project_dir: the repository (holds ``config/``, ``dags/``, ``jobs/``).
     :param state_dir: per-project runtime state: broker data, logs, pid files, AIRFLOW_HOME.
     :param cache_dir: downloaded jars, shared between checkouts (outside the repo).
-    :param host: the address every local service binds to and advertises.
+    :param host: the address the local services advertise to their clients; they listen on
+        ``STREAMSTACK_BIND_HOST`` (``streamstack.runtime.bind``), never on this one.
     """
 
     project_dir: Path

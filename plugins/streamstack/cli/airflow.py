@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from streamstack.airflow_env import airflow_environment
+from streamstack.airflow_env import PRIVATE_UMASK, airflow_environment, private_airflow_home
 from streamstack.errors import StackError
 from streamstack.settings import Settings
 
@@ -35,11 +35,12 @@ def migrate(settings: Settings) -> None:
     """Create or upgrade the metadata DB once per Airflow version (``airflow db migrate`` takes seconds).
 
     A stamp beside the DB names the version that last migrated it; while it matches and the DB
-    is there, nothing is run (every ``streamstack airflow`` call used to migrate again).
+    is there, nothing is run (every ``streamstack airflow`` call used to migrate again). The home
+    is made private first: this may be the call that creates airflow.cfg and its secrets.
     """
     from importlib.metadata import version
 
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    private_airflow_home(settings)
     database, stamp = settings.airflow_home / "airflow.db", settings.airflow_home / "airflow.db.migrated"
     current = version("apache-airflow")
     if database.exists() and stamp.exists() and stamp.read_text().strip() == current:
@@ -50,6 +51,7 @@ def migrate(settings: Settings) -> None:
         capture_output=True,
         text=True,
         check=False,
+        umask=PRIVATE_UMASK,
     )
     if proc.returncode != 0:
         raise StackError(f"`airflow db migrate` failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
@@ -62,5 +64,5 @@ def airflow(args: tuple[str, ...]) -> None:
     """Run the Airflow CLI against the embedded stack, e.g. `streamstack airflow dags test kafka_topics`."""
     settings = Settings.from_env()
     migrate(settings)
-    proc = subprocess.run([airflow_executable(), *args], env=embedded_env(settings), check=False)
+    proc = subprocess.run([airflow_executable(), *args], env=embedded_env(settings), check=False, umask=PRIVATE_UMASK)
     raise SystemExit(proc.returncode)

@@ -59,12 +59,15 @@ def logs(service: str, lines: int) -> None:
 @click.argument("services", nargs=-1)
 @click.confirmation_option(
     prompt="Delete the state (data, logs) of these services and of what depends on them "
-    "(kafka: also Pinot and the Spark checkpoints; pinot and pinot-zk go together)?"
+    "(kafka: also Pinot and the Spark checkpoints; pinot and pinot-zk go together; "
+    "flink-jobmanager: also the Flink jobs' savepoints and checkpoints)?"
 )
 def reset(services: tuple[str, ...]) -> None:
     """Stop and delete the services' state, e.g. after a corrupt state directory.
 
     What holds offsets or metadata of a reset service is reset with it: kafka also resets
     pinot-zk, pinot and the Spark checkpoints; pinot and pinot-zk are reset together.
+    flink-jobmanager holds the cluster's conf, savepoints and checkpoints; flink-taskmanager
+    only its own logs, so resetting it leaves the JobManager and its jobs alone.
     """
     Stack(names=list(services) or None).reset(click.echo)

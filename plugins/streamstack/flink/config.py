@@ -66,12 +66,37 @@ class FlinkConfig:
 
     # -- addresses -------------------------------------------------------------------------
     @property
+    def bind_host(self) -> str:
+        """Where every Flink socket listens: ``STREAMSTACK_BIND_HOST`` (loopback unless set).
+
+        Never ``STREAMSTACK_HOST``: that names the stack for its clients, and Flink's REST API
+        accepts job submissions from anyone who reaches it (it has no authentication).
+        """
+        from streamstack.runtime.bind import bind_host
+
+        return bind_host()
+
+    @property
     def host(self) -> str:
+        """The address Flink's daemons and clients connect to: the bind host itself, since no
+        other address listens; only when every interface listens (a wildcard bind host, exposed
+        on purpose) the advertised ``STREAMSTACK_HOST``."""
+        from streamstack.runtime.bind import is_wildcard
+
+        bind = self.bind_host
+        if not is_wildcard(bind):
+            return bind
         return "127.0.0.1" if self.settings.host == "localhost" else self.settings.host
 
     @property
+    def rest_address(self) -> str:
+        """``host:port`` of the REST API (an IPv6 literal in brackets), for ``flink run -m``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.rest_port}"
+
+    @property
     def rest_url(self) -> str:
-        return self.url_override or f"http://{self.host}:{self.rest_port}"
+        return self.url_override or f"http://{self.rest_address}"
 
     # -- the distribution ------------------------------------------------------------------
     @property

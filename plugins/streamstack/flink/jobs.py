@@ -68,7 +68,7 @@ class Submission:
         self.name = self.name or job_name(self.job)
 
     def command(self) -> list[str]:
-        cmd = [str(self.cfg.flink_bin), "run", "-m", f"{self.cfg.host}:{self.cfg.rest_port}"]
+        cmd = [str(self.cfg.flink_bin), "run", "-m", self.cfg.rest_address]
         if self.detached:
             cmd.append("-d")
         if self.savepoint:

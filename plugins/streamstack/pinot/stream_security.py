@@ -12,6 +12,11 @@ Pinot server's consumer. The table config then holds a path and the user name, n
 The file must be readable at the same path by every Pinot server (same host here; a shared
 volume or a secret mount elsewhere): ``STREAMSTACK_PINOT_SECRETS_DIR``, default
 ``<state_dir>/secrets/pinot``.
+
+Client-certificate secrets (``ssl.key.password``, ``ssl.keystore.password``, ``ssl.key.pem``, any
+other ``*password*``) cannot take that route: each is a whole value, and Pinot replaces a value
+that is wholly ``${...}`` by an environment variable (``ConfigUtils.applyConfigWithEnvVariables``)
+before Kafka's provider could read it. They are refused, naming the key, rather than served.
 """
 
 from __future__ import annotations
@@ -33,6 +38,16 @@ PROVIDER_KEYS = {
 }
 
 
+#: Keys whose value is a private key rather than a password.
+PRIVATE_KEY_KEYS = ("ssl.key.pem", "ssl.keystore.key")
+
+
+def is_secret_key(key: str) -> bool:
+    """True for a stream config key whose value is a secret: any password, a private key, or a
+    JAAS login (it embeds the password). One rule for the connection and the table files."""
+    return "password" in key or key in PRIVATE_KEY_KEYS or key == "sasl.jaas.config"
+
+
 def secrets_dir(settings: Settings) -> Path:
     raw = os.environ.get(SECRETS_DIR_ENV)
     return Path(raw) if raw else settings.state_dir / "secrets" / "pinot"
@@ -49,15 +64,29 @@ def write_password_file(directory: Path, jaas_password: str) -> Path:
     return write_private_text(directory, f"password={_properties_value(jaas_password)}\n", "kafka", ".properties")
 
 
-def stream_security_configs(kafka_config: Mapping[str, Any], directory: Path) -> dict[str, str]:
+def stream_security_configs(
+    kafka_config: Mapping[str, Any], directory: Path, source: str = "the Kafka connection"
+) -> dict[str, str]:
     """Stream config entries for the connection's security settings (empty for PLAINTEXT).
 
     :param kafka_config: librdkafka settings of the Kafka connection (``kafka_default``).
     :param directory: where the password file goes (as the Pinot servers see it).
+    :param source: what ``kafka_config`` came from, for the refusal of a secret it cannot keep out.
     """
     props = java_client_properties(kafka_config)
     props.pop("bootstrap.servers", None)
     props.pop("client.id", None)  # Pinot names its own consumers
+    refused = sorted(key for key in props if key != "sasl.jaas.config" and is_secret_key(key))
+    if refused:
+        raise ConfigError(
+            f"the secret{'s' if len(refused) > 1 else ''} {', '.join(refused)} would be copied into every Pinot "
+            "table config, which the controller serves to anyone "
+            "(GET /tables/<name>), and cannot be a file reference there (Pinot reads a value that is wholly "
+            "'${...}' as an environment variable). Let Pinot consume through a connection without "
+            "client-certificate secrets: SASL, whose password goes through a 0600 file "
+            "(PinotApplyOperator's kafka_config_id)",
+            file=source, key=refused[0],
+        )
     if "sasl.jaas.config" in props:
         mechanism = props["sasl.mechanism"]
         user = str(kafka_config["sasl.username"])

@@ -19,6 +19,7 @@ from streamstack.config_files import load_json_text
 from streamstack.engines import OUTPUT_TOPICS
 from streamstack.errors import ConfigError
 from streamstack.pinot.client import Change, PinotClient
+from streamstack.pinot.stream_security import is_secret_key
 from streamstack.settings import Settings
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -161,12 +162,6 @@ def _check_schema(schema: dict[str, Any], logical_topic: str, file: Path) -> Non
         )
 
 
-#: Stream config keys that carry credentials: they come from the Kafka connection
-#: (``streamstack.pinot.stream_security``), never from a table file in the repository.
-SECRET_STREAM_KEYS = ("sasl.jaas.config", "sasl.password", "ssl.keystore.password", "ssl.key.password",
-                      "ssl.truststore.password", "ssl.keystore.key", "config.providers")
-
-
 def load_specs(
     config_dir: Path,
     topic_names: Mapping[str, str],
@@ -203,7 +198,9 @@ def load_specs(
                 file=table_file,
             )
         for key in raw["tableIndexConfig"]["streamConfigs"]:
-            if key.startswith(SECRET_STREAM_KEYS):
+            # Credentials come from the Kafka connection (stream_security), never from a table file
+            # in the repository; neither do the config providers that stream_security sets.
+            if is_secret_key(key) or key.startswith("config.providers"):
                 raise ConfigError(
                     "credentials do not belong in a table file: Pinot's Kafka security settings come from "
                     "the Kafka connection (streamstack.pinot.stream_security)",
@@ -275,6 +272,7 @@ def local_specs(
     names: Iterable[str] = TABLES,
     bootstrap_servers: str | None = None,
     kafka_config: Mapping[str, Any] | None = None,
+    kafka_source: str = "the Kafka connection",
 ) -> list[TableSpec]:
     """The specs of ``config/pinot``: topics from ``config/topics.yaml``.
 
@@ -282,11 +280,14 @@ def local_specs(
         local stack's broker).
     :param kafka_config: the Kafka connection's librdkafka settings; its TLS/SASL settings become
         stream configs (the password through a 0600 file, see ``stream_security``).
+    :param kafka_source: where ``kafka_config`` came from (e.g. "connection 'kafka_default'"), named
+        when one of its secrets is refused.
     """
     from streamstack.pinot.stream_security import secrets_dir, stream_security_configs
     from streamstack.topics import load_topics
 
-    security = stream_security_configs(kafka_config, secrets_dir(settings)) if kafka_config else None
+    security = (stream_security_configs(kafka_config, secrets_dir(settings), kafka_source)
+                if kafka_config else None)
     return load_specs(
         settings.config_dir / "pinot",
         load_topics(settings.topics_file).names(),

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import requests
 
-from streamstack.airflow_env import airflow_environment
+from streamstack.airflow_env import airflow_environment, private_airflow_home
 from streamstack.errors import StackError
 from streamstack.runtime.bind import bind_host
 from streamstack.runtime.ports import port_open
-from streamstack.runtime.process import private_dir, private_file
+from streamstack.runtime.process import private_file
 from streamstack.spark.jars import connector_jars
 from streamstack.stack.service import Service
 
@@ -53,8 +53,7 @@ class AirflowService(Service):
         """Start (or find) Airflow and say where the UI is and how to log in."""
         report = super().up()
         private_file(self.password_file)
-        for secret in ("airflow.db", "airflow.cfg"):  # the cfg holds the generated JWT and Fernet keys
-            private_file(self.settings.airflow_home / secret)
+        private_airflow_home(self.settings)  # a cfg or DB left by a version that did not set the umask
         return (
             f"{report}; UI {self.settings.airflow_url}, user {ADMIN_USER}, "
             f"password in {self.password_file}"
@@ -99,7 +98,7 @@ class AirflowService(Service):
         connector_jars(self.settings)
 
     def prepare(self) -> None:
-        private_dir(self.settings.airflow_home)
+        private_airflow_home(self.settings)
 
     def command(self) -> list[str]:
         return [self.executable, "standalone"]

@@ -4,8 +4,10 @@ Two services, two JVMs, as on a real cluster: ``flink-jobmanager`` (REST API + d
 ``STREAMSTACK_FLINK_PORT``, default 8081) and ``flink-taskmanager`` (ready once the JobManager
 lists it in ``/overview``). Both run the wheel's own scripts in the foreground
 (``jobmanager.sh start-foreground``) so the stack's process handling (pid file, log file, stop
-by process group) applies unchanged. Everything binds to loopback; conf, logs, checkpoints and
-savepoints live under ``<state>/flink``. Findings and pitfalls: ``docs/services/flink.md``.
+by process group) applies unchanged. Every socket binds ``STREAMSTACK_BIND_HOST`` (loopback by
+default). The cluster's conf, checkpoints and savepoints live with the JobManager under
+``<state>/flink``, the TaskManager's pid and logs under ``<state>/flink-taskmanager``.
+Findings and pitfalls: ``docs/services/flink.md``.
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ from streamstack.stack.service import Service
 
 
 def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
-    """The cluster's ``config.yaml``: loopback only, small memory, checkpoints under the state dir."""
-    host = cfg.host
+    """The cluster's ``config.yaml``: bound to the bind host, small memory, checkpoints under the state dir."""
+    host, bind = cfg.host, cfg.bind_host
     return {
         "jobmanager.rpc.address": host,
         "jobmanager.rpc.port": cfg.rpc_port,
-        "jobmanager.bind-host": host,
-        "taskmanager.bind-host": host,
+        # Listen on the bind host (loopback by default), never the advertised STREAMSTACK_HOST:
+        # the blob server and the TaskManager's data port bind these two as well.
+        "jobmanager.bind-host": bind,
+        "taskmanager.bind-host": bind,
         "taskmanager.host": host,
         "rest.address": host,
-        "rest.bind-address": host,
+        "rest.bind-address": bind,
         "rest.port": cfg.rest_port,
         # Random free ports for the rest: several checkouts share one machine.
         "blob.server.port": "0",
@@ -87,15 +91,13 @@ def overview(cfg: FlinkConfig, timeout: float = 2.0) -> dict | None:
 
 
 class _FlinkDaemon(Service):
-    """What both Flink processes share: one state dir, one conf dir, the wheel's scripts."""
+    """What both Flink processes share: one conf dir, the wheel's scripts."""
 
     role = ""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.flink = FlinkConfig.from_env(settings)
-        self.state_dir = self.flink.state_dir
-        self.process = ManagedProcess(self.name, self.state_dir)
 
     def resolve(self) -> None:
         self.flink.home  # noqa: B018 - raises with the make target to run when the venv is missing
@@ -125,10 +127,20 @@ class _FlinkDaemon(Service):
 
 
 class FlinkJobManagerService(_FlinkDaemon):
-    """The JobManager: dispatcher, resource manager, REST API and web dashboard."""
+    """The JobManager: dispatcher, resource manager, REST API and web dashboard.
+
+    Its folder is the cluster's, ``<state>/flink``: conf, checkpoints, savepoints and the jobs'
+    records, which the jobs live and die with (a session cluster without HA loses its jobs
+    with its JobManager). ``stack reset flink-jobmanager`` deletes them.
+    """
 
     name = "flink-jobmanager"
     role = "jobmanager"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.state_dir = self.flink.state_dir
+        self.process = ManagedProcess(self.name, self.state_dir)
 
     def ports(self) -> dict[str, int]:
         return {"rest": self.flink.rest_port, "rpc": self.flink.rpc_port}
@@ -138,10 +150,29 @@ class FlinkJobManagerService(_FlinkDaemon):
 
 
 class FlinkTaskManagerService(_FlinkDaemon):
-    """The TaskManager: runs the jobs' tasks (and their Python workers) in its slots."""
+    """The TaskManager: runs the jobs' tasks (and their Python workers) in its slots.
+
+    Its pid, logs and Flink's pid dir live in a folder of its own, ``<state>/flink-taskmanager``:
+    resetting it must not delete the savepoints (the only way to resume a continuous job) or the
+    pid file of a JobManager that keeps running with its jobs, nor resetting the JobManager the
+    pid file of a running TaskManager.
+    """
 
     name = "flink-taskmanager"
     role = "taskmanager"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._adopt_legacy_pid_file()
+
+    def _adopt_legacy_pid_file(self) -> None:
+        """A TaskManager started before it had a folder of its own left its pid file in the
+        JobManager's: move it here, so ``status``, ``down`` and ``up`` still see that process
+        (the file holds its start time, which ``ManagedProcess.pid`` checks)."""
+        legacy = self.flink.state_dir / self.process.pid_file.name
+        if legacy.exists() and not self.process.pid_file.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            legacy.replace(self.process.pid_file)
 
     def ports(self) -> dict[str, int]:
         return {}
@@ -150,6 +181,12 @@ class FlinkTaskManagerService(_FlinkDaemon):
         """The JobManager wrote the conf; the TaskManager only needs it to be there."""
         if not (self.flink.conf_dir / "config.yaml").exists():
             super().prepare()
+        (self.state_dir / "log").mkdir(parents=True, exist_ok=True)
+
+    def env(self) -> dict[str, str]:
+        """The cluster's conf, but logs and Flink's pid file in the TaskManager's own folder."""
+        return {**super().env(), "FLINK_LOG_DIR": str(self.state_dir / "log"),
+                "FLINK_PID_DIR": str(self.state_dir / "pids")}
 
     def ready(self) -> bool:
         info = overview(self.flink)

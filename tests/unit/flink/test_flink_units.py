@@ -111,3 +111,43 @@ def test_the_flink_run_client_gets_the_quick_jit_and_the_cluster_does_not(cfg: F
     conf = flink_conf(cfg)
     assert conf["env.java.opts.client"] == QUICK_JIT
     assert "TieredStopAtLevel" not in str(conf["env.java.opts.all"])
+
+
+def test_flink_listens_on_the_bind_host_not_the_advertised_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #29 item 6: STREAMSTACK_HOST names the stack for its clients; setting it must not put
+    Flink's unauthenticated REST (job submission), RPC, blob and data ports on the network."""
+    from streamstack.stack.flink import flink_conf
+
+    monkeypatch.setenv("STREAMSTACK_HOST", "my-laptop.lan")
+    monkeypatch.delenv("STREAMSTACK_BIND_HOST", raising=False)
+    settings = replace(Settings.from_env(), state_dir=tmp_path / "state")
+    cfg = FlinkConfig.from_env(settings)
+    if not cfg.python.exists():
+        pytest.skip(".venv-flink not installed")
+    conf = flink_conf(cfg)
+    # The blob server and the TaskManager's data port bind these too (Flink 2.x, no port options of their own).
+    for key in ("rest.bind-address", "jobmanager.bind-host", "taskmanager.bind-host"):
+        assert conf[key] == "127.0.0.1", (key, conf[key])
+    # What the daemons and clients connect to must be an address that listens: the bind host.
+    for key in ("rest.address", "jobmanager.rpc.address", "taskmanager.host"):
+        assert conf[key] == "127.0.0.1", (key, conf[key])
+    assert "my-laptop.lan" not in str(conf)
+    assert cfg.rest_url == f"http://127.0.0.1:{cfg.rest_port}"
+    command = submission("running_totals", cfg, tmp_path / "contract.json").command()
+    assert command[command.index("-m") + 1] == f"127.0.0.1:{cfg.rest_port}"
+
+
+def test_flink_exposed_on_purpose_binds_every_interface_and_advertises_the_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``STREAMSTACK_BIND_HOST=0.0.0.0`` exposes the stack on purpose: then the host is what others reach."""
+    from streamstack.stack.flink import flink_conf
+
+    monkeypatch.setenv("STREAMSTACK_HOST", "my-laptop.lan")
+    monkeypatch.setenv("STREAMSTACK_BIND_HOST", "0.0.0.0")
+    cfg = FlinkConfig.from_env(replace(Settings.from_env(), state_dir=tmp_path / "state"))
+    if not cfg.python.exists():
+        pytest.skip(".venv-flink not installed")
+    conf = flink_conf(cfg)
+    assert {conf[k] for k in ("rest.bind-address", "jobmanager.bind-host", "taskmanager.bind-host")} == {"0.0.0.0"}
+    assert {conf[k] for k in ("rest.address", "jobmanager.rpc.address", "taskmanager.host")} == {"my-laptop.lan"}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from streamstack.errors import ConfigError
-from streamstack.pinot.stream_security import stream_security_configs
-from streamstack.pinot.tables import load_specs
-from streamstack.settings import DEFAULT_PROJECT_DIR
+from streamstack.pinot.stream_security import SECRETS_DIR_ENV, stream_security_configs
+from streamstack.pinot.tables import load_specs, local_specs
+from streamstack.settings import DEFAULT_PROJECT_DIR, Settings
 from streamstack.topics import load_topics
 
 SASL = {
@@ -77,3 +78,40 @@ def test_a_table_file_with_credentials_is_refused(tmp_path: Path) -> None:
     names = load_topics(DEFAULT_PROJECT_DIR / "config" / "topics.yaml").names()
     with pytest.raises(ConfigError, match=r"products.json: key 'tableIndexConfig.streamConfigs.sasl.jaas.config'"):
         load_specs(tmp_path, names, "b:9092", ["products"])
+
+
+#: Client-certificate secrets a librdkafka connection may carry (issue #29 item 7).
+CLIENT_TLS_SECRETS = {
+    "ssl.key.password": "key-pass-hunter2",
+    "ssl.keystore.password": "store-pass-k3y",
+    "ssl.key.pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n",
+    "ssl.truststore.password": "trust-pass-0wn",
+}
+
+
+@pytest.mark.parametrize("key", sorted(CLIENT_TLS_SECRETS))
+def test_no_client_tls_secret_reaches_a_served_table_config(
+    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The controller serves table configs to anyone (``GET /tables/<name>``): a secret of the
+    connection is either kept out through a 0600 file or refused, naming the key, never copied."""
+    monkeypatch.delenv(SECRETS_DIR_ENV, raising=False)
+    settings = replace(Settings.from_env(), state_dir=tmp_path)
+    secret = CLIENT_TLS_SECRETS[key]
+    config = {**SASL, "ssl.keystore.location": "/certs/client.p12", "ssl.certificate.pem": "PUBLIC", key: secret}
+    try:
+        specs = local_specs(settings, kafka_config=config)
+    except ConfigError as refused:
+        assert f"key '{key}'" in str(refused), refused
+        assert secret not in str(refused), "the refusal repeats the secret"
+        return
+    served = json.dumps([spec.table for spec in specs])
+    assert json.dumps(secret)[1:-1] not in served  # as it would appear in the JSON (a PEM's newlines escaped)
+
+
+def test_a_client_certificate_secret_is_refused_naming_the_connection_and_key(tmp_path: Path) -> None:
+    """Refused before anything is written: no file, no table config holds the secret."""
+    config = {**SASL, "ssl.keystore.location": "/certs/client.p12", "ssl.keystore.password": "store-pass-k3y"}
+    with pytest.raises(ConfigError, match=r"^connection 'kafka_default': key 'ssl.keystore.password': "):
+        stream_security_configs(config, tmp_path / "secrets", "connection 'kafka_default'")
+    assert not (tmp_path / "secrets").exists()

@@ -3,6 +3,8 @@ and a failed start that leaves nothing running."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,10 +13,12 @@ from support.fake_services import NeverReadyService, free_port
 
 from streamstack.errors import StackError, StreamstackError
 from streamstack.pinot.ingestion import TableIngestion
-from streamstack.runtime.process import pid_alive
+from streamstack.runtime.process import pid_alive, start_ticks
 from streamstack.settings import Settings
 from streamstack.spark.control import SparkJobControl
 from streamstack.stack import Stack
+from streamstack.stack.flink import FlinkJobManagerService, FlinkTaskManagerService
+from streamstack.stack.service import Service
 
 
 @pytest.fixture
@@ -46,6 +50,71 @@ def test_reset_pinot_resets_its_zookeeper_metadata_too(settings: Settings) -> No
     Stack(settings, names=["pinot"]).reset(lines.append)
     assert not (settings.state_dir / "pinot").exists() and not (settings.state_dir / "pinot-zk").exists()
     assert (settings.state_dir / "kafka").exists()
+
+
+@pytest.fixture
+def running() -> Iterator[list[subprocess.Popen]]:
+    """Stand-ins for running services: processes of their own session, killed at the end."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def _pretend_running(service: Service, running: list[subprocess.Popen]) -> subprocess.Popen:
+    """A process recorded in ``service``'s pid file as the stack records it (pid and start time)."""
+    proc = subprocess.Popen(["sleep", "120"], start_new_session=True)
+    running.append(proc)
+    service.process.run_dir.mkdir(parents=True, exist_ok=True)
+    service.process.pid_file.write_text(f"{proc.pid} {start_ticks(proc.pid)}\n")
+    assert service.is_running()
+    return proc
+
+
+def test_reset_flink_taskmanager_keeps_the_jobmanager_and_the_savepoints(
+    settings: Settings, running: list[subprocess.Popen]
+) -> None:
+    """Issue #29 item 3: the TaskManager's state is its own; the savepoints are the only way to
+    resume a continuous job, and the JobManager (with its jobs) keeps running."""
+    flink = settings.state_dir / "flink"
+    kept = [flink / "savepoints" / "running_totals.latest.json", flink / "checkpoints" / "abc" / "_metadata",
+            flink / "conf" / "config.yaml"]
+    for path in kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    jobmanager = FlinkJobManagerService(settings)
+    proc = _pretend_running(jobmanager, running)
+    lines: list[str] = []
+    Stack(settings, names=["flink-taskmanager"]).reset(lines.append)
+    assert [p for p in kept if not p.exists()] == []
+    assert jobmanager.is_running() and proc.poll() is None, "the JobManager's pid file went with the reset"
+    taskmanager = FlinkTaskManagerService(settings)
+    assert not taskmanager.state_dir.exists()
+    assert lines == [f"flink-taskmanager: state deleted ({taskmanager.state_dir})"]
+
+
+def test_reset_flink_jobmanager_leaves_a_running_taskmanager_tracked(
+    settings: Settings, running: list[subprocess.Popen]
+) -> None:
+    """Deleting the JobManager's folder must not take the TaskManager's pid file with it: the stack
+    would lose track of a running process (not stopped by ``down``, a second copy on ``up``)."""
+    taskmanager = FlinkTaskManagerService(settings)
+    _pretend_running(taskmanager, running)
+    Stack(settings, names=["flink-jobmanager"]).reset(lambda _: None)
+    assert not (settings.state_dir / "flink" / "savepoints").exists()
+    assert taskmanager.is_running()
+
+
+def test_a_taskmanager_started_before_it_had_its_own_folder_is_still_tracked(
+    settings: Settings, running: list[subprocess.Popen]
+) -> None:
+    """Its pid file, in the JobManager's folder then, moves to its own: ``down`` still stops it."""
+    old = FlinkTaskManagerService(settings)
+    old.process.pid_file = settings.state_dir / "flink" / old.process.pid_file.name
+    _pretend_running(old, running)
+    assert FlinkTaskManagerService(settings).is_running()
+    assert not (settings.state_dir / "flink" / "flink-taskmanager.pid").exists()
 
 
 def test_offset_beyond_the_topics_end_is_an_error_not_caught_up() -> None:

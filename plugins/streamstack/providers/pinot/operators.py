@@ -55,7 +55,7 @@ class ApplyPinotTablesOperator(BaseOperator):
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
         bootstrap = self.bootstrap_servers or kafka_config["bootstrap.servers"]
         specs = local_specs(Settings.from_env(), self.tables or TABLES, bootstrap_servers=bootstrap,
-                            kafka_config=kafka_config)
+                            kafka_config=kafka_config, kafka_source=f"connection '{self.kafka_config_id}'")
         dry_run = _as_bool(self.dry_run)
         changes = apply_specs(
             PinotRestHook(self.pinot_controller_conn_id).get_client(),
