@@ -33,7 +33,7 @@ Every number of the shop model (member rate, basket sizes, supplements, restocki
 in `config/generator.yaml`.
 
 **Schedule**: hourly. Unpausing it starts a run of 200 transactions at speed 10 (about 70 s)
-every hour, and each run updates `demo.purchases`, which triggers `spark_streaming` if that is
+every hour, and each run updates `demo.purchases`, which triggers `stream_jobs` if that is
 unpaused too.
 
 **Params**

@@ -8,13 +8,12 @@ from airflow.sdk import Param, dag, task
 
 from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
 from streamstack.providers.defaults import DEFAULT_ARGS
-from streamstack.providers.flink.operators import FlinkJobOperator, FlinkJobSensor
+from streamstack.providers.engines.operators import StreamJobOperator
+from streamstack.providers.engines.sensors import StreamJobSensor
 from streamstack.providers.generator.operators import SalesGeneratorOperator
 from streamstack.providers.kafka.operators import ApplyTopicsOperator
-from streamstack.providers.kstreams.operators import KStreamsRunOperator
 from streamstack.providers.pinot.operators import ApplyPinotTablesOperator, PinotNamedQueryOperator
 from streamstack.providers.pinot.sensors import PinotIngestionSensor
-from streamstack.providers.spark.operators import SparkStreamingJobOperator
 from streamstack.providers.superset.operators import PublishDashboardsOperator
 
 DOC = """
@@ -29,10 +28,10 @@ One run of the whole pipeline, in order, with the same operators the single-purp
 
 1. `apply_topics` — `config/topics.yaml` onto the cluster (idempotent);
 2. `generate_sales` — the catalogue and a batch of sales (see **Params**) → `demo.purchases`;
-3. `purchases_enrichment`, `running_totals`, `sales_windows` — the Spark jobs side by side in
-   available-now mode (each resumes from its checkpoint, so nothing is processed twice), or
-   `flink_jobs` → `flink_wait` with `engine` flink, or `kstreams_jobs` (the three Kafka Streams
-   apps bounded, side by side, from their committed offsets) with `engine` kstreams;
+3. `stream_jobs` → `stream_jobs_done` — the three jobs (enrichment, running totals, sliding
+   windows) on the chosen engine (Spark, Flink or Kafka Streams), bounded and side by side, each
+   from where it last committed (so nothing is processed twice); the wait happens in the
+   triggerer, holding no worker slot;
 4. `apply_pinot_tables` (while the engine works) → `wait_ingested` once every job has written —
    tables as code, then wait until Pinot has consumed every topic to its end offset;
 5. `top_products`, `quality_gate` and `batch_accounted` — the demo query, the Great
@@ -44,7 +43,7 @@ One run of the whole pipeline, in order, with the same operators the single-purp
 
 Re-running it adds a new batch of sales; the totals stay exact (checkpoints in Spark,
 de-duplication on `(transaction_id, line_number)` in Pinot). The single-purpose DAGs
-(`sales_generator`, `spark_streaming`, `pinot_ingestion`, `purchases_quality`) do the same
+(`sales_generator`, `stream_jobs`, `pinot_ingestion`, `purchases_quality`) do the same
 steps on their own schedules and Assets.
 
 **Params** (the defaults are what `make demo` runs)
@@ -63,7 +62,7 @@ steps on their own schedules and Assets.
 
 @dag(
     dag_id="streaming_platform",
-    description="START HERE: the whole pipeline once - topics, sales, Spark, Pinot, quality gate, summary.",
+    description="START HERE: the whole pipeline once - topics, sales, stream jobs, Pinot, quality gate, summary.",
     schedule=None,
     is_paused_upon_creation=False,
     tags=["streamstack", "pipeline", "start-here"],
@@ -112,27 +111,13 @@ def streaming_platform() -> None:
         profile="{{ params.profile }}",
     )
 
-    enrichment = SparkStreamingJobOperator(
-        task_id="purchases_enrichment", job="purchases_enrichment", outlets=[PURCHASES_ENRICHED]
-    )
-    totals = SparkStreamingJobOperator(task_id="running_totals", job="running_totals")
-    windows = SparkStreamingJobOperator(task_id="sales_windows", job="sales_windows")
-
-    @task.branch
-    def choose_engine(params: dict[str, Any] | None = None) -> list[str]:
-        """Spark, Flink or Kafka Streams writes the output topics (streamstack.engines), never two."""
-        from streamstack.providers.platform import engine_tasks
-
-        return engine_tasks((params or {}).get("engine"))
-
-    flink_jobs = FlinkJobOperator(task_id="flink_jobs", jobs=["purchases_enrichment", "running_totals", "sales_windows"],
-                                  action="bounded")
-    flink_wait = FlinkJobSensor(task_id="flink_wait", jobs_task_id="flink_jobs", action="bounded", timeout=3600,
-                                outlets=[PURCHASES_ENRICHED])
-    kstreams_jobs = KStreamsRunOperator(task_id="kstreams_jobs", app="all", timeout=3600, outlets=[PURCHASES_ENRICHED])
+    # Any engine, through one protocol: the engine param (else STREAMSTACK_ENGINE) picks the adapter.
+    engine_jobs = StreamJobOperator(task_id="stream_jobs", engine="{{ params.engine or '' }}", action="submit",
+                                    mode="bounded")
+    engine_done = StreamJobSensor(task_id="stream_jobs_done", engine="{{ params.engine or '' }}", mode="bounded",
+                                  outlets=[PURCHASES_ENRICHED])
     pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables")
-    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600,
-                                    trigger_rule="none_failed_min_one_success")
+    ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600)
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)
 
     @task(task_id="quality_gate")
@@ -168,14 +153,11 @@ def streaming_platform() -> None:
 
     gate = quality_gate(generated.output)
     accounted = batch_accounted(generated.output)
-    engine_choice = choose_engine()
-    # The three Spark jobs at once: totals and windows read the purchases, not the enrichment.
-    topics >> generated >> engine_choice >> [enrichment, totals, windows, flink_jobs, kstreams_jobs]
-    flink_jobs >> flink_wait
+    topics >> generated >> engine_jobs >> engine_done
     # Tables are applied while the engine works (not after it: a cold demo waited ~10 s on that);
     # ingestion is awaited once every job has written.
     generated >> pinot_tables
-    [enrichment, totals, windows, flink_wait, kstreams_jobs, pinot_tables] >> ingested >> [top, gate, accounted]
+    [engine_done, pinot_tables] >> ingested >> [top, gate, accounted]
     summary(generated.output, ingested.output, top.output, gate) << accounted
     ingested >> PublishDashboardsOperator(task_id="publish_dashboards")
 

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -89,7 +90,8 @@ def acquire_lock(lock_path: Path, mode: str) -> IO[str]:
         sys.exit(EXIT_LOCKED)
     handle.seek(0)
     handle.truncate()
-    handle.write(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "mode": mode, "started": _now()}) + "\n")
+    handle.write(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "host": socket.gethostname(), "mode": mode,
+                             "started": _now()}) + "\n")
     handle.flush()
     return handle
 

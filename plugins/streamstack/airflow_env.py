@@ -22,6 +22,24 @@ THIRD_PARTY_LOG_LEVELS = (
 )
 
 
+def engine_connections(settings: Settings) -> dict[str, str]:
+    """``flink_default`` (the session cluster's REST API) and ``kstreams_default`` (the apps' first
+    HTTP port) of the embedded stack."""
+    from urllib.parse import urlsplit
+
+    from streamstack.flink.config import FlinkConfig
+    from streamstack.kstreams.apps import APPS, http_port
+
+    rest = urlsplit(FlinkConfig.from_env(settings).rest_url)
+    first = min(APPS.values(), key=lambda spec: spec.port_offset).name
+    return {
+        "AIRFLOW_CONN_FLINK_DEFAULT": json.dumps({"conn_type": "http", "host": rest.hostname, "port": rest.port,
+                                                  "schema": rest.scheme}),
+        "AIRFLOW_CONN_KSTREAMS_DEFAULT": json.dumps({"conn_type": "generic", "host": "127.0.0.1",
+                                                     "port": http_port(first), "extra": {"threads": 1}}),
+    }
+
+
 def airflow_environment(settings: Settings) -> dict[str, str]:
     """``AIRFLOW_*`` variables for the embedded stack (values a caller's environment may override)."""
     kafka_conn = {
@@ -47,6 +65,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(8974 + settings.airflow_port - 8080),
         "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka_conn),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[*]"}),
+        **engine_connections(settings),
         **pinot_connections(settings),
         **superset_connection(settings),
         "STREAMSTACK_PROJECT_DIR": str(settings.project_dir),

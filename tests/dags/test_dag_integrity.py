@@ -18,8 +18,8 @@ NO_RETRY = {
     ("sales_generator", "generate_sales"),
     ("streaming_platform", "generate_sales"),
 }
-EXPECTED_DAGS = {"kafka_topics", "sales_generator", "pinot_ingestion", "spark_streaming", "purchases_quality", "streaming_platform",
-                 "superset_dashboards", "flink_streaming", "kstreams_apps"}
+EXPECTED_DAGS = {"kafka_topics", "sales_generator", "pinot_ingestion", "stream_jobs", "purchases_quality",
+                 "streaming_platform", "superset_dashboards"}
 
 
 @pytest.fixture(scope="module")

@@ -1,86 +1,114 @@
-"""streaming_platform's engines: the branch, each engine's tasks' wiring and their Kafka connection.
+"""streaming_platform and stream_jobs run any engine through one operator family.
 
-A real run of the whole chain is ``make demo ENGINE=flink|kstreams`` (docs/services/); it needs
-Airflow, Kafka, the engine, Pinot and Superset up, minutes on this box, so this tier checks the
-DAG's side of it: the engine param sends the run to that engine's tasks, Pinot and the quality
-gate wait for them, and each engine's operator takes Kafka from ``kafka_default``.
+A real run of the whole chain is ``make demo ENGINE=flink|kstreams`` (tests/e2e); this tier
+checks the DAGs' side of it: the engine param (else ``STREAMSTACK_ENGINE``) builds that engine's
+adapter through the protocol, from the connections, and Pinot and the quality gate wait for the
+jobs to finish.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
 
 import pytest
 
-from streamstack.errors import ConfigError
+from streamstack import engines
 
-SPARK_JOBS = ["purchases_enrichment", "running_totals", "sales_windows"]
-DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "streaming_platform.py"
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+CONNECTIONS = {
+    "KAFKA_DEFAULT": {"conn_type": "kafka", "extra": {"bootstrap.servers": "kafka.example:9092"}},
+    "SPARK_DEFAULT": {"conn_type": "spark", "host": "spark://spark-master", "port": 7077},
+    "FLINK_DEFAULT": {"conn_type": "http", "host": "flink.example", "port": 18081},
+    "KSTREAMS_DEFAULT": {"conn_type": "generic", "host": "127.0.0.1", "port": 27070, "extra": {"threads": 2}},
+}
+
+
+def _dag(name: str):
+    from airflow.models import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS / f"{name}.py"))
+    assert bag.import_errors == {}
+    return bag.dags[name]
 
 
 @pytest.fixture(scope="module")
-def dag():
-    from airflow.models import DagBag
+def platform():
+    return _dag("streaming_platform")
 
-    bag = DagBag(dag_folder=str(DAG_FILE))
-    assert bag.import_errors == {}
-    return bag.dags["streaming_platform"]
+
+@pytest.fixture(scope="module")
+def jobs_dag():
+    return _dag("stream_jobs")
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, conn in CONNECTIONS.items():
+        monkeypatch.setenv(f"AIRFLOW_CONN_{name}", json.dumps(conn))
 
 
 @pytest.mark.parametrize(("param", "env", "expected"), [
-    ("flink", None, ["flink_jobs"]), (None, "flink", ["flink_jobs"]), ("spark", "flink", SPARK_JOBS),
-    (None, None, SPARK_JOBS), ("kstreams", None, ["kstreams_jobs"]), (None, "kstreams", ["kstreams_jobs"]),
-    ("kstreams", "flink", ["kstreams_jobs"]),
+    ("flink", None, "flink"), (None, "flink", "flink"), ("spark", "flink", "spark"), (None, None, "spark"),
+    ("kstreams", None, "kstreams"), (None, "kstreams", "kstreams"), ("kstreams", "flink", "kstreams"),
 ])
-def test_the_engine_param_or_setting_picks_the_branch(dag, monkeypatch: pytest.MonkeyPatch, param, env,
-                                                       expected) -> None:
+def test_the_engine_param_or_setting_picks_the_engine(platform, connections, monkeypatch: pytest.MonkeyPatch,
+                                                      param, env, expected) -> None:
     if env:
         monkeypatch.setenv("STREAMSTACK_ENGINE", env)
     else:
         monkeypatch.delenv("STREAMSTACK_ENGINE", raising=False)
-    branch = dag.get_task("choose_engine")
-    assert branch.python_callable(params={"engine": param}) == expected
+    task = copy.copy(platform.get_task("stream_jobs"))
+    task.engine = task.render_template(task.engine, {"params": {"engine": param}})
+    assert task.stream_engine().name == expected
 
 
-@pytest.mark.parametrize(("param", "env"), [("storm", None), (None, "storm")])
-def test_an_engine_without_platform_tasks_fails_the_branch_never_runs_another(
-        dag, monkeypatch: pytest.MonkeyPatch, param, env) -> None:
-    if env:
-        monkeypatch.setenv("STREAMSTACK_ENGINE", env)
-    else:
-        monkeypatch.delenv("STREAMSTACK_ENGINE", raising=False)
-    with pytest.raises(ConfigError, match="engine"):
-        dag.get_task("choose_engine").python_callable(params={"engine": param})
+def test_each_engine_is_configured_by_its_connection(platform, connections) -> None:
+    task = copy.copy(platform.get_task("stream_jobs"))
+    task.engine = "spark"
+    spark = task.stream_engine()
+    assert spark.master == "spark://spark-master:7077"
+    assert spark.control.kafka_config["bootstrap.servers"] == "kafka.example:9092"
+    task.engine = "flink"
+    flink = task.stream_engine()
+    assert flink.control.rest.url == "http://flink.example:18081"
+    assert flink.control.cfg.rest_address == "flink.example:18081"  # `flink run -m` goes there too
+    task.engine = "kstreams"
+    kstreams = task.stream_engine()
+    assert kstreams.threads == 2 and kstreams.control.ports["running_totals"] == 27070
+    assert kstreams.control.ports["sales_windows"] == 27072
 
 
-def test_pinot_and_the_gate_wait_for_the_flink_jobs(dag) -> None:
-    flink_jobs, flink_wait = dag.get_task("flink_jobs"), dag.get_task("flink_wait")
-    assert flink_jobs.action == "bounded" and flink_wait.action == "bounded"
-    assert set(flink_jobs.jobs) == {"purchases_enrichment", "running_totals", "sales_windows"}
-    assert flink_jobs.kafka_config_id == "kafka_default"
-    assert "wait_ingested" in flink_wait.downstream_task_ids
-    assert [a.name for a in flink_wait.outlets] == ["streamstack.topics.purchases_enriched"]
-    assert dag.get_task("wait_ingested").trigger_rule == "none_failed_min_one_success"
+@pytest.mark.parametrize("param", ["storm", "spark; rm -rf /"])
+def test_an_unknown_engine_fails_the_task_without_retry(platform, connections, param) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    task = copy.copy(platform.get_task("stream_jobs"))
+    task.engine = param
+    with pytest.raises(AirflowFailException, match="param engine"):
+        task.stream_engine()
 
 
-def test_pinot_tables_are_applied_while_either_engine_works(dag) -> None:
-    # Downstream of the branch it would be skipped; after the jobs it waited for them.
-    assert dag.get_task("apply_pinot_tables").upstream_task_ids == {"generate_sales"}
+def test_pinot_and_the_gate_wait_for_the_jobs_to_finish(platform) -> None:
+    submit, done = platform.get_task("stream_jobs"), platform.get_task("stream_jobs_done")
+    assert (submit.action, submit.mode, done.wait_for) == ("submit", "bounded", "bounded")
+    assert engines.check_jobs(submit.jobs) == list(engines.JOBS)
+    assert done.upstream_task_ids == {"stream_jobs"} and done.deferrable
+    assert platform.get_task("wait_ingested").upstream_task_ids == {"stream_jobs_done", "apply_pinot_tables"}
+    assert [a.name for a in done.outlets] == ["streamstack.topics.purchases_enriched"]
+    # Tables are applied while the engine works, not after it.
+    assert platform.get_task("apply_pinot_tables").upstream_task_ids == {"generate_sales"}
 
 
-def test_the_spark_jobs_run_side_by_side_and_ingestion_waits_for_all(dag) -> None:
-    for job in SPARK_JOBS:
-        assert dag.get_task(job).upstream_task_ids == {"choose_engine"}, job
-    assert set(SPARK_JOBS) | {"flink_wait", "apply_pinot_tables"} <= dag.get_task("wait_ingested").upstream_task_ids
-
-
-def test_the_kafka_streams_apps_run_side_by_side_and_ingestion_waits_for_them(dag) -> None:
-    """All three apps (the windows too: Kafka Streams is an engine of the platform now)."""
-    task = dag.get_task("kstreams_jobs")
-    assert task.app == "all" and task.kafka_config_id == "kafka_default"
-    assert task.upstream_task_ids == {"choose_engine"}
-    assert "wait_ingested" in task.downstream_task_ids
-    assert [a.name for a in task.outlets] == ["streamstack.topics.purchases_enriched"]
-    from streamstack.kstreams.apps import APPS
-
-    assert set(APPS) == {"purchases_enrichment", "running_totals", "sales_windows"}
+def test_stream_jobs_acts_then_waits_for_a_submission_only(jobs_dag) -> None:
+    act, wait = jobs_dag.get_task("act"), jobs_dag.get_task("wait")
+    assert wait.upstream_task_ids == {"act"}
+    assert jobs_dag.params["engine"] == "" and jobs_dag.params["action"] == "submit"
+    assert jobs_dag.params["jobs"] == list(engines.JOBS) and jobs_dag.params["resume"] is True
+    rendered = {action: wait.render_template(wait.wait_for, {"params": {"action": action, "mode": "continuous"}})
+                for action in ("submit", "stop", "status", "reset")}
+    assert rendered == {"submit": "continuous", "stop": "none", "status": "none", "reset": "none"}
+    assert "streamstack.topics.purchases" in str(jobs_dag.timetable.asset_condition)
+    assert act.template_fields and {"engine", "jobs", "action", "mode", "resume", "kafka_config_id"} <= set(
+        act.template_fields)

@@ -1,5 +1,6 @@
-"""The other engines through the product's own entry points: `streamstack demo` with Flink, the Flink
-control path (the `flink_streaming` DAG and the `streamstack flink` CLI), the `kstreams_apps` DAG.
+"""The other engines through the product's own entry points: `streamstack demo` with Flink and with
+Kafka Streams, the Flink control path (the `stream_jobs` DAG and the `streamstack flink` CLI), a
+bounded Kafka Streams run through `stream_jobs`.
 
 Runs last in the e2e tier (``tests/e2e/conftest.py`` orders it): these engines write the shared
 output topics whose exact counts the Spark runs before it assert.
@@ -29,8 +30,9 @@ def test_demo_with_engine_flink_counts_exactly(airflow: AirflowClient) -> None:
     out = streamstack("demo", "--transactions", "40", "--mode", "load", env={"STREAMSTACK_ENGINE": "flink"})
     run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
     states = task_states(airflow, "streaming_platform", run_id)
-    assert states["flink_jobs"] == states["flink_wait"] == "success", states
-    assert states["purchases_enrichment"] == "skipped", states
+    assert states["stream_jobs"] == states["stream_jobs_done"] == "success", states
+    done = airflow.xcom("streaming_platform", run_id, "stream_jobs_done")
+    assert {(s["engine"], s["state"]) for s in done.values()} == {("flink", "FINISHED")}, done
     generated = airflow.xcom("streaming_platform", run_id, "summary")["generated"]["purchases"]
     assert pinot_count("purchasesEnriched") == before + generated
     accounted = airflow.xcom("streaming_platform", run_id, "batch_accounted")
@@ -40,16 +42,16 @@ def test_demo_with_engine_flink_counts_exactly(airflow: AirflowClient) -> None:
 
 
 @pytest.mark.timeout(1800)
-def test_flink_streaming_dag_and_cli_stop_with_a_savepoint_and_resume_from_it(
+def test_stream_jobs_and_the_flink_cli_stop_with_a_savepoint_and_resume_from_it(
     airflow: AirflowClient, platform: Stack
 ) -> None:
-    """Continuous through the DAG, stopped with a savepoint through the CLI, resumed from it by the DAG."""
+    """Continuous through stream_jobs, stopped with a savepoint through the CLI, resumed from it by the DAG."""
     from streamstack.flink.config import FlinkConfig
     from streamstack.flink.rest import FlinkRest
 
     rest = FlinkRest(FlinkConfig.from_env(platform.settings).rest_url)
-    one = {"jobs": ["running_totals"]}
-    run_dag(airflow, "flink_streaming", {**one, "mode": "continuous"}, timeout=900)
+    one = {"engine": "flink", "jobs": ["running_totals"]}
+    run_dag(airflow, "stream_jobs", {**one, "action": "submit", "mode": "continuous"}, timeout=900)
     (status,) = [json.loads(line) for line in streamstack("flink", "status", "running_totals").splitlines()
                  if line.startswith("{")]
     assert status["state"] == "RUNNING", status
@@ -57,37 +59,42 @@ def test_flink_streaming_dag_and_cli_stop_with_a_savepoint_and_resume_from_it(
     savepoint = re.search(r"running_totals: stopped, savepoint (\S+)", stopped).group(1)
     assert not rest.running("streamstack.running_totals")
     try:
-        run_dag(airflow, "flink_streaming", {**one, "mode": "resume"}, timeout=900)
+        run_dag(airflow, "stream_jobs", {**one, "action": "submit", "mode": "continuous"}, timeout=900)
         (job,) = rest.running("streamstack.running_totals")
         restored = (rest.checkpoints(job["jid"]).get("latest") or {}).get("restored") or {}
         assert restored.get("is_savepoint") and restored.get("external_path", "").rstrip("/").endswith(
             savepoint.rstrip("/").rsplit("/", 1)[-1]), (restored, savepoint)
     finally:
-        run_dag(airflow, "flink_streaming", {**one, "mode": "stop"}, timeout=900)
+        run_dag(airflow, "stream_jobs", {**one, "action": "stop"}, timeout=900)
     assert not rest.running("streamstack.running_totals")
 
 
 @pytest.mark.timeout(900)
-def test_kstreams_apps_dag_runs_the_totals_app_and_reports_it(airflow: AirflowClient) -> None:
-    """A bounded run of the running totals through Airflow, then the status action on it."""
+def test_stream_jobs_runs_the_kafka_streams_totals_bounded_and_reports_it(airflow: AirflowClient) -> None:
+    """A bounded run of the running totals through Airflow (the wait deferred to the triggerer),
+    then the status action on it."""
     settings = Settings.from_env()
     from streamstack.topics import load_topics
     from streamstack.topics.offsets import end_offsets
 
     topic = load_topics(settings.topics_file)["running_totals"].name
     before = sum(end_offsets(settings.kafka_client_config(), topic).values())
-    run_id = run_dag(airflow, "kstreams_apps", {"app": "running_totals", "action": "run"}, timeout=600)
-    assert task_states(airflow, "kstreams_apps", run_id)["run"] == "success"
+    one = {"engine": "kstreams", "jobs": ["running_totals"]}
+    run_id = run_dag(airflow, "stream_jobs", {**one, "action": "submit", "mode": "bounded"}, timeout=600)
+    assert task_states(airflow, "stream_jobs", run_id) == {"act": "success", "wait": "success"}
+    finished = airflow.xcom("stream_jobs", run_id, "wait")["running_totals"]
+    assert (finished["engine"], finished["state"], finished["lag"]["total"]) == ("kstreams", "FINISHED", 0), finished
     assert sum(end_offsets(settings.kafka_client_config(), topic).values()) > before
-    status_run = run_dag(airflow, "kstreams_apps", {"app": "running_totals", "action": "status"}, timeout=300)
-    assert task_states(airflow, "kstreams_apps", status_run)["status"] == "success"
+    status_run = run_dag(airflow, "stream_jobs", {**one, "action": "status"}, timeout=300)
+    assert task_states(airflow, "stream_jobs", status_run) == {"act": "success", "wait": "skipped"}
+    assert airflow.xcom("stream_jobs", status_run, "act")["running_totals"]["state"] == "FINISHED"
 
 
 @pytest.mark.timeout(1800)
 def test_demo_with_engine_kstreams_counts_exactly(airflow: AirflowClient) -> None:
     """`make demo ENGINE=kstreams`: the three Kafka Streams apps do the stream work, windows included.
 
-    After the kstreams_apps test (its bounded totals run must find new input)."""
+    After the stream_jobs Kafka Streams test (its bounded totals run must find new input)."""
     settings = Settings.from_env()
     from streamstack.topics import load_topics
     from streamstack.topics.offsets import end_offsets
@@ -98,8 +105,9 @@ def test_demo_with_engine_kstreams_counts_exactly(airflow: AirflowClient) -> Non
     out = streamstack("demo", "--transactions", "40", "--mode", "load", env={"STREAMSTACK_ENGINE": "kstreams"})
     run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
     states = task_states(airflow, "streaming_platform", run_id)
-    assert states["kstreams_jobs"] == "success", states
-    assert states["purchases_enrichment"] == states["flink_jobs"] == "skipped", states
+    assert states["stream_jobs"] == states["stream_jobs_done"] == "success", states
+    done = airflow.xcom("streaming_platform", run_id, "stream_jobs_done")
+    assert {(s["engine"], s["state"]) for s in done.values()} == {("kstreams", "FINISHED")}, done
     generated = airflow.xcom("streaming_platform", run_id, "summary")["generated"]["purchases"]
     assert pinot_count("purchasesEnriched") == before + generated
     accounted = airflow.xcom("streaming_platform", run_id, "batch_accounted")

@@ -18,7 +18,7 @@ from streamstack.airflow_client import AirflowClient
 from streamstack.settings import Settings
 
 PIPELINE = "streaming_platform"
-SCHEDULED = ["sales_generator", "spark_streaming", "pinot_ingestion", "purchases_quality"]
+SCHEDULED = ["sales_generator", "stream_jobs", "pinot_ingestion", "purchases_quality"]
 
 
 def wait_for_new_run(
@@ -100,9 +100,9 @@ def test_rerun_of_the_processing_changes_nothing(quiet: AirflowClient) -> None:
     """
     settings = Settings.from_env()
     before, written = pinot_count("purchasesEnriched"), _enriched_end(settings)
-    run_dag(quiet, "spark_streaming", {"mode": "available-now"}, timeout=600)
+    run_dag(quiet, "stream_jobs", {"action": "submit", "mode": "bounded"}, timeout=600)
     run_dag(quiet, "pinot_ingestion", {"dry_run": False}, timeout=600)
-    quiet.set_paused("spark_streaming", True)
+    quiet.set_paused("stream_jobs", True)
     quiet.set_paused("pinot_ingestion", True)
     assert _enriched_end(settings) == written, "the re-run enriched purchases again (a checkpoint was not used)"
     assert pinot_count("purchasesEnriched") == before
@@ -115,12 +115,12 @@ def test_scheduled_run_and_asset_triggered_chain(quiet: AirflowClient) -> None:
     known = {dag_id: {r["dag_run_id"] for r in quiet.runs(dag_id)} for dag_id in SCHEDULED}
     # Downstream first, so the Asset events find them unpaused; then the generator, whose
     # hourly schedule makes the scheduler start the run of the last tick right away.
-    for dag_id in ["spark_streaming", "pinot_ingestion", "purchases_quality", "sales_generator"]:
+    for dag_id in ["stream_jobs", "pinot_ingestion", "purchases_quality", "sales_generator"]:
         quiet.set_paused(dag_id, False)
     generator_run = wait_for_new_run(quiet, "sales_generator", "scheduled", known["sales_generator"])
     quiet.set_paused("sales_generator", True)
     generated = quiet.xcom("sales_generator", generator_run["dag_run_id"], "generate_sales")["purchases"]
-    wait_for_new_run(quiet, "spark_streaming", "asset_triggered", known["spark_streaming"])
+    wait_for_new_run(quiet, "stream_jobs", "asset_triggered", known["stream_jobs"])
     wait_for_new_run(quiet, "pinot_ingestion", "asset_triggered", known["pinot_ingestion"])
     assert pinot_count("purchasesEnriched") == before + generated
     # The quality gate is scheduled on the same Asset (and hourly): its Asset-triggered run passes.

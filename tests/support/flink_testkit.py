@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from streamstack import events
@@ -76,3 +78,32 @@ def poll_until(check: Callable[[], Any], timeout: float, what: str, every: float
             return last
         time.sleep(every)
     raise AssertionError(f"{what} not reached within {timeout:.0f}s (last: {str(last)[:500]})")
+
+
+# -- running totals: batches of purchases and the totals they must add up to --------------------
+def batch(start: int, count: int, base) -> list[dict]:
+    products = catalogue().products[:5]
+    return [
+        purchase(base + timedelta(seconds=start + i), 700_000 + start + i, products[i % 5].product_id,
+                    products[i % 5].price, quantity=1 + i % 3)
+        for i in range(count)
+    ]
+
+
+def expected_totals(purchases: list[dict]) -> dict[str, tuple[int, int, Decimal]]:
+    out: dict[str, list] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for p in purchases:
+        t = out[p["product_id"]]
+        t[0] += 1
+        t[1] += p["quantity"]
+        t[2] += Decimal(str(p["total_purchase"]))
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
+def totals_match(config: dict, topic: str, purchases: list[dict]) -> bool:
+    latest = latest_by(config, topic, "product_id")
+    got = {k: (v["transactions"], v["quantities"], Decimal(str(v["sales"]))) for k, v in latest.items()}
+    want = expected_totals(purchases)
+    if any(got.get(k, (0, 0, 0))[0] > w[0] for k, w in want.items()):
+        raise AssertionError(f"double counting: {got} > {want}")
+    return got == want

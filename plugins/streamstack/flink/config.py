@@ -90,7 +90,12 @@ class FlinkConfig:
 
     @property
     def rest_address(self) -> str:
-        """``host:port`` of the REST API (an IPv6 literal in brackets), for ``flink run -m``."""
+        """``host:port`` of the REST API (an IPv6 literal in brackets), for ``flink run -m``: the
+        overriding URL's (a connection's, ``STREAMSTACK_FLINK_URL``) when there is one."""
+        if self.url_override:
+            from urllib.parse import urlsplit
+
+            return urlsplit(self.url_override).netloc
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.rest_port}"
 

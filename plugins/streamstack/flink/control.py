@@ -8,17 +8,19 @@ Kafka offsets, losing and duplicating nothing.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamstack import engines
 from streamstack.flink.config import FlinkConfig
 from streamstack.flink.jobs import JOB_NAMES, FlinkError, job_name, submission
 from streamstack.flink.rest import ALIVE, FlinkRest, FlinkUnreachable
+
+if TYPE_CHECKING:
+    from streamstack.topics.offsets import Lag
 
 
 def job_is_alive(handle: dict[str, Any]) -> bool:
@@ -42,6 +44,11 @@ def job_is_alive(handle: dict[str, Any]) -> bool:
         raise
 
 
+#: Jobs whose bounded runs go on from the consumer group's committed offsets; the others
+#: recompute their absolute upserts from the start of the topic on every bounded run.
+BOUNDED_FROM_GROUP = frozenset({"purchases_enrichment"})
+
+
 @dataclass
 class Started:
     job: str
@@ -54,12 +61,20 @@ class FlinkJobControl:
     """The Flink jobs of one stack (cluster at ``cfg.rest_url``, state under ``cfg.state_dir``)."""
 
     def __init__(self, cfg: FlinkConfig | None = None, topic_names: dict[str, str] | None = None,
-                 kafka_config: dict[str, Any] | None = None) -> None:
-        """``kafka_config``: librdkafka settings of the Kafka connection; None: the local broker's."""
+                 kafka_config: dict[str, Any] | None = None, suffix: str = "") -> None:
+        """``kafka_config``: librdkafka settings of the Kafka connection; None: the local broker's.
+        ``suffix``: appended to the jobs' Flink names (and consumer groups): jobs of a comparison
+        run on topics of their own never meet the platform's copies."""
         self.cfg = cfg or FlinkConfig.from_env()
         self.rest = FlinkRest(self.cfg.rest_url)
         self.topic_names = topic_names
         self.kafka_config = kafka_config
+        self.store = engines.StateStore.default(self.cfg.settings.state_dir)
+        self.suffix = suffix
+
+    def name_of(self, job: str) -> str:
+        """The job's name on the cluster (one running copy per name) and its consumer group."""
+        return job_name(job, self.suffix)
 
     # -- files ------------------------------------------------------------------------------
     def contract_file(self) -> Path:
@@ -68,14 +83,15 @@ class FlinkJobControl:
 
         return write_contract(self.cfg.state_dir / "contract.json")
 
-    def _savepoint_record(self, job: str) -> Path:
-        return self.cfg.savepoint_dir / f"{job}.latest.json"
+    def savepoint_key(self, job: str) -> str:
+        return f"flink/savepoints/{self.name_of(job)}"
 
     def latest_savepoint(self, job: str) -> str | None:
-        record = self._savepoint_record(job)
-        if not record.exists():
+        """The savepoint of the last stop (from the state store), while its files exist."""
+        record = self.store.get(self.savepoint_key(job))
+        if record is None:
             return None
-        path = json.loads(record.read_text())["location"]
+        path = record["location"]
         local = path.removeprefix("file:")
         return path if Path(local).exists() else None
 
@@ -86,7 +102,7 @@ class FlinkJobControl:
 
     def running(self, job: str) -> dict[str, Any] | None:
         self._check(job)
-        jobs = self.rest.running(job_name(job))
+        jobs = self.rest.running(self.name_of(job))
         return jobs[0] if jobs else None
 
     def start(self, job: str, mode: str = "continuous", resume: bool = True) -> Started:
@@ -97,26 +113,26 @@ class FlinkJobControl:
             return Started(job, current["jid"], submitted=False)
         savepoint = self.latest_savepoint(job) if resume else None
         extra = []
-        if mode == "bounded" and job == "purchases_enrichment":
+        if mode == "bounded" and job in BOUNDED_FROM_GROUP:
             # A scheduled bounded run continues where the last one committed (offsets commit at
             # checkpoints): each purchase is enriched once. The aggregating jobs recompute their
             # absolute upserts from the start of the topic instead, which is exact without state.
             extra = ["--starting-offsets", "group"]
         sub = submission(job, self.cfg, self.contract_file(), self.topic_names, mode=mode, savepoint=savepoint,
-                         extra=extra, kafka_config=self.kafka_config)
+                         extra=extra, kafka_config=self.kafka_config, name=self.name_of(job))
         topics = engines.output_topics(sub.topics)
-        state_dir = self.cfg.settings.state_dir
-        engines.claim(state_dir, topics, "flink", job, {"waiter": engines.this_process()})
+        engines.claim(self.store, topics, "flink", job, {"waiter": engines.this_process()})
         try:
             jid = sub.run()
         except BaseException:
-            engines.release(state_dir, topics, "flink", job)
+            engines.release(self.store, topics, "flink", job)
             raise
         # Held while the job runs (bounded ones end on their own: the claim then lapses).
-        engines.claim(state_dir, topics, "flink", job, {"rest": self.cfg.rest_url, "jid": jid})
+        engines.claim(self.store, topics, "flink", job, {"rest": self.cfg.rest_url, "jid": jid})
+        self.store.put(f"flink/jobs/{self.name_of(job)}", {"mode": mode, "jid": jid, "at": time.time()})
         if savepoint:
             # Consumed: a later start must not rewind to it (the job's own checkpoints moved on).
-            self._savepoint_record(job).unlink(missing_ok=True)
+            self.store.delete(self.savepoint_key(job))
         return Started(job, jid, submitted=True, savepoint=savepoint)
 
     def start_all(self, jobs: list[str], mode: str = "continuous", resume: bool = True) -> dict[str, Started]:
@@ -144,16 +160,18 @@ class FlinkJobControl:
         target = (self.cfg.savepoint_dir / job).resolve()
         target.mkdir(parents=True, exist_ok=True)
         location = self.rest.stop_with_savepoint(current["jid"], target.as_uri())
-        self._savepoint_record(job).write_text(json.dumps({"location": location, "jid": current["jid"],
-                                                           "at": time.time()}) + "\n")
-        engines.release(self.cfg.settings.state_dir, None, "flink", job)
+        # The savepoint completes a moment before the job leaves RUNNING: a status asked right
+        # after a stop must not find it running.
+        self.rest.wait_state(current["jid"], {"FINISHED"}, timeout=120)
+        self.store.put(self.savepoint_key(job), {"location": location, "jid": current["jid"], "at": time.time()})
+        engines.release(self.store, None, "flink", job)
         return location
 
     def status(self, job: str) -> dict[str, Any]:
         """Health of the job from the REST API (state, restarts, last checkpoint) plus Kafka lag."""
         current = self.running(job)
         if current is None:
-            finished = [j for j in self.rest.jobs() if j["name"] == job_name(job)]
+            finished = [j for j in self.rest.jobs() if j["name"] == self.name_of(job)]
             last = max(finished, key=lambda j: j.get("start-time", 0)) if finished else None
             return {"job": job, "state": last["state"] if last else "NOT_SUBMITTED",
                     "jid": last["jid"] if last else None, "savepoint": self.latest_savepoint(job)}
@@ -162,23 +180,21 @@ class FlinkJobControl:
         health["lag"] = self.lag(job)
         return health
 
-    def lag(self, job: str) -> int | None:
-        """Records on the purchases topic not yet committed by the job's consumer group (at checkpoints)."""
-        from confluent_kafka import TopicPartition
+    def input_lag(self, job: str) -> Lag:
+        """The job's consumer group (committed at checkpoints) behind the purchases it streams (the
+        enrichment reads the products topic from its start on every run: it has no lag)."""
+        from streamstack.flink.jobs import JOB_TOPICS
+        from streamstack.topics.offsets import group_offsets, lag
 
-        from streamstack.clients import consumer
-        from streamstack.topics.offsets import end_offsets
-
-        topic = (self.topic_names or {}).get("purchases")
-        if topic is None:
+        names = self.topic_names
+        if names is None:
             from streamstack.topics import load_topics
 
-            topic = load_topics(self.cfg.settings.topics_file)["purchases"].name
+            names = {t.logical: t.name for t in load_topics(self.cfg.settings.topics_file).topics}
+        inputs = [names[logical] for flag, logical in JOB_TOPICS[job].items() if flag == "purchases-topic"]
         config = self.kafka_config if self.kafka_config is not None else self.cfg.settings.kafka_client_config()
-        ends = end_offsets(config, topic)
-        c = consumer({**config, "group.id": job_name(job), "enable.auto.commit": False})
-        try:
-            committed = c.committed([TopicPartition(topic, p) for p in ends], timeout=10)
-        finally:
-            c.close()
-        return sum(ends[tp.partition] - max(tp.offset, 0) for tp in committed)
+        return lag(config, inputs, group_offsets(config, self.name_of(job)))
+
+    def lag(self, job: str) -> int:
+        """Records of the job's inputs not yet committed by its consumer group (at checkpoints)."""
+        return self.input_lag(job).total

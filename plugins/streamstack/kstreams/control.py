@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException
 
 from streamstack import engines
 from streamstack.clients import admin_client
@@ -44,7 +44,7 @@ from streamstack.runtime.java import find_java
 from streamstack.runtime.process import ManagedProcess, pid_alive, start_ticks
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs, load_topics
-from streamstack.topics.offsets import watermarks
+from streamstack.topics.offsets import Lag, group_offsets, lag
 
 INTERNAL_SUFFIXES = ("-changelog", "-repartition")
 
@@ -122,6 +122,7 @@ class KStreamsControl:
         self.application_ids = dict(application_ids or {})
         self.ports = dict(ports or {})
         self.app_args = dict(app_args or {})
+        self.store = engines.StateStore.default(self.settings.state_dir)
 
     # --------------------------------------------------------------------------- plumbing
     def application_id(self, app: str) -> str:
@@ -143,10 +144,10 @@ class KStreamsControl:
         """Claim ``app``'s output topics for Kafka Streams (``streamstack.engines``): while its JVM
         runs (``pid``), or, before it starts, while this process does."""
         handle = {"pid": pid, "started": start_ticks(pid)} if pid else {"waiter": engines.this_process()}
-        engines.claim(self.settings.state_dir, self.output_topics(app), "kstreams", app, handle)
+        engines.claim(self.store, self.output_topics(app), "kstreams", app, handle)
 
     def _release(self, app: str) -> None:
-        engines.release(self.settings.state_dir, self.output_topics(app), "kstreams", app)
+        engines.release(self.store, self.output_topics(app), "kstreams", app)
 
     def _launch(self, app: str, mode: str, built: Build, threads: int) -> Launch:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -189,7 +190,9 @@ class KStreamsControl:
         self._claim(app)
         run = self._launch(app, "continuous", built, threads)
         proc = self._process(app)
-        self._claim(app, proc.start(run.command, cwd=self.settings.project_dir))
+        pid = proc.start(run.command, cwd=self.settings.project_dir)
+        self._claim(app, pid)
+        self.store.put(self.record_key(app), {"mode": "continuous", "pid": pid, "at": time.time()})
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if proc.exited() is not None:
@@ -208,7 +211,45 @@ class KStreamsControl:
         """Stop ``app`` cleanly (close with LEAVE_GROUP); killed after ``timeout``. True if it ran."""
         stopped = self._process(app).stop(timeout=timeout)
         self._release(app)
+        record = self.record(app)
+        if stopped and record is not None:
+            self.store.put(self.record_key(app), {**record, "stopped": time.time()})
         return stopped
+
+    def record_key(self, app: str) -> str:
+        return f"kstreams/jobs/{self.application_id(app)}"
+
+    def record(self, app: str) -> dict[str, Any] | None:
+        """What ``app`` was last asked to do (mode, pid, a bounded run's target offsets), from the store."""
+        return self.store.get(self.record_key(app))
+
+    def inputs(self, app: str) -> list[str]:
+        return [self.topics[logical].name for flag, logical in app_spec(app).topics.items()
+                if flag in ("purchases-topic", "products-topic")]
+
+    def launch_bounded(self, apps: list[str], *, threads: int = 1) -> dict[str, int]:
+        """Start ``apps`` bounded in the background and return their pids at once.
+
+        Each processes its inputs up to the end offsets they have now, then exits. Those offsets
+        are recorded in the state store, so anyone can tell later whether the run got there (the
+        app's consumer group committed them) or ended before (``streamstack.kstreams.engine``).
+        """
+        from streamstack.topics.offsets import end_offsets
+
+        running = [app for app in apps if self._process(app).pid() is not None]
+        if running:
+            raise StackError(f"Kafka Streams apps {running} run already; stop them first")
+        built = build(self.settings)
+        pids = {}
+        for app in apps:
+            target = {t: {str(p): o for p, o in end_offsets(self.kafka_config, t).items()} for t in self.inputs(app)}
+            self._claim(app)
+            run = self._launch(app, "bounded", built, threads)
+            pids[app] = self._process(app).start(run.command, cwd=self.settings.project_dir)
+            self._claim(app, pids[app])
+            self.store.put(self.record_key(app), {"mode": "bounded", "pid": pids[app], "target": target,
+                                                  "at": time.time()})
+        return pids
 
     def kill(self, app: str) -> bool:
         """SIGKILL ``app`` at once, no clean close: for tests of crash recovery."""
@@ -246,24 +287,11 @@ class KStreamsControl:
 
     def lag(self, app: str) -> dict[str, int]:
         """Per input partition: end offset minus the app's committed offset."""
-        spec = app_spec(app)
-        admin = admin_client(self.kafka_config)
+        return self.input_lag(app).by_partition()
 
-        group = self.application_id(app)
-        committed: dict[tuple[str, int], int] = {}
-        future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
-        with contextlib.suppress(KafkaException):
-            for tp in future.result().topic_partitions or []:
-                committed[(tp.topic, tp.partition)] = tp.offset
-        out = {}
-        for flag, logical in spec.topics.items():
-            if flag not in ("purchases-topic", "products-topic"):
-                continue
-            topic = self.topics[logical].name
-            for partition, (low, high) in watermarks(self.kafka_config, topic).items():
-                done = committed.get((topic, partition), -1)
-                out[f"{topic}/{partition}"] = max(0, high - max(done, low))
-        return out
+    def input_lag(self, app: str) -> Lag:
+        """The app's consumer group (its application id) behind its input topics."""
+        return lag(self.kafka_config, self.inputs(app), group_offsets(self.kafka_config, self.application_id(app)))
 
     def totals(self, product_id: str | None = None, *, app: str = "running_totals") -> Any:
         """The running totals from the app's state store (all, or one product's; None if it has none)."""
@@ -299,6 +327,7 @@ class KStreamsControl:
         state = self.settings.state_dir / "kstreams" / "state" / group
         removed = state.exists()
         shutil.rmtree(state, ignore_errors=True)
+        self.store.delete(self.record_key(app))
         return ResetReport(app, group, deleted_group, names, removed)
 
     def run_bounded(self, app: str, *, timeout: float = 600.0, threads: int = 1) -> float:
@@ -358,29 +387,3 @@ class KStreamsControl:
 
     def health_all(self, apps: list[str] | None = None) -> list[AppHealth]:
         return [self.health(app) for app in (apps or list(APPS))]
-
-
-def run_apps(
-    apps: list[str],
-    *,
-    mode: str = "bounded",
-    settings: Settings | None = None,
-    topics: TopicSpecs | None = None,
-    kafka_config: dict[str, Any] | None = None,
-    timeout: float = 600.0,
-) -> KStreamsControl:
-    """Feed the engine-neutral topics with Kafka Streams: what an engine setting calls.
-
-    ``mode="bounded"`` processes the inputs up to their current end offsets and returns when every
-    app has stopped (tests, available-now runs); ``"continuous"`` starts them in the background
-    and returns once each is RUNNING (stop them with the returned control's ``stop``).
-    """
-    if mode not in ("bounded", "continuous"):
-        raise StackError(f"mode must be 'bounded' or 'continuous', got {mode!r}")
-    control = KStreamsControl(settings, topics=topics, kafka_config=kafka_config)
-    if mode == "bounded":
-        control.run_bounded_all(apps, timeout=timeout)
-    else:
-        for app in apps:
-            control.start(app, wait=timeout)
-    return control

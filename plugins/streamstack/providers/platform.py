@@ -1,33 +1,10 @@
-"""The ``streaming_platform`` DAG's engine routing and the summary of one whole-pipeline run."""
+"""The summary of one ``streaming_platform`` run (what ``make demo`` prints)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from streamstack.errors import ConfigError
 from streamstack.providers.kafka.hooks import KafkaConfigHook
-
-#: The tasks of ``streaming_platform`` that run each engine's three jobs (the branch follows one).
-ENGINE_TASKS: dict[str, list[str]] = {
-    "spark": ["purchases_enrichment", "running_totals", "sales_windows"],
-    "flink": ["flink_jobs"],
-    "kstreams": ["kstreams_jobs"],
-}
-
-
-def engine_tasks(value: str | None) -> list[str]:
-    """The branch to follow for the engine ``value`` (the DAG param, else ``STREAMSTACK_ENGINE``).
-
-    An engine the platform DAG has no tasks for fails the run with the reason; it never falls
-    through to another engine (``kstreams`` used to run Flink without a word).
-    """
-    from streamstack.engines import engine
-
-    chosen = engine(value)
-    if chosen not in ENGINE_TASKS:
-        raise ConfigError(f"engine {chosen!r} cannot run the streaming_platform DAG; "
-                          f"choose one of {sorted(ENGINE_TASKS)} (DAG param 'engine' or STREAMSTACK_ENGINE)")
-    return list(ENGINE_TASKS[chosen])
 
 
 def platform_summary(

@@ -39,3 +39,9 @@ def committed_offsets(checkpoint: Path) -> dict[str, dict[int, int]]:
             if isinstance(parts, dict):
                 out.setdefault(topic, {}).update({int(p): int(o) for p, o in parts.items()})
     return out
+
+
+def last_commit_time(checkpoint: Path) -> float | None:
+    """When the last batch was committed (its ``commits/<batch>`` file's mtime), or None."""
+    batch = last_committed_batch(checkpoint)
+    return None if batch is None else (checkpoint / "commits" / str(batch)).stat().st_mtime

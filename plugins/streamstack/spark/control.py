@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
 from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
 from streamstack.topics import TopicSpecs, load_topics
-from streamstack.topics.offsets import watermarks
+from streamstack.topics.offsets import lag
 
 log = logging.getLogger(__name__)
 #: Exit code of a job that found its lock held by another copy (jobs/spark/runner.py).
@@ -45,6 +46,13 @@ class Holder:
     ppid: int | None
     mode: str
     started: str
+    #: The machine the driver runs on (None: a driver started before the lock recorded it).
+    host: str | None = None
+
+    @property
+    def here(self) -> bool:
+        """On this machine: its pid can be signalled (else only its stop file reaches it)."""
+        return self.host in (None, socket.gethostname())
 
 
 @dataclass
@@ -119,12 +127,17 @@ class SparkJobControl:
         self.topics = topics or load_topics(self.settings.topics_file)
         self.checkpoint_dir = checkpoint_dir or checkpoint_root(self.settings)
         self.run_dir = self.settings.state_dir / "spark" / "run"
+        self.store = engines.StateStore.default(self.settings.state_dir)
 
     def _process(self, job: str) -> ManagedProcess:
         return ManagedProcess(f"spark-{job}", self.run_dir)
 
     def log_file(self, job: str) -> Path:
         return self._process(job).log_file
+
+    def launcher_pid(self, job: str) -> int | None:
+        """The pid of this stack's launcher (spark-submit) of ``job`` while it runs."""
+        return self._process(job).pid()
 
     def holder(self, job: str) -> Holder | None:
         """The process holding ``job``'s lock, or None when no copy runs."""
@@ -145,7 +158,8 @@ class SparkJobControl:
             info = json.loads(text)
         except json.JSONDecodeError:
             raise StackError(f"{lock} is held but holds no job info ({text!r}); is it a streamstack job?") from None
-        return Holder(pid=int(info["pid"]), ppid=info.get("ppid"), mode=str(info.get("mode")), started=str(info.get("started")))
+        return Holder(pid=int(info["pid"]), ppid=info.get("ppid"), mode=str(info.get("mode")),
+                      started=str(info.get("started")), host=info.get("host"))
 
     def output_topics(self, job: str) -> list[str]:
         """The topics ``job`` writes (its output and dead-letter topics)."""
@@ -158,11 +172,11 @@ class SparkJobControl:
         starts the job and waits for it) lives: the driver takes the lock only seconds later.
         """
         handle = {"lock": self._lock(job), "waiter": engines.this_process()}
-        engines.claim(self.settings.state_dir, self.output_topics(job), "spark", job, handle)
+        engines.claim(self.store, self.output_topics(job), "spark", job, handle)
 
     def release(self, job: str) -> None:
         """Drop the claims of this copy of ``job`` (its checkpoint's lock): it stopped or finished."""
-        engines.release(self.settings.state_dir, None, "spark", job, {"lock": self._lock(job)})
+        engines.release(self.store, None, "spark", job, {"lock": self._lock(job)})
 
     def _lock(self, job: str) -> str:
         return str(job_paths(self.checkpoint_dir, job)["lock"].resolve())
@@ -177,9 +191,12 @@ class SparkJobControl:
         extra_args: list[str] | None = None,
         wait: float = 120.0,
         wait_for_other: float = 1800.0,
+        trigger: str = "processing-time",
     ) -> int:
-        """Start ``job`` long-running (processing-time trigger); return the driver's pid.
+        """Start ``job`` in the background and return the driver's pid once it holds its lock.
 
+        ``trigger``: ``processing-time`` runs until stopped; ``available-now`` processes what the
+        topics hold, then ends (a job that ends before its lock is seen returns its launcher's pid).
         Never stops another run's copy: a continuous copy already running is kept (its pid is
         returned), and an available-now copy (another run's task, mid-work) is waited for until
         it finishes, at most ``wait_for_other`` seconds; only then does this copy start.
@@ -195,7 +212,7 @@ class SparkJobControl:
         sub = submission(
             job,
             self.settings,
-            trigger="processing-time",
+            trigger=trigger,
             interval=interval,
             topics=self.topics,
             checkpoint_dir=self.checkpoint_dir,
@@ -204,7 +221,7 @@ class SparkJobControl:
             kafka_config=self.kafka_config,
         )
         proc = self._process(job)
-        proc.start(sub.command(master), env=sub.env, cwd=self.settings.project_dir)
+        proc_pid = proc.start(sub.command(master), env=sub.env, cwd=self.settings.project_dir)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             holder = self.holder(job)
@@ -213,7 +230,9 @@ class SparkJobControl:
             if proc.exited() == LOCK_HELD and time.monotonic() < deadline:
                 # Another run took the lock between our check and the driver's start: wait again.
                 return self.start(job, interval=interval, master=master, conf=conf, extra_args=extra_args,
-                                  wait=wait, wait_for_other=wait_for_other)
+                                  wait=wait, wait_for_other=wait_for_other, trigger=trigger)
+            if proc.exited() == 0 and trigger == "available-now":
+                return proc_pid  # done already: nothing to read, or quick
             if proc.exited() is not None:
                 raise StackError(f"spark job {job} exited {proc.exited()} at start:\n{proc.log_tail(40)}")
             time.sleep(0.5)
@@ -248,12 +267,20 @@ class SparkJobControl:
         holder = self.holder(job)
         if holder is not None:
             stopped = True
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(holder.pid, signal.SIGTERM)
+            if holder.here:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(holder.pid, signal.SIGTERM)
+            else:
+                # A driver on another machine (the checkpoints are on shared storage): the
+                # runner polls its stop file and stops between micro-batches.
+                job_paths(self.checkpoint_dir, job)["stop"].touch()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.holder(job) is not None:
                 time.sleep(0.25)
             if self.holder(job) is not None:
+                if not holder.here:
+                    raise StackError(f"spark job {job} on {holder.host} (pid {holder.pid}) did not stop within "
+                                     f"{timeout:.0f}s of its stop file; stop it there")
                 self._kill(holder)
         proc = self._process(job)
         if proc.pid() is not None:
@@ -264,6 +291,8 @@ class SparkJobControl:
     def kill(self, job: str) -> bool:
         """Kill ``job`` at once (SIGKILL, no clean stop): for tests of crash recovery."""
         holder = self.holder(job)
+        if holder is not None and not holder.here:
+            raise StackError(f"spark job {job} runs on {holder.host} (pid {holder.pid}): kill it there")
         if holder is not None:
             self._kill(holder)
         proc = self._process(job)
@@ -341,18 +370,13 @@ class SparkJobControl:
         return found
 
     def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
-        marks = watermarks(self.kafka_config, topic)
-        beyond = {p: (o, marks[p][1]) for p, o in sorted(committed.items()) if p in marks and o > marks[p][1]}
-        if beyond:
-            where = ", ".join(f"partition {p} at offset {o} > end {e}" for p, (o, e) in beyond.items())
+        behind = lag(self.kafka_config, [topic], {topic: committed})
+        if behind.beyond_end:
             raise StreamstackError(
-                f"the checkpoint is beyond the end of topic {topic} ({where}): the topic was recreated "
-                "(stack reset kafka?); reset the checkpoint: `streamstack spark reset`"
+                f"the checkpoint is beyond the end of topic {topic} ({behind.beyond_end_text()}): the topic was "
+                "recreated (stack reset kafka?); reset the checkpoint: `streamstack spark reset`"
             )
-        return {
-            f"{topic}/{partition}": max(0, high - max(committed.get(partition, low), low))
-            for partition, (low, high) in marks.items()
-        }
+        return behind.by_partition()
 
     def health_all(self, jobs: list[str] | None = None) -> list[JobHealth]:
         return [self.health(job) for job in (jobs or list(JOBS))]

@@ -1,9 +1,10 @@
-"""Watermark offsets of topics: how many records a topic holds, and where it ends."""
+"""Watermark offsets of topics: how many records a topic holds, where it ends, how far a reader is behind."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -67,6 +68,71 @@ def watermarks(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.
 def end_offsets(kafka_config: Mapping[str, Any], topic: str, timeout: float = 10.0) -> dict[int, int]:
     """Partition -> high watermark (the offset the next record will get) of ``topic``."""
     return {p: high for p, (_, high) in watermarks(kafka_config, topic, timeout).items()}
+
+
+@dataclass
+class Lag:
+    """How far a reader is behind its input topics, from the offsets it committed.
+
+    One computation for every engine: Spark's committed offsets come from its checkpoint, Flink's
+    and Kafka Streams' from their consumer groups. A partition committed past the topic's end
+    means the topic was deleted and recreated under the reader: it is reported, never "caught up".
+    """
+
+    #: topic -> partition -> records between the committed offset and the end.
+    behind: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: topic -> partition -> (committed, end) where committed > end.
+    beyond_end: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(n for parts in self.behind.values() for n in parts.values())
+
+    def by_partition(self) -> dict[str, int]:
+        """``{"topic/partition": records}``, the shape the reports print."""
+        return {f"{t}/{p}": n for t, parts in self.behind.items() for p, n in parts.items()}
+
+    def beyond_end_text(self) -> str:
+        return "; ".join(
+            f"{t}: " + ", ".join(f"partition {p} at offset {c} > end {e}" for p, (c, e) in parts.items())
+            for t, parts in self.beyond_end.items()
+        )
+
+
+def lag(kafka_config: Mapping[str, Any], topics: Iterable[str], committed: Mapping[str, Mapping[int, int]]) -> Lag:
+    """The reader's lag on ``topics``; ``committed``: topic -> partition -> next offset to read
+    (a partition not committed yet counts from the topic's start)."""
+    out = Lag()
+    for topic in topics:
+        done = committed.get(topic, {})
+        for partition, (low, high) in watermarks(kafka_config, topic).items():
+            offset = done.get(partition, -1)
+            if offset > high:
+                out.beyond_end.setdefault(topic, {})[partition] = (offset, high)
+            out.behind.setdefault(topic, {})[partition] = max(0, high - max(offset, low))
+    return out
+
+
+def group_offsets(kafka_config: Mapping[str, Any], group: str) -> dict[str, dict[int, int]]:
+    """A consumer group's committed offsets (topic -> partition -> offset); empty for an unknown group."""
+    from confluent_kafka import ConsumerGroupTopicPartitions
+
+    from streamstack.clients import admin_client
+
+    # Keep the client referenced until the answer is in: a collected AdminClient never completes its futures.
+    admin = admin_client(dict(kafka_config))
+    future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)], request_timeout=30)[group]
+    out: dict[str, dict[int, int]] = {}
+    try:
+        partitions = future.result(timeout=60).topic_partitions or []
+    except KafkaException as exc:
+        if exc.args and exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
+            return out
+        raise StreamstackError(f"cannot read the offsets of consumer group {group!r}: {exc}") from None
+    for tp in partitions:
+        if tp.offset >= 0:
+            out.setdefault(tp.topic, {})[tp.partition] = tp.offset
+    return out
 
 
 def holding_records(

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections import defaultdict
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,34 +22,6 @@ from streamstack.stack.stack import Stack
 pytestmark = pytest.mark.integration
 
 
-def batch(start: int, count: int, base) -> list[dict]:
-    products = tk.catalogue().products[:5]
-    return [
-        tk.purchase(base + timedelta(seconds=start + i), 700_000 + start + i, products[i % 5].product_id,
-                    products[i % 5].price, quantity=1 + i % 3)
-        for i in range(count)
-    ]
-
-
-def expected_totals(purchases: list[dict]) -> dict[str, tuple[int, int, Decimal]]:
-    out: dict[str, list] = defaultdict(lambda: [0, 0, Decimal(0)])
-    for p in purchases:
-        t = out[p["product_id"]]
-        t[0] += 1
-        t[1] += p["quantity"]
-        t[2] += Decimal(str(p["total_purchase"]))
-    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
-
-
-def totals_match(config: dict, topic: str, purchases: list[dict]) -> bool:
-    latest = tk.latest_by(config, topic, "product_id")
-    got = {k: (v["transactions"], v["quantities"], Decimal(str(v["sales"]))) for k, v in latest.items()}
-    want = expected_totals(purchases)
-    if any(got.get(k, (0, 0, 0))[0] > w[0] for k, w in want.items()):
-        raise AssertionError(f"double counting: {got} > {want}")
-    return got == want
-
-
 def start_totals(flink: FlinkConfig, contract: Path, topics: dict[str, str], savepoint: str | None = None,
                  extra: list[str] | None = None) -> str:
     name = f"streamstack.running_totals.{topics['purchases'].rsplit('.', 1)[-1]}"
@@ -65,12 +34,12 @@ def test_taskmanager_killed_mid_run_recovers_every_input_once(
 ) -> None:
     config = kafka.kafka_client_config()
     base = tk.base_time()
-    first, second = batch(0, 300, base), batch(300, 300, base)
+    first, second = tk.batch(0, 300, base), tk.batch(300, 300, base)
     tk.produce(config, fresh_topics["purchases"], first, key="transaction_id", partition_of=lambda i: i % 3)
     jid = start_totals(flink, contract_file, fresh_topics)
     try:
         flink_rest.wait_state(jid, {"RUNNING"}, timeout=300)
-        tk.poll_until(lambda: totals_match(config, fresh_topics["running_totals"], first), 300, "totals of batch 1")
+        tk.poll_until(lambda: tk.totals_match(config, fresh_topics["running_totals"], first), 300, "totals of batch 1")
         checkpoint = flink_rest.wait_checkpoint(jid)
         tk.produce(config, fresh_topics["purchases"], second, key="transaction_id", partition_of=lambda i: i % 3)
         taskmanager = Stack(kafka, names=["flink-taskmanager"]).get("flink-taskmanager")
@@ -79,7 +48,7 @@ def test_taskmanager_killed_mid_run_recovers_every_input_once(
         os.killpg(pid, signal.SIGKILL)  # the TaskManager JVM and its Python workers, no clean shutdown
         tk.poll_until(lambda: not taskmanager.is_running(), 60, "TaskManager gone")
         taskmanager.up()
-        tk.poll_until(lambda: totals_match(config, fresh_topics["running_totals"], first + second), 420,
+        tk.poll_until(lambda: tk.totals_match(config, fresh_topics["running_totals"], first + second), 420,
                       "totals of both batches after the TaskManager restart")
         health = flink_rest.health(jid)
         assert health["state"] == "RUNNING"
@@ -97,11 +66,11 @@ def test_stop_with_savepoint_then_resume_loses_and_duplicates_nothing(
 ) -> None:
     config = kafka.kafka_client_config()
     base = tk.base_time()
-    first, second = batch(0, 200, base), batch(200, 200, base)
+    first, second = tk.batch(0, 200, base), tk.batch(200, 200, base)
     tk.produce(config, fresh_topics["purchases"], first, key="transaction_id", partition_of=lambda i: i % 3)
     jid = start_totals(flink, contract_file, fresh_topics)
     flink_rest.wait_state(jid, {"RUNNING"}, timeout=300)
-    tk.poll_until(lambda: totals_match(config, fresh_topics["running_totals"], first), 300, "totals of batch 1")
+    tk.poll_until(lambda: tk.totals_match(config, fresh_topics["running_totals"], first), 300, "totals of batch 1")
     savepoint = flink_rest.stop_with_savepoint(jid, flink.savepoint_dir.resolve().as_uri())
     assert flink_rest.job(jid)["state"] == "FINISHED"
     tk.produce(config, fresh_topics["purchases"], second, key="transaction_id", partition_of=lambda i: i % 3)
@@ -110,7 +79,7 @@ def test_stop_with_savepoint_then_resume_loses_and_duplicates_nothing(
     resumed = start_totals(flink, contract_file, fresh_topics, savepoint=savepoint,
                            extra=["--starting-offsets", "latest"])
     try:
-        tk.poll_until(lambda: totals_match(config, fresh_topics["running_totals"], first + second), 300,
+        tk.poll_until(lambda: tk.totals_match(config, fresh_topics["running_totals"], first + second), 300,
                       "totals of both batches after resuming from the savepoint")
     finally:
         flink_rest._call("PATCH", f"/jobs/{resumed}?mode=cancel")

@@ -207,6 +207,6 @@ def test_while_the_app_writes_its_topic_another_engine_is_refused(
     assert spark.holder(APP) is None, "Spark started a copy beside the app"
 
     assert control.stop(APP)
-    assert engines.claims(kafka.state_dir, [output]) == []
+    assert engines.claims(spark.store, [output]) == []
     spark.claim(APP)  # free now
     spark.release(APP)

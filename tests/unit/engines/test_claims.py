@@ -15,6 +15,11 @@ from streamstack.runtime.process import start_ticks
 
 
 @pytest.fixture
+def store(tmp_path: Path) -> engines.StateStore:
+    return engines.StateStore(tmp_path / "store")
+
+
+@pytest.fixture
 def child():
     """A live process standing in for a Kafka Streams app's JVM."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -23,45 +28,45 @@ def child():
     proc.wait()
 
 
-def test_a_live_holder_refuses_another_engine_naming_itself_and_real_commands(tmp_path: Path, child) -> None:
-    engines.claim(tmp_path, ["demo.running.totals", "demo.purchases.invalid"], "kstreams", "running_totals", child)
+def test_a_live_holder_refuses_another_engine_naming_itself_and_real_commands(store: engines.StateStore, tmp_path: Path, child) -> None:
+    engines.claim(store, ["demo.running.totals", "demo.purchases.invalid"], "kstreams", "running_totals", child)
     with pytest.raises(engines.TopicClaimed) as refused:
-        engines.claim(tmp_path, ["demo.running.totals", "demo.sales.windows"], "spark", "running_totals", {"lock": "x"})
+        engines.claim(store, ["demo.running.totals", "demo.sales.windows"], "spark", "running_totals", {"lock": "x"})
     message = str(refused.value)
     assert "demo.running.totals is written by kstreams job running_totals" in message
     assert "`streamstack kstreams stop running_totals`" in message
     assert "`streamstack engine release demo.running.totals`" in message
-    assert engines.holder(tmp_path, "demo.sales.windows") is None  # all or none
+    assert engines.holder(store, "demo.sales.windows") is None  # all or none
 
 
-def test_a_claim_whose_job_has_ended_lapses(tmp_path: Path) -> None:
+def test_a_claim_whose_job_has_ended_lapses(store: engines.StateStore, tmp_path: Path) -> None:
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     handle = {"pid": int(ended.stdout), "started": "0"}
-    engines.claim(tmp_path, ["t"], "kstreams", "running_totals", handle)
-    engines.claim(tmp_path, ["t"], "flink", "running_totals", {"waiter": engines.this_process()})
-    assert [(c.engine, c.job) for c in engines.claims(tmp_path)] == [("flink", "running_totals")]
+    engines.claim(store, ["t"], "kstreams", "running_totals", handle)
+    engines.claim(store, ["t"], "flink", "running_totals", {"waiter": engines.this_process()})
+    assert [(c.engine, c.job) for c in engines.claims(store)] == [("flink", "running_totals")]
 
 
-def test_one_engines_jobs_share_a_topic_and_release_only_their_own(tmp_path: Path, child) -> None:
-    engines.claim(tmp_path, ["dlq", "enriched"], "kstreams", "purchases_enrichment", child)
-    engines.claim(tmp_path, ["dlq", "windows"], "kstreams", "sales_windows", child)
-    engines.release(tmp_path, ["dlq", "windows"], "kstreams", "sales_windows")
-    assert {(c.topic, c.job) for c in engines.claims(tmp_path)} == {("dlq", "purchases_enrichment"),
+def test_one_engines_jobs_share_a_topic_and_release_only_their_own(store: engines.StateStore, tmp_path: Path, child) -> None:
+    engines.claim(store, ["dlq", "enriched"], "kstreams", "purchases_enrichment", child)
+    engines.claim(store, ["dlq", "windows"], "kstreams", "sales_windows", child)
+    engines.release(store, ["dlq", "windows"], "kstreams", "sales_windows")
+    assert {(c.topic, c.job) for c in engines.claims(store)} == {("dlq", "purchases_enrichment"),
                                                                      ("enriched", "purchases_enrichment")}
-    engines.release(tmp_path, ["dlq"], "spark")  # not spark's: kept
-    assert engines.holder(tmp_path, "dlq") == "kstreams"
+    engines.release(store, ["dlq"], "spark")  # not spark's: kept
+    assert engines.holder(store, "dlq") == "kstreams"
 
 
-def test_a_process_waiting_for_its_bounded_run_holds_the_claim(tmp_path: Path) -> None:
+def test_a_process_waiting_for_its_bounded_run_holds_the_claim(store: engines.StateStore, tmp_path: Path) -> None:
     """Before a job has a handle of its own (Spark's driver takes its lock seconds later), the
     claim lives while the process that started it and waits for it does."""
-    engines.claim(tmp_path, ["t"], "spark", "running_totals", {"lock": str(tmp_path / "free.lock"),
+    engines.claim(store, ["t"], "spark", "running_totals", {"lock": str(tmp_path / "free.lock"),
                                                                "waiter": engines.this_process()})
     with pytest.raises(engines.TopicClaimed, match="written by spark job running_totals"):
-        engines.claim(tmp_path, ["t"], "kstreams", "running_totals")
+        engines.claim(store, ["t"], "kstreams", "running_totals")
 
 
-def test_spark_probe_is_the_checkpoint_lock(tmp_path: Path) -> None:
+def test_spark_probe_is_the_checkpoint_lock(store: engines.StateStore, tmp_path: Path) -> None:
     import fcntl
 
     from streamstack.spark.control import lock_is_held
@@ -96,7 +101,7 @@ def test_flink_probe_reads_the_job_state_and_treats_an_unknown_job_as_ended(monk
     assert not control.job_is_alive({"waiter": {}})  # not submitted yet: the waiter decides
 
 
-def test_an_unanswerable_probe_refuses_and_says_why(tmp_path: Path, monkeypatch) -> None:
+def test_an_unanswerable_probe_refuses_and_says_why(store: engines.StateStore, tmp_path: Path, monkeypatch) -> None:
     """A cluster that refuses connections runs no job; one that does not answer cannot tell."""
     import socket
 
@@ -106,17 +111,17 @@ def test_an_unanswerable_probe_refuses_and_says_why(tmp_path: Path, monkeypatch)
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    engines.claim(tmp_path, ["t"], "flink", "running_totals", {"rest": f"http://127.0.0.1:{port}", "jid": "a"})
-    engines.claim(tmp_path, ["t"], "spark", "running_totals", {"lock": "x"})  # refused connection: ended
+    engines.claim(store, ["t"], "flink", "running_totals", {"rest": f"http://127.0.0.1:{port}", "jid": "a"})
+    engines.claim(store, ["t"], "spark", "running_totals", {"lock": "x"})  # refused connection: ended
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()  # accepts, never answers
     monkeypatch.setattr(rest.FlinkRest.__init__, "__defaults__", (0.5,))  # timeout
     try:
-        engines.claim(tmp_path, ["u"], "flink", "running_totals",
+        engines.claim(store, ["u"], "flink", "running_totals",
                       {"rest": f"http://127.0.0.1:{silent.getsockname()[1]}", "jid": "a"})
         with pytest.raises(engines.TopicClaimed, match="cannot tell whether it still runs"):
-            engines.claim(tmp_path, ["u"], "spark", "running_totals", {"lock": "x"})
+            engines.claim(store, ["u"], "spark", "running_totals", {"lock": "x"})
     finally:
         silent.close()
 
@@ -125,8 +130,10 @@ def test_release_command_keeps_a_running_jobs_claim_unless_forced(tmp_path: Path
     from streamstack.cli import cli
 
     monkeypatch.setenv("STREAMSTACK_STATE_DIR", str(tmp_path))
-    engines.claim(tmp_path, ["t"], "kstreams", "running_totals", child)
-    engines.claim(tmp_path, ["u"], "flink", "sales_windows", {"rest": "http://x"})  # never submitted: ended
+    monkeypatch.delenv("STREAMSTACK_STATE_STORE", raising=False)
+    store = engines.StateStore.default(tmp_path)
+    engines.claim(store, ["t"], "kstreams", "running_totals", child)
+    engines.claim(store, ["u"], "flink", "sales_windows", {"rest": "http://x"})  # never submitted: ended
     runner = CliRunner()
     listed = runner.invoke(cli, ["engine", "claims"])
     assert "t: kstreams job running_totals since" in listed.output and "running" in listed.output
@@ -134,6 +141,6 @@ def test_release_command_keeps_a_running_jobs_claim_unless_forced(tmp_path: Path
     kept = runner.invoke(cli, ["engine", "release", "t", "u"])
     assert kept.exit_code == 1 and "`streamstack kstreams stop running_totals`" in kept.output
     assert "released u (flink job sales_windows)" in kept.output
-    assert [c.topic for c in engines.claims(tmp_path)] == ["t"]
+    assert [c.topic for c in engines.claims(store)] == ["t"]
     forced = runner.invoke(cli, ["engine", "release", "--force", "t"])
-    assert forced.exit_code == 0 and engines.claims(tmp_path) == []
+    assert forced.exit_code == 0 and engines.claims(store) == []

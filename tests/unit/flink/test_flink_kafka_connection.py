@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from streamstack.engines import JobStatus, State
 from streamstack.flink import control as flink_control
 from streamstack.flink import jobs as flink_jobs
 from streamstack.flink.config import FlinkConfig
-from streamstack.providers.flink.operators import FlinkJobOperator
+from streamstack.flink.engine import FlinkEngine
+from streamstack.providers.engines.operators import StreamJobOperator
 from streamstack.settings import Settings
 
 SECRET = "s3cr3t-pa55"
@@ -37,6 +39,10 @@ def submitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]
 
     monkeypatch.setattr(flink_jobs.Submission, "run", run)
     monkeypatch.setattr(FlinkConfig, "flink_bin", property(lambda self: tmp_path / "flink"))
+    monkeypatch.setattr(FlinkEngine, "status", lambda self, job: JobStatus("flink", job, State.RUNNING,
+                                                                          detail={"jid": "f" * 32}))
+    monkeypatch.setenv("AIRFLOW_CONN_FLINK_DEFAULT", json.dumps({"conn_type": "http", "host": "127.0.0.1",
+                                                                 "port": 18081}))
     monkeypatch.setenv("AIRFLOW_CONN_KAFKA_UNDER_TEST", json.dumps({
         "conn_type": "kafka",
         "extra": {"bootstrap.servers": "kafka.example:19093", "security.protocol": "SASL_PLAINTEXT",
@@ -46,9 +52,9 @@ def submitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]
 
 
 def test_the_connections_bootstrap_and_sasl_reach_the_job(submitted: list[list[str]]) -> None:
-    op = FlinkJobOperator(task_id="flink_jobs", jobs=["running_totals"], action="bounded",
-                          kafka_config_id="kafka_under_test")
-    assert op.execute({"params": {}}) == {"running_totals": "f" * 32}
+    op = StreamJobOperator(task_id="stream_jobs", engine="flink", jobs=["running_totals"], action="submit",
+                           mode="bounded", kafka_config_id="kafka_under_test")
+    assert op.execute({})["running_totals"]["detail"] == {"jid": "f" * 32}
     (cmd,) = submitted
     assert cmd[cmd.index("--bootstrap-servers") + 1] == "kafka.example:19093"
     assert not any(SECRET in part for part in cmd), "a secret on the command line"
@@ -59,8 +65,10 @@ def test_the_connections_bootstrap_and_sasl_reach_the_job(submitted: list[list[s
     assert SECRET in props["sasl.jaas.config"] and "bootstrap.servers" not in props
 
 
-def test_the_default_connection_is_kafka_default() -> None:
-    assert FlinkJobOperator(task_id="t", jobs=["running_totals"]).kafka_config_id == "kafka_default"
+def test_the_default_connections_are_the_providers_defaults() -> None:
+    op = StreamJobOperator(task_id="t", jobs=["running_totals"])
+    assert (op.kafka_config_id, op.flink_conn_id, op.kstreams_conn_id, op.spark_conn_id) == (
+        "kafka_default", "flink_default", "kstreams_default", "spark_default")
 
 
 def test_the_jobs_of_one_action_are_submitted_side_by_side(submitted: list[list[str]],
@@ -75,6 +83,6 @@ def test_the_jobs_of_one_action_are_submitted_side_by_side(submitted: list[list[
         return self.job[:1] * 32
 
     monkeypatch.setattr(flink_jobs.Submission, "run", run)
-    op = FlinkJobOperator(task_id="flink_jobs", jobs=list(flink_jobs.JOB_NAMES), action="bounded",
-                          kafka_config_id="kafka_under_test")
-    assert op.execute({"params": {}}) == {job: job[:1] * 32 for job in flink_jobs.JOB_NAMES}
+    op = StreamJobOperator(task_id="stream_jobs", engine="flink", jobs=list(flink_jobs.JOB_NAMES), action="submit",
+                           mode="bounded", kafka_config_id="kafka_under_test")
+    assert set(op.execute({})) == set(flink_jobs.JOB_NAMES)  # past the barrier: submitted side by side

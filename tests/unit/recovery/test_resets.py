@@ -127,9 +127,9 @@ def test_offset_beyond_the_topics_end_is_an_error_not_caught_up() -> None:
 
 
 def test_spark_lag_beyond_the_end_is_an_error(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamstack.spark.control as control
+    import streamstack.topics.offsets as offsets
 
-    monkeypatch.setattr(control, "watermarks", lambda config, topic: {0: (0, 10)})
+    monkeypatch.setattr(offsets, "watermarks", lambda config, topic: {0: (0, 10)})
     with pytest.raises(StreamstackError, match=r"beyond the end.*spark reset"):
         SparkJobControl(settings)._lag("demo.purchases", {0: 400})
 

@@ -1,40 +1,30 @@
-"""Which stream engine feeds the enriched, totals and windows topics: one setting, one place.
+"""Claims: two engines never write one output topic at once.
 
-``STREAMSTACK_ENGINE`` (default ``spark``; the DAG's ``engine`` param overrides it per run) picks
-the engine. Two engines must never write one topic at once, so each engine's job control *claims*
+Two engines must never write one topic at once, so each engine's job control *claims*
 a job's output topics when it starts the job (bounded or continuous, from the CLI or Airflow)
 and releases them when it stops it. A claim records how to ask the engine whether the job still
 runs (its *handle*: Spark's checkpoint lock, Flink's job id, a Kafka Streams pid), so a job that
 ended or died never blocks another engine: only a live holder refuses, naming itself, the
-command that stops it and ``streamstack engine release`` for a holder nobody can reach. A
-comparison run (conformance kit, benchmark) gives each engine topics of its own
-(:func:`comparison_topics`), so nothing is claimed twice. A fourth engine adds its name to
-``ENGINES``, a probe to ``PROBES`` and its stop command to ``STOP_COMMANDS``.
+command that stops it and ``streamstack engine release`` for a holder nobody can reach. Claims
+live in the state store (:mod:`streamstack.engines.store`), so every worker sees them. A fourth
+engine adds a probe to ``PROBES`` and its stop command to ``STOP_COMMANDS``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import importlib
-import json
 import os
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from streamstack.errors import ConfigError, StreamstackError
+from streamstack.engines.choice import engine
+from streamstack.engines.store import StateStore
+from streamstack.errors import StreamstackError
 
-ENGINES = ("spark", "flink", "kstreams")
-DEFAULT_ENGINE = "spark"
-ENV = "STREAMSTACK_ENGINE"
-#: Logical topics an engine writes (config/topics.yaml).
-OUTPUT_TOPICS = ("purchases_enriched", "running_totals", "sales_windows", "purchases_invalid")
-#: Flags of a job's command line that name topics it writes.
-OUTPUT_FLAGS = ("output-topic", "invalid-topic")
+#: Where claims live in the state store.
+PREFIX = "engine-claims"
 #: engine -> ``module:function(handle) -> bool``: does the job behind a claim's handle still run?
 PROBES = {
     "spark": "streamstack.spark.control:lock_is_held",
@@ -51,24 +41,6 @@ STOP_COMMANDS = {
 
 class TopicClaimed(StreamstackError):
     """An output topic is being written by another engine."""
-
-
-def engine(value: str | None = None) -> str:
-    """The engine to use: ``value`` (a DAG param), else ``STREAMSTACK_ENGINE``, else spark."""
-    chosen = (value or os.environ.get(ENV) or DEFAULT_ENGINE).strip().lower()
-    if chosen not in ENGINES:
-        raise ConfigError(f"engine {chosen!r} is not one of {list(ENGINES)} (setting {ENV} or the DAG param 'engine')")
-    return chosen
-
-
-def comparison_topics(names: dict[str, str], engine_name: str) -> dict[str, str]:
-    """Topic names for one engine of a comparison run: inputs shared, outputs suffixed by engine."""
-    return {k: (f"{v}.{engine_name}" if k in OUTPUT_TOPICS else v) for k, v in names.items()}
-
-
-def output_topics(topic_args: dict[str, str]) -> list[str]:
-    """The topics a job writes, from its ``--flag -> topic`` arguments."""
-    return sorted({topic for flag, topic in topic_args.items() if flag in OUTPUT_FLAGS})
 
 
 @dataclass(frozen=True)
@@ -112,36 +84,19 @@ def _waiter_alive(waiter: dict[str, Any] | None) -> bool:
     return pid_alive(pid) and start_ticks(pid) == waiter.get("started")
 
 
-def _claims_dir(state_dir: Path) -> Path:
-    return state_dir / "engine-claims"
+def _key(topic: str, engine_name: str, job: str) -> str:
+    return f"{PREFIX}/{topic}/{engine_name}.{job}"
 
 
-def _file(state_dir: Path, topic: str, engine_name: str, job: str) -> Path:
-    return _claims_dir(state_dir) / topic / f"{engine_name}.{job}.json"
-
-
-@contextlib.contextmanager
-def _locked(state_dir: Path) -> Iterator[None]:
-    """One claimer at a time, so two engines starting together cannot both see a free topic."""
-    d = _claims_dir(state_dir)
-    d.mkdir(parents=True, exist_ok=True)
-    with open(d / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def claims(state_dir: Path, topics: list[str] | None = None) -> list[Claim]:
+def claims(store: StateStore, topics: list[str] | None = None) -> list[Claim]:
     """Every recorded claim (of ``topics`` when given), live or not."""
-    root = _claims_dir(state_dir)
     found = []
-    for file in sorted(root.glob("*/*.json")) if root.is_dir() else []:
-        if topics is not None and file.parent.name not in topics:
+    for key in store.keys(PREFIX):
+        if topics is not None and key.split("/")[-2] not in topics:
             continue
-        with contextlib.suppress(FileNotFoundError):
-            found.append(Claim(**json.loads(file.read_text())))
+        doc = store.get(key)
+        if doc is not None:
+            found.append(Claim(**doc))
     return found
 
 
@@ -158,7 +113,7 @@ def _refusal(engine_name: str, held: list[Claim], reason: str = "") -> TopicClai
     )
 
 
-def claim(state_dir: Path, topics: list[str], engine_name: str, job: str, handle: dict[str, Any] | None = None) -> None:
+def claim(store: StateStore, topics: list[str], engine_name: str, job: str, handle: dict[str, Any] | None = None) -> None:
     """Claim ``topics`` for ``engine_name``'s ``job``, all or none.
 
     Another engine's claim whose job has ended is dropped; a live one refuses. Claims of the same
@@ -166,10 +121,10 @@ def claim(state_dir: Path, topics: list[str], engine_name: str, job: str, handle
     handle (a job's id is known only once it is submitted).
     """
     engine(engine_name)
-    with _locked(state_dir):
+    with store.lock(PREFIX):
         held: list[Claim] = []
         unknown: list[str] = []
-        for c in claims(state_dir, topics):
+        for c in claims(store, topics):
             if c.engine == engine_name:
                 continue
             try:
@@ -181,21 +136,17 @@ def claim(state_dir: Path, topics: list[str], engine_name: str, job: str, handle
             if alive:
                 held.append(c)
             else:
-                _file(state_dir, c.topic, c.engine, c.job).unlink(missing_ok=True)
+                store.delete(_key(c.topic, c.engine, c.job))
         if held:
             reason = f" (cannot tell whether it still runs: {'; '.join(unknown)})" if unknown else ""
             raise _refusal(engine_name, held, reason)
         now = time.time()
         for t in topics:
-            file = _file(state_dir, t, engine_name, job)
-            file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = file.with_name(f".{file.name}.tmp")
-            tmp.write_text(json.dumps(asdict(Claim(t, engine_name, job, dict(handle or {}), now))) + "\n")
-            tmp.replace(file)
+            store.put(_key(t, engine_name, job), asdict(Claim(t, engine_name, job, dict(handle or {}), now)))
 
 
 def release(
-    state_dir: Path,
+    store: StateStore,
     topics: list[str] | None,
     engine_name: str | None = None,
     job: str | None = None,
@@ -204,18 +155,18 @@ def release(
     """Drop claims of ``topics`` (all topics when None), only ``engine_name``'s / ``job``'s when
     given, and only those whose handle has ``handle``'s items (one copy of a job among several)."""
     dropped = []
-    with _locked(state_dir):
-        for c in claims(state_dir, topics):
+    with store.lock(PREFIX):
+        for c in claims(store, topics):
             if engine_name not in (None, c.engine) or job not in (None, c.job):
                 continue
             if handle and any(c.handle.get(k) != v for k, v in handle.items()):
                 continue
-            _file(state_dir, c.topic, c.engine, c.job).unlink(missing_ok=True)
+            store.delete(_key(c.topic, c.engine, c.job))
             dropped.append(c)
     return dropped
 
 
-def holder(state_dir: Path, topic: str) -> str | None:
+def holder(store: StateStore, topic: str) -> str | None:
     """The engine of a recorded claim on ``topic`` (live or not), or None."""
-    found = claims(state_dir, [topic])
+    found = claims(store, [topic])
     return found[0].engine if found else None

@@ -1,1 +1,0 @@
-"""Airflow operators and sensors for streamstack's Flink jobs, thin over ``streamstack.flink``."""

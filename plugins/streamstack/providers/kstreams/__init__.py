@@ -1,1 +1,0 @@
-"""Airflow operators for the Kafka Streams apps of ``jobs/kstreams``."""

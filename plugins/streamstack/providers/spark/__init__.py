@@ -1,1 +1,0 @@
-"""Airflow operators for streamstack's Spark jobs: available-now submits and continuous-mode control."""
