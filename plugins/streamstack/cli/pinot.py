@@ -20,17 +20,28 @@ def pinot() -> None:
 @click.option(
     "--recreate",
     multiple=True,
-    help="Drop this table and schema first (incompatible schema change); rows are re-read from Kafka.",
+    help="Drop this table and schema and create them anew (incompatible schema change): only what "
+    "the topic still retains is read back. Says what would be lost and asks first.",
 )
-def apply(tables: tuple[str, ...], dry_run: bool, recreate: tuple[str, ...]) -> None:
+@click.option("--yes", is_flag=True, help="Do not ask before a --recreate.")
+def apply(tables: tuple[str, ...], dry_run: bool, recreate: tuple[str, ...], yes: bool) -> None:
     """Create or update each schema and table; a second run changes nothing."""
     from streamstack.pinot import local_client
-    from streamstack.pinot.tables import TABLES, apply_specs, existing_topics, local_specs
+    from streamstack.pinot.tables import TABLES, apply_specs, existing_topics, local_specs, recreate_loss
 
     settings = Settings.from_env()
     specs = local_specs(settings, tables or TABLES)
+    client = local_client(settings)
+    unknown = sorted(set(recreate) - {s.name for s in specs})
+    if unknown:
+        raise click.UsageError(f"--recreate {', '.join(unknown)}: no such table (known: {', '.join(s.name for s in specs)})")
+    if recreate and not dry_run:
+        for spec in (s for s in specs if s.name in recreate):
+            click.echo(recreate_loss(client, spec, settings.kafka_client_config()).line())
+        if not yes:
+            click.confirm(f"Drop and re-create {', '.join(recreate)}?", abort=True)
     changes = apply_specs(
-        local_client(settings),
+        client,
         specs,
         existing_topics=existing_topics(settings.kafka_client_config()),
         dry_run=dry_run,

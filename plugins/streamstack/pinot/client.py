@@ -183,6 +183,15 @@ class PinotClient:
             found = True
         return found
 
+    def validate(self, schema: dict[str, Any], table: dict[str, Any]) -> None:
+        """Let Pinot check a schema and its table config together, changing nothing (raises if refused)."""
+        body = {"tableName": schema["schemaName"], "schema": schema, "realtime": table}
+        try:
+            self._controller("POST", "/tableConfigs/validate", json=body)
+        except PinotError as exc:
+            raise PinotError(f"table {schema['schemaName']}: Pinot refuses the new config: {exc}",
+                             status=exc.status, pinot_message=exc.pinot_message) from exc
+
     # -- apply -------------------------------------------------------------------------------
     def apply_schema(self, schema: dict[str, Any], *, dry_run: bool = False) -> Change:
         """Create or update a schema; no request when Pinot already has it."""

@@ -242,8 +242,9 @@ def apply_specs(
 
     :param existing_topics: if given, a table whose topic is not in it is refused up front
         (Pinot 0.11 answers a missing topic with an opaque HTTP 500 NullPointerException).
-    :param recreate: tables to drop first (with their schema), for incompatible schema changes.
-        Their rows are re-consumed from the topic.
+    :param recreate: tables to drop and create anew (with their schema), for incompatible schema
+        changes: only what their topic still retains is read back (:func:`recreate_loss` says how
+        much is lost; ask first). A failed creation puts the old table back.
     """
     specs = list(specs)
     if existing_topics is not None:
@@ -254,10 +255,76 @@ def apply_specs(
     drop = set(recreate)
     for spec in specs:
         if spec.name in drop and not dry_run:
-            client.drop_table(spec.name)
+            changes += _recreate(client, spec)
+            continue
         changes.append(client.apply_schema(spec.schema, dry_run=dry_run))
         changes.append(client.apply_table(spec.table, dry_run=dry_run))
     return changes
+
+
+def _recreate(client: PinotClient, spec: TableSpec) -> list[Change]:
+    """Drop ``spec``'s table and schema and create them anew; never leave the table missing.
+
+    The new config is checked by Pinot before anything is dropped; should the creation still
+    fail, the old schema and table are put back (their rows re-consumed from what the topic
+    retains) and the error says so.
+    """
+    from streamstack.pinot.client import PinotError
+
+    old_schema, old_table = client.get_schema(spec.name), client.get_table(spec.name)
+    client.validate(spec.schema, spec.table)
+    client.drop_table(spec.name)
+    try:
+        return [client.apply_schema(spec.schema), client.apply_table(spec.table)]
+    except PinotError as exc:
+        if old_schema is not None and old_table is not None:
+            client.drop_table(spec.name)
+            client.apply_schema(old_schema)
+            client.apply_table({**old_table, "tableName": spec.name})
+            raise PinotError(f"table {spec.name}: re-creating it failed ({exc}); the old schema and table "
+                             "are back, re-reading what their topic retains") from exc
+        raise
+
+
+@dataclass(frozen=True)
+class RecreateLoss:
+    """What dropping a table loses: its rows, of which the topic still holds ``retained``."""
+
+    table: str
+    topic: str
+    rows: int
+    retained: int
+    retention_ms: int | None
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.rows - self.retained)
+
+    def line(self) -> str:
+        kept = "forever" if self.retention_ms in (None, -1) else f"{self.retention_ms / 86_400_000:g} days"
+        return (f"{self.table}: {self.rows:,} rows now; topic {self.topic} retains {self.retained:,} records "
+                f"(retention {kept}): about {self.lost:,} rows would be gone for good")
+
+
+def recreate_loss(client: PinotClient, spec: TableSpec, kafka_config: Mapping[str, Any]) -> RecreateLoss:
+    """How many of the table's rows a re-created table could not read back from its topic."""
+    from streamstack.topics.offsets import record_counts
+
+    rows = client.count(spec.name) if client.get_table(spec.name) is not None else 0
+    retained = record_counts(kafka_config, [spec.topic])[spec.topic]
+    return RecreateLoss(spec.name, spec.topic, rows, retained, _topic_retention(kafka_config, spec.topic))
+
+
+def _topic_retention(kafka_config: Mapping[str, Any], topic: str) -> int | None:
+    from confluent_kafka.admin import ConfigResource
+
+    from streamstack.clients import admin_client
+
+    admin = admin_client(dict(kafka_config))
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = admin.describe_configs([resource])[resource].result(timeout=30)
+    value = configs.get("retention.ms")
+    return int(value.value) if value is not None and value.value is not None else None
 
 
 def existing_topics(kafka_config: Mapping[str, str], timeout: float = 10.0) -> set[str]:
