@@ -44,3 +44,28 @@ def test_stop_reaches_a_driver_on_another_machine_through_its_stop_file(tmp_path
         assert control.holder("running_totals") is None
     finally:
         driver.kill()
+
+
+def test_a_remote_driver_that_does_not_stop_is_reported_never_killed_here(tmp_path: Path) -> None:
+    """``stack reset kafka`` stops the jobs before deleting their checkpoints: a driver elsewhere that
+    keeps running fails the stop (and so the reset) instead of being "stopped" by a local kill."""
+    import pytest
+
+    from streamstack.errors import StackError
+
+    settings = replace(Settings.from_env(), state_dir=tmp_path / "state")
+    control = SparkJobControl(settings, checkpoint_dir=tmp_path / "checkpoints")
+    paths = job_paths(control.checkpoint_dir, "running_totals")
+    paths["lock"].parent.mkdir(parents=True)
+    stubborn = DRIVER.replace("while not stop.exists():", "while True:")
+    driver = subprocess.Popen([sys.executable, "-c", stubborn, str(paths["lock"]), str(paths["stop"])],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert driver.stdout.readline().strip() == "locked"
+        with pytest.raises(StackError, match="on worker-2.elsewhere .* did not stop"):
+            control.stop("running_totals", timeout=1)
+        with pytest.raises(StackError, match="kill it there"):
+            control.kill("running_totals")
+        assert driver.poll() is None and control.holder("running_totals") is not None
+    finally:
+        driver.kill()
