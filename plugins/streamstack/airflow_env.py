@@ -33,9 +33,9 @@ def engine_connections(settings: Settings) -> dict[str, str]:
     rest = urlsplit(FlinkConfig.from_env(settings).rest_url)
     first = min(APPS.values(), key=lambda spec: spec.port_offset).name
     return {
-        "AIRFLOW_CONN_FLINK_DEFAULT": json.dumps({"conn_type": "http", "host": rest.hostname, "port": rest.port,
+        "AIRFLOW_CONN_FLINK_DEFAULT": json.dumps({"conn_type": "flink", "host": rest.hostname, "port": rest.port,
                                                   "schema": rest.scheme}),
-        "AIRFLOW_CONN_KSTREAMS_DEFAULT": json.dumps({"conn_type": "generic", "host": "127.0.0.1",
+        "AIRFLOW_CONN_KSTREAMS_DEFAULT": json.dumps({"conn_type": "kstreams", "host": "127.0.0.1",
                                                      "port": http_port(first), "extra": {"threads": 1}}),
     }
 
@@ -52,6 +52,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.project_dir / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        # The connection form's Test button (off by default): one local user, loopback only.
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{settings.airflow_home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_home / "logs"),
         # Third-party libraries below WARNING stay out of task logs (GX alone logs ~200 INFO lines

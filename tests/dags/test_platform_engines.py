@@ -20,8 +20,8 @@ DAGS = Path(__file__).resolve().parents[2] / "dags"
 CONNECTIONS = {
     "KAFKA_DEFAULT": {"conn_type": "kafka", "extra": {"bootstrap.servers": "kafka.example:9092"}},
     "SPARK_DEFAULT": {"conn_type": "spark", "host": "spark://spark-master", "port": 7077},
-    "FLINK_DEFAULT": {"conn_type": "http", "host": "flink.example", "port": 18081},
-    "KSTREAMS_DEFAULT": {"conn_type": "generic", "host": "127.0.0.1", "port": 27070, "extra": {"threads": 2}},
+    "FLINK_DEFAULT": {"conn_type": "flink", "host": "flink.example", "port": 18081},
+    "KSTREAMS_DEFAULT": {"conn_type": "kstreams", "host": "127.0.0.1", "port": 27070, "extra": {"threads": 2}},
 }
 
 

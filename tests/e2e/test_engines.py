@@ -41,6 +41,22 @@ def test_demo_with_engine_flink_counts_exactly(airflow: AirflowClient) -> None:
     assert "quality gate: PASSED" in out, out[-3000:]
 
 
+def test_the_engine_connections_have_forms_and_a_working_test_button(airflow: AirflowClient, platform: Stack) -> None:
+    """What the UI's connection form asks the API for: the field labels, and the Test button's answer."""
+    from urllib.parse import urlsplit
+
+    from streamstack.flink.config import FlinkConfig
+
+    meta = {m["connection_type"]: m for m in airflow.request("GET", "/connections/hook_meta")}
+    assert meta["flink"]["hook_name"] == "Apache Flink (REST API)", meta.get("flink")
+    assert meta["flink"]["standard_fields"]["host"]["label"] == "JobManager host", meta["flink"]
+    assert meta["kstreams"]["hook_name"] == "Kafka Streams apps", meta.get("kstreams")
+    rest = urlsplit(FlinkConfig.from_env(platform.settings).rest_url)
+    tested = airflow.request("POST", "/connections/test", json={
+        "connection_id": "flink_under_test", "conn_type": "flink", "host": rest.hostname, "port": rest.port})
+    assert tested["status"] is True and tested["message"].startswith("Flink 2.2"), tested
+
+
 @pytest.mark.timeout(1800)
 def test_stream_jobs_and_the_flink_cli_stop_with_a_savepoint_and_resume_from_it(
     airflow: AirflowClient, platform: Stack

@@ -1,10 +1,12 @@
 """The engines' connections, and an engine built from them.
 
 Every engine reads and writes Kafka through ``kafka_default``. Besides it, as the providers do for
-their systems: ``spark_default`` (conn type ``spark``: the master), ``flink_default`` (``http``:
+their systems: ``spark_default`` (conn type ``spark``: the master), ``flink_default`` (``flink``:
 the JobManager's REST API, which ``flink run`` submits to as well) and ``kstreams_default``
-(``generic``: where the Kafka Streams apps serve HTTP, and their stream threads). Tasks are
-configured by these connections only; the embedded stack defines them as ``AIRFLOW_CONN_*``.
+(``kstreams``: where the Kafka Streams apps serve HTTP, and their stream threads). The two new
+connection types are registered with Airflow (``streamstack.providers.get_provider_info``), so
+the UI shows their forms and the Test button asks the cluster or the apps. Tasks are configured
+by these connections only; the embedded stack defines them as ``AIRFLOW_CONN_*``.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ KAFKA_DEFAULT = "kafka_default"
 
 
 class FlinkRestHook(BaseHook):
-    """Flink's REST API (conn type ``http``: host, port, schema).
+    """Flink's REST API (conn type ``flink``: host, port, schema).
 
     :param flink_conn_id: the connection, ``flink_default`` by default.
     """
 
     conn_name_attr = "flink_conn_id"
     default_conn_name = FLINK_DEFAULT
-    conn_type = "http"
+    conn_type = "flink"
     hook_name = "Apache Flink (REST API)"
 
     def __init__(self, flink_conn_id: str = default_conn_name, **kwargs: Any) -> None:
@@ -63,7 +65,7 @@ class FlinkRestHook(BaseHook):
 
 
 class KStreamsHook(BaseHook):
-    """The Kafka Streams apps (conn type ``generic``): ``host`` and ``port`` where the first app
+    """The Kafka Streams apps (conn type ``kstreams``): ``host`` and ``port`` where the first app
     serves HTTP (the others on the next ports), extra ``{"threads": n}``.
 
     :param kstreams_conn_id: the connection, ``kstreams_default`` by default.
@@ -71,7 +73,7 @@ class KStreamsHook(BaseHook):
 
     conn_name_attr = "kstreams_conn_id"
     default_conn_name = KSTREAMS_DEFAULT
-    conn_type = "generic"
+    conn_type = "kstreams"
     hook_name = "Kafka Streams apps"
 
     def __init__(self, kstreams_conn_id: str = default_conn_name, **kwargs: Any) -> None:
