@@ -335,7 +335,7 @@ def existing_topics(kafka_config: Mapping[str, str], timeout: float = 10.0) -> s
 
 
 def local_specs(
-    settings: Settings,
+    settings: Settings | None,
     names: Iterable[str] = TABLES,
     bootstrap_servers: str | None = None,
     kafka_config: Mapping[str, Any] | None = None,
@@ -353,6 +353,7 @@ def local_specs(
     from streamstack.pinot.stream_security import secrets_dir, stream_security_configs
     from streamstack.topics import load_topics
 
+    settings = settings or Settings.from_env()
     security = (stream_security_configs(kafka_config, secrets_dir(settings), kafka_source)
                 if kafka_config else None)
     return load_specs(

@@ -92,6 +92,11 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+def default_results_root(settings: Settings | None = None) -> Path:
+    """Where quality runs keep their results and Data Docs: ``<state_dir>/quality``."""
+    return (settings or Settings.from_env()).state_dir / "quality"
+
+
 class QualityRunner:
     """Loads the suite and the catalogue once; validates any number of batches.
 
@@ -113,7 +118,7 @@ class QualityRunner:
         self.suite: Suite = load_suite(suite_path or default_suite_path(self.settings.project_dir))
         self.contract = load_contract()
         self.catalogue = load_catalogue(catalogue_path or self.settings.config_dir / "products.csv")
-        self.results_root = Path(results_root) if results_root else self.settings.state_dir / "quality"
+        self.results_root = Path(results_root) if results_root else default_results_root(self.settings)
 
     def check(
         self, batch: Batch, *, run_id: str | None = None, options: CheckOptions | None = None

@@ -34,8 +34,12 @@ def definition_file(settings: Settings) -> Path:
     return settings.config_dir / DEFINITION
 
 
-def make_bundle(settings: Settings, broker: str, controller: str, **kwargs: Any) -> Bundle:
-    """The bundle of ``config/superset/dashboards.yaml`` for a Pinot at ``broker``/``controller`` (host:port)."""
+def make_bundle(settings: Settings | None, broker: str, controller: str, **kwargs: Any) -> Bundle:
+    """The bundle of ``config/superset/dashboards.yaml`` for a Pinot at ``broker``/``controller`` (host:port).
+
+    :param settings: where the project's config is (None: ``Settings.from_env()``).
+    """
+    settings = settings or Settings.from_env()
     return build_bundle(
         load_definition(definition_file(settings)),
         schemas_dir=settings.config_dir / "pinot" / "schemas",

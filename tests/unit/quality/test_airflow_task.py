@@ -43,7 +43,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, runner: QualityRunner):
         monkeypatch.setattr(
             "streamstack.providers.pinot.hooks.PinotRestHook.get_client", lambda self: NoEventsTable()
         )
-        monkeypatch.setattr(quality, "QualityRunner", lambda settings: runner)
+        monkeypatch.setattr(quality, "QualityRunner", lambda settings=None: runner)
         return calls
 
     return install

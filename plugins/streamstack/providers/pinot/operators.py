@@ -50,11 +50,10 @@ class ApplyPinotTablesOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from streamstack.pinot.tables import TABLES, apply_specs, existing_topics, local_specs
         from streamstack.providers.kafka.hooks import KafkaConfigHook
-        from streamstack.settings import Settings
 
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
         bootstrap = self.bootstrap_servers or kafka_config["bootstrap.servers"]
-        specs = local_specs(Settings.from_env(), self.tables or TABLES, bootstrap_servers=bootstrap,
+        specs = local_specs(None, self.tables or TABLES, bootstrap_servers=bootstrap,
                             kafka_config=kafka_config, kafka_source=f"connection '{self.kafka_config_id}'")
         dry_run = _as_bool(self.dry_run)
         changes = apply_specs(

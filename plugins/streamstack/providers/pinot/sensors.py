@@ -47,14 +47,13 @@ class PinotIngestionSensor(BaseSensorOperator):
         from streamstack.pinot.ingestion import measure
         from streamstack.pinot.tables import TABLES, local_specs
         from streamstack.providers.kafka.hooks import KafkaConfigHook
-        from streamstack.settings import Settings
 
         kafka_config = KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config()
         client = PinotRestHook(self.pinot_controller_conn_id).get_client()
         states = [
             measure(client, spec, kafka_config)
             for spec in local_specs(
-                Settings.from_env(), self.tables or TABLES, bootstrap_servers=kafka_config["bootstrap.servers"]
+                None, self.tables or TABLES, bootstrap_servers=kafka_config["bootstrap.servers"]
             )
         ]
         for state in states:

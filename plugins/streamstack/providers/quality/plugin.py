@@ -21,9 +21,9 @@ from streamstack.providers.quality.tasks import DATA_DOCS_ROUTE, data_docs_url
 
 
 def _results_root() -> Any:
-    from streamstack.settings import Settings
+    from streamstack.quality.runner import default_results_root
 
-    return Settings.from_env().state_dir / "quality"
+    return default_results_root()
 
 
 class DataDocsLink(BaseOperatorLink):

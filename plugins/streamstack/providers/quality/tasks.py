@@ -21,8 +21,6 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from streamstack.settings import Settings
-
 log = logging.getLogger(__name__)
 
 SUMMARY_KEY = "quality_summary"
@@ -85,7 +83,7 @@ def check_purchases_enriched(
 
         volume = pinot_volume_expectation(client, start, end)
 
-    summary = q.QualityRunner(Settings.from_env()).check(
+    summary = q.QualityRunner().check(
         batch,
         run_id=q.new_run_id(f"{source}-{run_id}"),
         options=q.CheckOptions(reference_time=end, max_age_hours=max_age_hours, volume=volume),

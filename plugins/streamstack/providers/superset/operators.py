@@ -43,7 +43,6 @@ class PublishDashboardsOperator(BaseOperator):
         self.pinot_controller_conn_id = pinot_controller_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from streamstack.settings import Settings
         from streamstack.superset.publish import make_bundle, publish
 
         pinot = PinotRestHook(
@@ -51,7 +50,7 @@ class PublishDashboardsOperator(BaseOperator):
         )
         broker = pinot.broker_url().split("://", 1)[1]
         controller = pinot.controller_url().split("://", 1)[1]
-        bundle = make_bundle(Settings.from_env(), broker, controller)
+        bundle = make_bundle(None, broker, controller)
         test = self.test_connection if isinstance(self.test_connection, bool) else str(self.test_connection).lower() == "true"
         report = publish(SupersetHook(superset_conn_id=self.superset_conn_id).get_client(), bundle, test_connection=test)
         self.log.info("database connection: %s", report.database)
