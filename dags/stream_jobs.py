@@ -74,7 +74,7 @@ def stream_jobs() -> None:
                             mode="{{ params.mode }}", resume="{{ params.resume }}")
     wait = StreamJobSensor(task_id="wait", engine="{{ params.engine }}", jobs=jobs,
                            mode="{{ params.mode if params.action == 'submit' else 'none' }}",
-                           outlets=[PURCHASES_ENRICHED])
+                           submitted_task_id="act", outlets=[PURCHASES_ENRICHED])
     act >> wait
 
 

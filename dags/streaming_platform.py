@@ -115,7 +115,7 @@ def streaming_platform() -> None:
     engine_jobs = StreamJobOperator(task_id="stream_jobs", engine="{{ params.engine or '' }}", action="submit",
                                     mode="bounded")
     engine_done = StreamJobSensor(task_id="stream_jobs_done", engine="{{ params.engine or '' }}", mode="bounded",
-                                  outlets=[PURCHASES_ENRICHED])
+                                  submitted_task_id="stream_jobs", outlets=[PURCHASES_ENRICHED])
     pinot_tables = ApplyPinotTablesOperator(task_id="apply_pinot_tables")
     ingested = PinotIngestionSensor(task_id="wait_ingested", poke_interval=5, timeout=600)
     top = PinotNamedQueryOperator(task_id="top_products", query_name="top-products-enriched", limit=10)

@@ -104,6 +104,13 @@ def test_stream_jobs_runs_the_kafka_streams_totals_bounded_and_reports_it(airflo
     status_run = run_dag(airflow, "stream_jobs", {**one, "action": "status"}, timeout=300)
     assert task_states(airflow, "stream_jobs", status_run) == {"act": "success", "wait": "skipped"}
     assert airflow.xcom("stream_jobs", status_run, "act")["running_totals"]["state"] == "FINISHED"
+    # The same status from the command line, any worker: the run's record is in the state store.
+    out = streamstack("engine", "status", "--engine", "kstreams", "running_totals")
+    assert "kstreams running_totals: FINISHED, bounded, lag 0" in out, out
+    again = streamstack("engine", "submit", "--engine", "kstreams", "running_totals")  # bounded, waits
+    assert again.strip().splitlines()[-1].startswith("kstreams running_totals: FINISHED, bounded, lag 0"), again
+    assert "kstreams running_totals: FINISHED" in streamstack("engine", "stop", "--engine", "kstreams", "running_totals")
+    assert "no claims" in streamstack("engine", "claims") or "ended" in streamstack("engine", "claims")
 
 
 @pytest.mark.timeout(1800)

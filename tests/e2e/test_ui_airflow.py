@@ -81,8 +81,9 @@ def test_quality_log_has_the_verdict_near_the_top(ui, finished_run: str, shot) -
     assert 0 < verdict - start <= 12, f"the verdict is {verdict - start} lines into the log:\n" + "\n".join(lines[start:])
 
 
-def test_spark_task_log_reports_numbers(ui, finished_run: str, shot) -> None:  # noqa: F811
-    ui.get(f"{ui.base_url}/dags/{PIPELINE}/runs/{quote(finished_run, safe='')}/tasks/purchases_enrichment")
+def test_the_stream_jobs_log_reports_numbers(ui, finished_run: str, shot) -> None:  # noqa: F811
+    """The wait for the engine's jobs ends with each run in numbers: read, written, dead-lettered."""
+    ui.get(f"{ui.base_url}/dags/{PIPELINE}/runs/{quote(finished_run, safe='')}/tasks/stream_jobs_done")
     wait_for(ui, lambda: "purchases_enrichment: read" in body_text(ui), WAIT, "the enrichment's report in its log")
     shot(ui, "04-enrichment-log")
     assert "dead-lettered" in body_text(ui)

@@ -20,6 +20,12 @@ OUTPUT_TOPICS = ("purchases_enriched", "running_totals", "sales_windows", "purch
 OUTPUT_FLAGS = ("output-topic", "invalid-topic")
 #: The jobs every engine runs, by the same names.
 JOBS = ("purchases_enrichment", "running_totals", "sales_windows")
+#: Logical topics each job writes, whatever the engine (the dead letters: ``rejected_by`` tells whose).
+JOB_OUTPUTS = {
+    "purchases_enrichment": ("purchases_enriched", "purchases_invalid"),
+    "running_totals": ("running_totals",),
+    "sales_windows": ("sales_windows", "purchases_invalid"),
+}
 
 
 def engine(value: str | None = None) -> str:

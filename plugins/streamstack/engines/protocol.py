@@ -101,6 +101,10 @@ class StreamEngine(Protocol):
     """What the platform asks of an engine (see the module docstring)."""
 
     name: str
+    #: librdkafka settings of the cluster the jobs read and write.
+    kafka_config: dict[str, Any]
+    #: logical topic (config/topics.yaml) -> the Kafka topic this engine's jobs use.
+    topic_names: dict[str, str]
 
     def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]: ...
 

@@ -18,7 +18,7 @@ from streamstack.errors import StreamstackError
 from streamstack.flink.config import FlinkConfig
 from streamstack.flink.control import BOUNDED_FROM_GROUP, FlinkJobControl
 from streamstack.settings import Settings
-from streamstack.topics import TopicSpecs
+from streamstack.topics import TopicSpecs, load_topics
 
 #: Flink's job states as the platform's.
 STATES = {
@@ -45,6 +45,9 @@ class FlinkEngine:
         names = {t.logical: t.name for t in topics.topics} if topics is not None else None
         self.control = FlinkJobControl(cfg or FlinkConfig.from_env(settings), names, kafka_config=kafka_config,
                                        suffix=suffix)
+        stack = self.control.cfg.settings
+        self.kafka_config = kafka_config if kafka_config is not None else stack.kafka_client_config()
+        self.topic_names = names or load_topics(stack.topics_file).names()
 
     def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]:
         jobs = check_jobs(jobs)

@@ -37,6 +37,8 @@ class KStreamsEngine:
     ) -> None:
         self.control = KStreamsControl(settings, topics=topics, kafka_config=kafka_config, **options)
         self.threads = threads
+        self.kafka_config = self.control.kafka_config
+        self.topic_names = {t.logical: t.name for t in self.control.topics.topics}
 
     def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]:
         jobs = check_jobs(jobs)

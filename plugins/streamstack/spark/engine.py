@@ -53,6 +53,8 @@ class SparkEngine:
     ) -> None:
         self.control = SparkJobControl(settings, topics=topics, checkpoint_dir=checkpoint_dir, kafka_config=kafka_config)
         self.master, self.interval, self.conf = master, interval, dict(conf or {})
+        self.kafka_config = self.control.kafka_config
+        self.topic_names = {t.logical: t.name for t in self.control.topics.topics}
 
     def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]:
         jobs = check_jobs(jobs)

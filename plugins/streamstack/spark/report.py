@@ -14,10 +14,10 @@ topic while it runs, which the checkpoint lock guarantees for the job itself.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamstack.engines.report import count_reasons
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
 from streamstack.spark.control import SparkJobControl, job_paths
 from streamstack.spark.jobs import job_spec
@@ -112,56 +112,6 @@ def backlog(control: SparkJobControl, job: str, before: Snapshot) -> int:
 
 def _delta(before: dict[int, int], after: dict[int, int]) -> dict[int, tuple[int, int]]:
     return {p: (before.get(p, 0), end) for p, end in after.items() if end > before.get(p, 0)}
-
-
-def count_reasons(
-    kafka_config: dict[str, Any], topic: str, ranges: dict[int, tuple[int, int]], timeout: float = 60.0,
-    rejected_by: str | None = None,
-) -> dict[str, int]:
-    """Reason codes of the dead letters at exactly ``ranges`` ({partition: (start, end)}), of
-    ``rejected_by`` only when given."""
-    from confluent_kafka import TopicPartition
-
-    from streamstack.clients import consumer
-
-    if not ranges:
-        return {}
-    counts: dict[str, int] = {}
-    reader = consumer(
-        {
-            "group.id": "streamstack-spark-report",
-            **kafka_config,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
-    )
-    try:
-        reader.assign([TopicPartition(topic, p, start) for p, (start, _end) in ranges.items()])
-        position = {p: start for p, (start, _end) in ranges.items()}
-        deadline = time.monotonic() + timeout
-        while any(position[p] < end for p, (_s, end) in ranges.items()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout:.0f}s reading the dead letters of {topic} {ranges}")
-            for message in reader.consume(num_messages=1000, timeout=1.0):
-                if message.error() is not None:
-                    continue
-                p, offset = message.partition(), message.offset()
-                position[p] = max(position[p], offset + 1)
-                start, end = ranges.get(p, (0, 0))
-                if not start <= offset < end:
-                    continue
-                try:
-                    letter = json.loads(message.value() or b"{}")
-                    if rejected_by and letter.get("rejected_by") != rejected_by:
-                        continue
-                    reason = str(letter.get("reason") or "unknown")
-                except (ValueError, AttributeError):
-                    reason = "unreadable dead letter"
-                code = reason.split(":", 1)[0].strip() or "unknown"
-                counts[code] = counts.get(code, 0) + 1
-    finally:
-        reader.close()
-    return counts
 
 
 def job_report(control: SparkJobControl, job: str, before: Snapshot, after: Snapshot) -> JobReport:

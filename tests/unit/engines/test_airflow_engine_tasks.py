@@ -133,3 +133,38 @@ async def _first_event(trigger: StreamJobTrigger):
 def test_trigger_module_imports_nothing_heavy_at_the_top() -> None:
     """The triggerer imports the trigger; the engine is built inside ``run``."""
     assert "engine_from_connections" not in vars(triggers)
+
+
+def test_a_finished_bounded_run_reports_what_it_read_wrote_and_dead_lettered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task log ends with the run in numbers, the same way for every engine."""
+    from streamstack.engines import report
+
+    ends = {"demo.purchases.enriched": {0: 130, 1: 90}, "demo.purchases.invalid": {0: 12}}
+    monkeypatch.setattr(report, "end_offsets", lambda config, topic: ends[topic])
+    asked = {}
+
+    def reasons(config, topic, ranges, rejected_by=None):
+        asked.update(topic=topic, ranges=ranges, rejected_by=rejected_by)
+        return {"total_mismatch": 2, "unknown_product": 1}
+
+    monkeypatch.setattr(report, "count_reasons", reasons)
+    engine = FakeEngine([State.FINISHED])
+    engine.kafka_config, engine.topic_names = {}, {"purchases_enriched": "demo.purchases.enriched",
+                                                   "purchases_invalid": "demo.purchases.invalid"}
+    monkeypatch.setattr(hooks, "engine_from_connections", lambda name, **conns: engine)
+
+    class TI:
+        def xcom_pull(self, task_ids):
+            assert task_ids == "act"
+            return {"purchases_enrichment": {"state": "STARTING", "run": {
+                "to_read": 223, "outputs_before": {"demo.purchases.enriched": {"0": 30, "1": 90},
+                                                   "demo.purchases.invalid": {"0": 9}}}}}
+
+    sensor = StreamJobSensor(task_id="wait", jobs=["purchases_enrichment"], submitted_task_id="act")
+    out = sensor.execute({"ti": TI()})
+    run = {k: v for k, v in out["purchases_enrichment"]["run"].items() if k != "dead_letters"}
+    assert report.RunReport(**run).line() == (
+        "purchases_enrichment: read 223 input records; wrote 100 to demo.purchases.enriched; "
+        "dead-lettered 3 (total_mismatch 2, unknown_product 1)")
+    assert asked == {"topic": "demo.purchases.invalid", "ranges": {0: (9, 12)}, "rejected_by": "fake.purchases_enrichment"}
+    assert out["purchases_enrichment"]["run"]["dead_letters"] == 3

@@ -117,7 +117,12 @@ class StreamJobOperator(EngineTaskMixin, BaseOperator):
         jobs, engine = self.job_names(), self.stream_engine()
         self.log.info("%s: %s %s", engine.name, self.action, ", ".join(jobs))
         if self.action == "submit":
+            runs = self._starting_points(engine, jobs) if self.mode == "bounded" else {}
             statuses = engine.submit(jobs, Mode(self.mode), resume=as_bool(self.resume))
+            out = {job: {**s.as_dict(), **({"run": runs[job]} if job in runs else {})} for job, s in statuses.items()}
+            for status in statuses.values():
+                self.log.info("%s", status.line())
+            return out
         elif self.action == "reset":
             deleted = {job: engine.reset(job) for job in jobs}
             for job, what in deleted.items():
@@ -128,3 +133,16 @@ class StreamJobOperator(EngineTaskMixin, BaseOperator):
         for status in statuses.values():
             self.log.info("%s", status.line())
         return {job: s.as_dict() for job, s in statuses.items()}
+
+    def _starting_points(self, engine: Any, jobs: list[str]) -> dict[str, dict[str, Any]]:
+        """What each bounded run has to read, and its outputs' end offsets, before it starts: the
+        sensor reports what the run did from these (``streamstack.engines.report``)."""
+        from streamstack.engines.report import output_offsets
+
+        runs = {}
+        for job in jobs:
+            to_read = engine.status(job).lag.total
+            runs[job] = {"to_read": to_read,
+                         "outputs_before": output_offsets(engine.kafka_config, engine.topic_names, job)}
+            self.log.info("%s: %s input records to read", job, f"{to_read:,}")
+        return runs

@@ -27,6 +27,8 @@ class StreamJobSensor(EngineTaskMixin, BaseSensorOperator):
         outlets get no Asset event (templated).
     :param deferrable: wait in the triggerer (default) or poke in ``reschedule`` mode.
     :param poll_interval: seconds between two looks at the jobs.
+    :param submitted_task_id: the :class:`StreamJobOperator` that submitted the jobs: once a
+        bounded run is done, the log says what it read, wrote and dead-lettered (by reason).
     Other parameters as :class:`~streamstack.providers.engines.operators.StreamJobOperator`.
     """
 
@@ -40,6 +42,7 @@ class StreamJobSensor(EngineTaskMixin, BaseSensorOperator):
         mode: str = "bounded",
         deferrable: bool = True,
         poll_interval: float = 5.0,
+        submitted_task_id: str | None = None,
         kafka_config_id: str = KAFKA_DEFAULT,
         spark_conn_id: str = SPARK_DEFAULT,
         flink_conn_id: str = FLINK_DEFAULT,
@@ -54,6 +57,7 @@ class StreamJobSensor(EngineTaskMixin, BaseSensorOperator):
         # ``mode`` is BaseSensorOperator's (poke/reschedule): the jobs' mode is ``wait_for``.
         self.engine, self.jobs, self.wait_for = engine, jobs, mode
         self.deferrable, self.poll_interval = deferrable, poll_interval
+        self.submitted_task_id = submitted_task_id
         self.kafka_config_id, self.spark_conn_id = kafka_config_id, spark_conn_id
         self.flink_conn_id, self.kstreams_conn_id = flink_conn_id, kstreams_conn_id
 
@@ -61,12 +65,28 @@ class StreamJobSensor(EngineTaskMixin, BaseSensorOperator):
         return StreamJobTrigger(self.engine or "", self.job_names(), self.wait_for, self.connections(),
                                 poll_interval=self.poll_interval)
 
-    def _result(self, result: dict[str, Any]) -> dict[str, Any]:
+    def _result(self, result: dict[str, Any], context: Context) -> dict[str, Any]:
         for line in result["lines"]:
             self.log.info("%s", line)
         if result["status"] == "failed":
             raise AirflowException(f"stream job failed:\n{result['message']}")
-        return result["statuses"]
+        statuses = result["statuses"]
+        for job, report in self._run_reports(context).items():
+            self.log.info("%s", report.line())
+            statuses[job]["run"] = report.as_dict()
+        return statuses
+
+    def _run_reports(self, context: Context) -> dict[str, Any]:
+        """What each bounded run did, from the starting points ``submitted_task_id`` recorded."""
+        if not self.submitted_task_id or self.wait_for != "bounded":
+            return {}
+        from streamstack.engines.report import run_report
+
+        submitted = context["ti"].xcom_pull(task_ids=self.submitted_task_id) or {}
+        engine = self.stream_engine()
+        return {job: run_report(engine.kafka_config, engine.topic_names, engine.name, job, info["run"]["to_read"],
+                                info["run"]["outputs_before"])
+                for job, info in submitted.items() if isinstance(info, dict) and info.get("run")}
 
     def execute(self, context: Context) -> Any:
         if self.wait_for not in MODES:
@@ -77,7 +97,7 @@ class StreamJobSensor(EngineTaskMixin, BaseSensorOperator):
             return super().execute(context)
         result = self._trigger().poll_once()
         if result["status"] != "waiting":
-            return self._result(result)
+            return self._result(result, context)
         self.defer(trigger=self._trigger(), method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
 
     def poke(self, context: Context) -> PokeReturnValue:
@@ -86,7 +106,7 @@ class StreamJobSensor(EngineTaskMixin, BaseSensorOperator):
             for line in result["lines"]:
                 self.log.info("%s", line)
             return PokeReturnValue(is_done=False)
-        return PokeReturnValue(is_done=True, xcom_value=self._result(result))
+        return PokeReturnValue(is_done=True, xcom_value=self._result(result, context))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        return self._result(event)
+        return self._result(event, context)
