@@ -47,9 +47,13 @@ def test_the_engine_connections_have_forms_and_a_working_test_button(airflow: Ai
 
     from streamstack.flink.config import FlinkConfig
 
-    meta = {m["connection_type"]: m for m in airflow.request("GET", "/connections/hook_meta")}
+    airflow.request("GET", "/version")  # logged in: the UI's own API takes the same token
+    answer = airflow.session.get(f"{airflow.base_url}/ui/connections/hook_meta", timeout=60)
+    assert answer.status_code == 200, answer.text[:500]
+    meta = {m["connection_type"]: m for m in answer.json()}
     assert meta["flink"]["hook_name"] == "Apache Flink (REST API)", meta.get("flink")
-    assert meta["flink"]["standard_fields"]["host"]["label"] == "JobManager host", meta["flink"]
+    fields = meta["flink"]["standard_fields"]
+    assert fields["host"]["title"] == "JobManager host" and fields["login"]["hidden"], meta["flink"]
     assert meta["kstreams"]["hook_name"] == "Kafka Streams apps", meta.get("kstreams")
     rest = urlsplit(FlinkConfig.from_env(platform.settings).rest_url)
     tested = airflow.request("POST", "/connections/test", json={

@@ -8,14 +8,11 @@ Only this package (and ``dags/``) imports Airflow.
 def get_provider_info() -> dict:
     """What Airflow's providers manager reads (entry point ``apache_airflow_provider``): the
     connection types of the engines, so the UI offers their forms and the Test button works."""
+    from streamstack.providers.engines.forms import connection_types
+
     return {
         "package-name": "streamstack",
         "name": "streamstack",
         "description": "Stream engines (Spark, Flink, Kafka Streams), Kafka topics, Pinot and Superset of streamstack.",
-        "connection-types": [
-            {"connection-type": "flink", "hook-class-name": "streamstack.providers.engines.hooks.FlinkRestHook",
-             "hook-name": "Apache Flink (REST API)"},
-            {"connection-type": "kstreams", "hook-class-name": "streamstack.providers.engines.hooks.KStreamsHook",
-             "hook-name": "Kafka Streams apps"},
-        ],
+        "connection-types": connection_types(),
     }

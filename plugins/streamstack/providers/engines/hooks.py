@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from streamstack.providers.engines.forms import FORMS
+
 if TYPE_CHECKING:
     from streamstack.engines import StreamEngine
 
@@ -33,7 +35,7 @@ class FlinkRestHook(BaseHook):
     conn_name_attr = "flink_conn_id"
     default_conn_name = FLINK_DEFAULT
     conn_type = "flink"
-    hook_name = "Apache Flink (REST API)"
+    hook_name = FORMS[conn_type][1]
 
     def __init__(self, flink_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -41,11 +43,7 @@ class FlinkRestHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["login", "password", "extra"],
-            "relabeling": {"host": "JobManager host", "port": "REST port", "schema": "Scheme"},
-            "placeholders": {"host": "127.0.0.1", "port": "8081", "schema": "http"},
-        }
+        return FORMS[cls.conn_type][2]
 
     def url(self) -> str:
         conn = self.get_connection(self.flink_conn_id)
@@ -74,7 +72,7 @@ class KStreamsHook(BaseHook):
     conn_name_attr = "kstreams_conn_id"
     default_conn_name = KSTREAMS_DEFAULT
     conn_type = "kstreams"
-    hook_name = "Kafka Streams apps"
+    hook_name = FORMS[conn_type][1]
 
     def __init__(self, kstreams_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -82,11 +80,7 @@ class KStreamsHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["login", "password", "schema"],
-            "relabeling": {"host": "HTTP host of the apps", "port": "HTTP port of the first app"},
-            "placeholders": {"host": "127.0.0.1", "port": "7070", "extra": '{"threads": 1}'},
-        }
+        return FORMS[cls.conn_type][2]
 
     def options(self) -> dict[str, Any]:
         """``KStreamsControl`` options: each app's HTTP port, stream threads."""
