@@ -40,7 +40,8 @@ def start_browser(width: int = 1600, height: int = 2200) -> webdriver.Chrome:
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 f"--window-size={width},{height}", "--hide-scrollbars"):  # fmt: skip
         options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # "performance": the DevTools network events, for ``outside_requests``.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(120)
     return driver
@@ -92,3 +93,30 @@ def shot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[webdriver.Chrome
         return path
 
     return save
+
+
+#: Hosts of the stack: the pages, their APIs and assets must come from these alone.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def outside_requests(driver: webdriver.Chrome, allowed: frozenset[str] = LOCAL_HOSTS) -> list[str]:
+    """URLs the browser sent a request to on a host that is not the stack's, since the last call.
+
+    Read from Chromium's DevTools network events: a request the page's Content Security Policy
+    blocked never left the browser and is not counted; one that failed (no internet here) is.
+    """
+    import json
+    from urllib.parse import urlsplit
+
+    sent: dict[str, str] = {}
+    blocked: set[str] = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname not in allowed:
+                sent[params["requestId"]] = url
+        elif message.get("method") == "Network.loadingFailed" and params.get("blockedReason"):
+            blocked.add(params["requestId"])
+    return sorted({url for rid, url in sent.items() if rid not in blocked})

@@ -16,7 +16,13 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from support.browser import BrowserTimeout, browser_available, start_browser, wait_for  # noqa: F401 (re-exported)
+from support.browser import (  # noqa: F401 (re-exported)
+    BrowserTimeout,
+    browser_available,
+    outside_requests,
+    start_browser,
+    wait_for,
+)
 
 CHART = '[data-test="chart-grid-component"]'
 TITLE = '[data-test="editable-title"]'

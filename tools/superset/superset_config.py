@@ -31,8 +31,29 @@ SUPERSET_LOAD_EXAMPLES = False
 DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 # The REST API (used by the import DAG) works with a session cookie + CSRF token.
 WTF_CSRF_ENABLED = True
-# Local http, no TLS: Talisman's https redirects and CSP would get in the way of the browser tests.
-TALISMAN_ENABLED = False
+# A local platform contacts no outside host: Superset's pages embed a telemetry pixel
+# (apachesuperset.gateway.scarf.sh) on every load, and the wheel's frontend shows it
+# unconditionally. Talisman's Content Security Policy, without Superset's allowances for
+# Scarf, map tiles and web fonts, keeps the browser from sending those requests at all.
+# Plain http (the stack binds loopback): no https redirect, no secure-only cookie.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        # Superset's pages run inline bootstrap scripts; what matters here is that every
+        # source is the stack's own origin.
+        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+    },
+    "force_https": False,
+    "session_cookie_secure": False,
+}
 # Row limit of table charts and SQL Lab.
 ROW_LIMIT = 50000
 # Superset's own log level (gunicorn's access log is off).

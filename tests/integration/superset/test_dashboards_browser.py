@@ -20,7 +20,13 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
-from support.superset_browser import login, open_dashboard, screenshot, start_browser
+from support.superset_browser import (
+    login,
+    open_dashboard,
+    outside_requests,
+    screenshot,
+    start_browser,
+)
 
 from streamstack import contract as rules
 from streamstack import events
@@ -178,6 +184,7 @@ def test_dashboards_render_and_match_pinot(
         started = time.monotonic()
         charts = open_dashboard(driver, daily["url"], expected_charts=daily["charts"])
         print(f"daily dashboard rendered in {time.monotonic() - started:.1f}s")
+
         screenshot(driver, shots / "smoothie-cafe-daily-sales.png")
         tiles = {c.title: c.text.splitlines() for c in charts}
         expected_tiles = {
@@ -207,6 +214,8 @@ def test_dashboards_render_and_match_pinot(
         health = reports[0].dashboards["pipeline_health"]
         charts = open_dashboard(driver, health["url"], expected_charts=health["charts"])
         screenshot(driver, shots / "pipeline-health.png")
+        # A local platform contacts no outside host (Superset's telemetry pixel used to, on every page).
+        assert outside_requests(driver) == []
         tiles = {c.title: c.text.splitlines() for c in charts}
         dead = pinot.count(dashboard_tables["deadLetters"].name)
         assert dead == 7
