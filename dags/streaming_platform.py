@@ -6,7 +6,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from streamstack.providers.assets import PURCHASES, PURCHASES_ENRICHED
+from streamstack.providers.assets import PURCHASES_ENRICHED
 from streamstack.providers.defaults import DEFAULT_ARGS
 from streamstack.providers.engines.operators import StreamJobOperator
 from streamstack.providers.engines.sensors import StreamJobSensor
@@ -97,9 +97,10 @@ def streaming_platform() -> None:
     topics = ApplyTopicsOperator(task_id="apply_topics")
 
     # No retry: a retry would publish a second batch (new transaction ids) on top of the first.
+    # No Asset event either: stream_jobs is scheduled on the purchases Asset, and this run processes
+    # its batch itself; a second run on the default engine would race it for the output topics.
     generated = SalesGeneratorOperator(
         task_id="generate_sales",
-        outlets=[PURCHASES],
         retries=0,
         # A simulated run ends with its last day: Transactions is then not a bound.
         transactions="{{ '' if params.days else params.transactions }}",

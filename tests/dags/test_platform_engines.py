@@ -112,3 +112,12 @@ def test_stream_jobs_acts_then_waits_for_a_submission_only(jobs_dag) -> None:
     assert "streamstack.topics.purchases" in str(jobs_dag.timetable.asset_condition)
     assert act.template_fields and {"engine", "jobs", "action", "mode", "resume", "kafka_config_id"} <= set(
         act.template_fields)
+
+
+def test_the_platform_run_triggers_no_second_run_of_the_stream_jobs(platform, jobs_dag) -> None:
+    """stream_jobs is scheduled on the purchases Asset: were the platform's batch to update it, a
+    stream_jobs run on the default engine would start beside the platform's own engine run, and
+    the two would race for the output topics (CI: Spark's claim refused `ENGINE=kstreams`)."""
+    assert "streamstack.topics.purchases" in str(jobs_dag.timetable.asset_condition)
+    emitted = {a.name for t in platform.tasks for a in t.outlets}
+    assert "streamstack.topics.purchases" not in emitted, f"streaming_platform emits {emitted}"
