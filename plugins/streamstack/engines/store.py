@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from streamstack.files import replace_text
+
 ENV = "STREAMSTACK_STATE_STORE"
 
 
@@ -53,11 +55,7 @@ class StateStore:
     def put(self, key: str, doc: dict[str, Any]) -> None:
         file = self.path(key)
         self._dir(file.parent)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(json.dumps(doc) + "\n")
-        tmp.replace(file)
+        replace_text(file, json.dumps(doc) + "\n", mode=0o600)
 
     def delete(self, key: str) -> bool:
         try:
