@@ -35,7 +35,7 @@ import rounds as rb  # bench/rounds.py: alternating rounds, best of N, spread, R
 from streamstack import events
 from streamstack.clients import admin_client, consumer, producer
 from streamstack.settings import Settings
-from streamstack.spark.control import SparkJobControl
+from streamstack.spark.engine import SparkEngine
 from streamstack.spark.jobs import JobSpec, submission
 from streamstack.topics import TopicAdmin, TopicSpecs, load_topics
 
@@ -107,11 +107,12 @@ def latency(
     "latency at 1,000 events/s" means, the warm-up is shown next to it.
     """
     config = settings.kafka_client_config()
-    control = SparkJobControl(settings, topics=topics, checkpoint_dir=ck)
+    engine = SparkEngine(settings, topics=topics, checkpoint_dir=ck)
+    control = engine.control
     control.start("purchases_enrichment", interval=interval, conf=CONF, extra_args=["--starting-offsets", "latest"])
     try:
         deadline = time.monotonic() + 120
-        while control.health("purchases_enrichment").committed_batch is None:
+        while engine.status("purchases_enrichment").detail["committed_batch"] is None:
             if time.monotonic() > deadline:
                 raise RuntimeError("continuous job made no first batch in 120 s")
             time.sleep(1)
@@ -133,11 +134,11 @@ def latency(
             time.sleep(max(0.0, t0 + (i + step) / rate - time.monotonic()))
         p.flush(60)
         deadline = time.monotonic() + 120
-        while control.health("purchases_enrichment").total_lag:
+        while engine.status("purchases_enrichment").lag.total:
             if time.monotonic() > deadline:
                 raise RuntimeError("continuous job did not catch up in 120 s")
             time.sleep(1)
-        health = control.health("purchases_enrichment")
+        final = engine.status("purchases_enrichment")
     finally:
         control.stop("purchases_enrichment")
     c = consumer({**config, "group.id": f"bench-{uuid.uuid4().hex}", "auto.offset.reset": "earliest"})
@@ -158,7 +159,7 @@ def latency(
     return {
         "sent": len(sent), "received": len(lat) + len(warm), "interval": interval, "rate": rate, "seconds": seconds,
         "warmup": warmup, "warm_p95_ms": rb.latency_summary(warm)["p95_ms"] if warm else None,
-        **rb.latency_summary(lat), "rows_per_s": health.processed_rows_per_second, "load": rb.load(),
+        **rb.latency_summary(lat), "rows_per_s": final.detail.get("rows_per_s"), "load": rb.load(),
     }
 
 

@@ -20,7 +20,10 @@ The three jobs of the platform, on the engine of your choice — Spark Structure
   partition, last commit) or `reset` (forget checkpoint, savepoint and offsets of stopped jobs);
 - `mode` — for `submit`: `bounded` (what the inputs hold now, then finish) or `continuous`
   (until stopped);
-- `resume` — for `submit`: from where the jobs stopped (default) or from the inputs' start.
+- `resume` — for `submit`: from where the jobs stopped (default) or from the inputs' start;
+- `allow_shrink` — rebuild the all-time running totals even from a purchases topic that
+  retention has trimmed (they would shrink to what it still holds); off, such a rebuild (a reset,
+  a fresh start, Flink's bounded totals) fails and says how many records are gone.
 
 `wait` waits for a submission — bounded runs to finish, continuous jobs to run with a first
 commit — in the triggerer, holding no worker slot; a failed job fails it with the engine's reason.
@@ -64,6 +67,9 @@ from streamstack.providers.engines.sensors import StreamJobSensor
                                   "(until stopped)."),
         "resume": Param(True, type="boolean", title="Resume",
                         description="submit only: continue from where the jobs stopped (else from the inputs' start)."),
+        "allow_shrink": Param(False, type="boolean", title="Allow smaller all-time totals",
+                              description="Rebuild the running totals even from a purchases topic retention "
+                                          "has trimmed (they shrink to what it still holds)."),
     },
     render_template_as_native_obj=True,
     doc_md=__doc__,
@@ -71,7 +77,8 @@ from streamstack.providers.engines.sensors import StreamJobSensor
 def stream_jobs() -> None:
     jobs = "{{ params.jobs }}"
     act = StreamJobOperator(task_id="act", engine="{{ params.engine }}", jobs=jobs, action="{{ params.action }}",
-                            mode="{{ params.mode }}", resume="{{ params.resume }}")
+                            mode="{{ params.mode }}", resume="{{ params.resume }}",
+                            allow_shrink="{{ params.allow_shrink }}")
     wait = StreamJobSensor(task_id="wait", engine="{{ params.engine }}", jobs=jobs,
                            mode="{{ params.mode if params.action == 'submit' else 'none' }}",
                            submitted_task_id="act", outlets=[PURCHASES_ENRICHED])

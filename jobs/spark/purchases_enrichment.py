@@ -112,7 +112,7 @@ class _ProductDeadLetters:
     The catalogue is re-read whole on every refresh, so the offsets up to which its records were
     checked are kept in the query's checkpoint directory (``products-dead-letters.json``,
     written after the Kafka write): a refresh writes only the new ones, a restart goes on where the
-    last run stopped, and ``streamstack spark reset`` (which deletes the checkpoint) starts over,
+    last run stopped, and ``streamstack engine reset --engine spark`` (which deletes the checkpoint) starts over,
     as for the purchases. A crash between the write and the file writes them again: at least
     once, like the job's other output. A topic that was recreated (offsets below the stored ones)
     starts over too.

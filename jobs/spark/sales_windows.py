@@ -172,7 +172,7 @@ def check_state_format(checkpoint: Path) -> None:
     if (checkpoint / "offsets").exists() and not (marker.exists() and marker.read_text().strip() == version):
         raise IncompatibleCheckpoint(
             f"{checkpoint} holds the state of an older {JOB} job (a window aggregation that dropped "
-            f"late lines unseen), which this version cannot resume. `streamstack spark reset {JOB}` starts "
+            f"late lines unseen), which this version cannot resume. `streamstack engine reset --engine spark {JOB}` starts "
             "it over from what the purchases topic still holds (7 days): each window is recomputed from "
             "its lines there, so the oldest one the topic holds only in part is rewritten with that part)")
     checkpoint.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,9 @@ output topics whose exact counts the Spark runs before it assert.
 from __future__ import annotations
 
 import json
+import os
 import re
+import urllib.request
 
 import pytest
 from support.platform import pinot_count, run_dag, streamstack
@@ -62,7 +64,7 @@ def test_the_engine_connections_have_forms_and_a_working_test_button(airflow: Ai
 
 
 @pytest.mark.timeout(1800)
-def test_stream_jobs_and_the_flink_cli_stop_with_a_savepoint_and_resume_from_it(
+def test_stream_jobs_and_the_engine_cli_stop_flink_with_a_savepoint_and_resume_from_it(
     airflow: AirflowClient, platform: Stack
 ) -> None:
     """Continuous through stream_jobs, stopped with a savepoint through the CLI, resumed from it by the DAG."""
@@ -72,11 +74,11 @@ def test_stream_jobs_and_the_flink_cli_stop_with_a_savepoint_and_resume_from_it(
     rest = FlinkRest(FlinkConfig.from_env(platform.settings).rest_url)
     one = {"engine": "flink", "jobs": ["running_totals"]}
     run_dag(airflow, "stream_jobs", {**one, "action": "submit", "mode": "continuous"}, timeout=900)
-    (status,) = [json.loads(line) for line in streamstack("flink", "status", "running_totals").splitlines()
-                 if line.startswith("{")]
-    assert status["state"] == "RUNNING", status
-    stopped = streamstack("flink", "stop", "running_totals")
-    savepoint = re.search(r"running_totals: stopped, savepoint (\S+)", stopped).group(1)
+    out = streamstack("engine", "status", "--engine", "flink", "--json", "running_totals")
+    (status,) = json.JSONDecoder().raw_decode(out[out.index("["):])[0]
+    assert status["state"] == "RUNNING" and status["mode"] == "continuous", status
+    stopped = streamstack("engine", "stop", "--engine", "flink", "running_totals")
+    savepoint = re.search(r"flink running_totals: STOPPED, .*savepoint=([^,\s]+)", stopped).group(1)
     assert not rest.running("streamstack.running_totals")
     try:
         run_dag(airflow, "stream_jobs", {**one, "action": "submit", "mode": "continuous"}, timeout=900)
@@ -114,6 +116,16 @@ def test_stream_jobs_runs_the_kafka_streams_totals_bounded_and_reports_it(airflo
     again = streamstack("engine", "submit", "--engine", "kstreams", "running_totals")  # bounded, waits
     assert again.strip().splitlines()[-1].startswith("kstreams running_totals: FINISHED, bounded, lag 0"), again
     assert "kstreams running_totals: FINISHED" in streamstack("engine", "stop", "--engine", "kstreams", "running_totals")
+    # README's "Querying a running total over HTTP": continuous, the state store over HTTP, a clean stop.
+    live = streamstack("engine", "submit", "--engine", "kstreams", "--mode", "continuous", "running_totals")
+    assert "kstreams running_totals: RUNNING, continuous" in live, live
+    url = f"http://127.0.0.1:{os.environ['STREAMSTACK_KSTREAMS_PORT']}/totals/CS01"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        over_http = json.loads(resp.read())
+    assert over_http["product_id"] == "CS01" and over_http["transactions"] > 0, over_http
+    from_cli = streamstack("kstreams", "totals", "CS01")
+    assert json.JSONDecoder().raw_decode(from_cli[from_cli.index("{"):])[0] == over_http
+    assert "kstreams running_totals: STOPPED" in streamstack("engine", "stop", "--engine", "kstreams", "running_totals")
     assert "no claims" in streamstack("engine", "claims") or "ended" in streamstack("engine", "claims")
 
 

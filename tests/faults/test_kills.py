@@ -25,6 +25,7 @@ from streamstack.pinot.tables import TableSpec
 from streamstack.runtime.process import pid_alive
 from streamstack.settings import Settings
 from streamstack.spark.control import SparkJobControl
+from streamstack.spark.engine import SparkEngine
 from streamstack.spark.jars import connector_jars
 from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs
@@ -138,15 +139,16 @@ def test_stream_job_kill_9_and_restart_is_exact_after_dedup(pipeline: Pipeline) 
     control = pipeline.control
     control.stop(JOB, timeout=30)  # a fresh start: the kill must land while the job has lag
     pipeline.ensure_job()
-    fk.wait_for(lambda: control.health(JOB).committed_batch is not None, 300, "a committed batch")
-    assert control.health(JOB).total_lag > 0, "the job caught up before it could be killed mid-run"
+    engine = SparkEngine(control.settings, topics=control.topics, checkpoint_dir=control.checkpoint_dir)
+    fk.wait_for(lambda: engine.status(JOB).detail["committed_batch"] is not None, 300, "a committed batch")
+    assert engine.status(JOB).lag.total > 0, "the job caught up before it could be killed mid-run"
     enriched = pipeline.topics["purchases_enriched"].name
     assert control.kill(JOB)
     assert control.holder(JOB) is None
     before = Counter(fk.topic_lines(pipeline.settings, enriched))
 
     pipeline.ensure_job()
-    fk.wait_for(lambda: control.health(JOB).total_lag == 0, 300, "the restarted job's lag to reach 0")
+    fk.wait_for(lambda: engine.status(JOB).lag.total == 0, 300, "the restarted job's lag to reach 0")
     pipeline.wait_exact(300)
     # Pinot's dedup hides copies, so count them on the topic: the restart went on from the
     # checkpoint, re-writing at most the one micro-batch the kill interrupted (40 offsets), not

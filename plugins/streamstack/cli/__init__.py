@@ -11,7 +11,6 @@ from streamstack.cli.airflow import airflow
 from streamstack.cli.contract import contract
 from streamstack.cli.demo import demo
 from streamstack.cli.engine import engine
-from streamstack.cli.flink import flink
 from streamstack.cli.generator import generate, replay
 from streamstack.cli.kstreams import kstreams
 from streamstack.cli.pinot import pinot, query
@@ -37,7 +36,6 @@ cli.add_command(airflow)
 cli.add_command(contract)
 cli.add_command(demo)
 cli.add_command(engine)
-cli.add_command(flink)
 cli.add_command(generate)
 cli.add_command(replay)
 cli.add_command(kstreams)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import click
@@ -55,6 +56,9 @@ def release(topics: tuple[str, ...], force: bool) -> None:
 
 _ENGINE = click.option("--engine", "engine_name", type=click.Choice(["", *engines.ENGINES]), default="",
                        help="spark, flink or kstreams (default: STREAMSTACK_ENGINE, else spark).")
+_ALLOW_SHRINK = click.option(
+    "--allow-shrink", is_flag=True,
+    help="Rebuild the all-time running totals even from a purchases topic retention has trimmed (smaller totals).")
 _JOBS = click.argument("jobs", nargs=-1, type=click.Choice(engines.JOBS))
 
 
@@ -71,10 +75,12 @@ def _report(statuses: dict[str, engines.JobStatus]) -> None:
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Wait until bounded runs finished / continuous jobs run with a commit.")
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait.")
-def submit(engine_name: str, jobs: tuple[str, ...], mode: str, fresh: bool, wait: bool, timeout: float) -> None:
+@_ALLOW_SHRINK
+def submit(engine_name: str, jobs: tuple[str, ...], mode: str, fresh: bool, wait: bool, timeout: float,
+           allow_shrink: bool) -> None:
     """Start JOBS (default all) on the engine: bounded (what the inputs hold now) or continuous."""
     chosen, names = engines.get(engine_name or None), list(jobs or engines.JOBS)
-    _report(chosen.submit(names, engines.Mode(mode), resume=not fresh))
+    _report(chosen.submit(names, engines.Mode(mode), resume=not fresh, allow_shrink=allow_shrink))
     if wait:
         _report(engines.wait(chosen, names, engines.Mode(mode), timeout=timeout))
 
@@ -82,10 +88,15 @@ def submit(engine_name: str, jobs: tuple[str, ...], mode: str, fresh: bool, wait
 @engine.command()
 @_ENGINE
 @_JOBS
-def status(engine_name: str, jobs: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output: one JSON object per job.")
+def status(engine_name: str, jobs: tuple[str, ...], as_json: bool) -> None:
     """State, lag per input partition and last commit of JOBS (default all)."""
     chosen = engines.get(engine_name or None)
-    _report({job: chosen.status(job) for job in jobs or engines.JOBS})
+    statuses = {job: chosen.status(job) for job in jobs or engines.JOBS}
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in statuses.values()], indent=2))
+    else:
+        _report(statuses)
 
 
 @engine.command()
@@ -100,8 +111,9 @@ def stop(engine_name: str, jobs: tuple[str, ...]) -> None:
 @engine.command()
 @_ENGINE
 @_JOBS
-def reset(engine_name: str, jobs: tuple[str, ...]) -> None:
+@_ALLOW_SHRINK
+def reset(engine_name: str, jobs: tuple[str, ...], allow_shrink: bool) -> None:
     """Forget where JOBS (default all) stopped: the next run starts from the inputs' beginning."""
-    chosen = engines.get(engine_name or None)
-    for job in jobs or engines.JOBS:
-        click.echo(f"{job}: deleted {', '.join(chosen.reset(job)) or 'nothing (no state)'}")
+    deleted = engines.reset_jobs(engines.get(engine_name or None), jobs or engines.JOBS, allow_shrink=allow_shrink)
+    for job, what in deleted.items():
+        click.echo(f"{job}: deleted {', '.join(what) or 'nothing (no state)'}")

@@ -14,6 +14,7 @@ from streamstack.engines.choice import (
     JOBS,
     OUTPUT_FLAGS,
     OUTPUT_TOPICS,
+    command,
     comparison_topics,
     engine,
     output_topics,
@@ -27,12 +28,14 @@ from streamstack.engines.protocol import (
     StreamEngine,
     check_jobs,
     get,
+    reset_jobs,
     wait,
 )
+from streamstack.engines.rebuild import WouldShrink, check_rebuild
 from streamstack.engines.store import StateStore
 
 __all__ = [
     "DEFAULT_ENGINE", "ENGINES", "ENV", "JOBS", "OUTPUT_FLAGS", "OUTPUT_TOPICS", "Claim", "JobFailed", "JobStatus", "Mode",
-    "State", "StateStore", "StreamEngine", "TopicClaimed", "check_jobs", "claim", "claims", "comparison_topics",
-    "engine", "get", "holder", "output_topics", "release", "this_process", "wait",
+    "State", "StateStore", "StreamEngine", "TopicClaimed", "WouldShrink", "check_jobs", "check_rebuild", "claim", "claims", "command", "comparison_topics",
+    "engine", "get", "holder", "output_topics", "release", "reset_jobs", "this_process", "wait",
 ]

@@ -44,3 +44,9 @@ def comparison_topics(names: dict[str, str], engine_name: str) -> dict[str, str]
 def output_topics(topic_args: dict[str, str]) -> list[str]:
     """The topics a job writes, from its ``--flag -> topic`` arguments."""
     return sorted({topic for flag, topic in topic_args.items() if flag in OUTPUT_FLAGS})
+
+
+def command(verb: str, engine_name: str, job: str) -> str:
+    """The CLI command doing ``verb`` (submit, status, stop, reset) to one job: one vocabulary
+    for every engine, named by every message that tells the user what to run."""
+    return f"streamstack engine {verb} --engine {engine_name} {job}"

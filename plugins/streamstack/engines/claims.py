@@ -7,7 +7,7 @@ runs (its *handle*: Spark's checkpoint lock, Flink's job id, a Kafka Streams pid
 ended or died never blocks another engine: only a live holder refuses, naming itself, the
 command that stops it and ``streamstack engine release`` for a holder nobody can reach. Claims
 live in the state store (:mod:`streamstack.engines.store`), so every worker sees them. A fourth
-engine adds a probe to ``PROBES`` and its stop command to ``STOP_COMMANDS``.
+engine adds a probe to ``PROBES``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from streamstack.engines.choice import engine
+from streamstack.engines.choice import command, engine
 from streamstack.engines.store import StateStore
 from streamstack.errors import StreamstackError
 
@@ -27,15 +27,9 @@ from streamstack.errors import StreamstackError
 PREFIX = "engine-claims"
 #: engine -> ``module:function(handle) -> bool``: does the job behind a claim's handle still run?
 PROBES = {
-    "spark": "streamstack.spark.control:lock_is_held",
+    "spark": "streamstack.spark.lock:lock_is_held",
     "flink": "streamstack.flink.control:job_is_alive",
     "kstreams": "streamstack.kstreams.control:process_is_alive",
-}
-#: engine -> the command that stops one of its jobs (the way to free its topics).
-STOP_COMMANDS = {
-    "spark": "streamstack spark stop {job}",
-    "flink": "streamstack flink stop {job}",
-    "kstreams": "streamstack kstreams stop {job}",
 }
 
 
@@ -65,7 +59,7 @@ class Claim:
         return bool(getattr(importlib.import_module(module), name)(self.handle))
 
     def stop_command(self) -> str:
-        return STOP_COMMANDS[self.engine].format(job=self.job)
+        return command("stop", self.engine, self.job)
 
 
 def this_process() -> dict[str, Any]:

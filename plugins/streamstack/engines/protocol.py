@@ -9,7 +9,8 @@
   committed) and when it last committed.
 - ``stop(job)`` ends a job so that it resumes losslessly: Spark between micro-batches (its
   checkpoint), Flink with a savepoint, Kafka Streams with its last transaction committed.
-- ``reset(job)`` deletes what makes a job resume (refused while it runs).
+- ``reset(job)`` deletes what makes a job resume (refused while it runs, and where it would
+  rebuild all-time values from inputs retention has trimmed: :mod:`streamstack.engines.rebuild`).
 
 The engines differ underneath (a Spark driver, a job on a Flink cluster, a Kafka Streams JVM);
 what each bounded run must reach and how to find its job again live in the state store, so any
@@ -26,6 +27,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from streamstack.engines.choice import ENGINES, engine
+from streamstack.engines.rebuild import check_rebuild
 from streamstack.errors import ConfigError, StreamstackError
 from streamstack.topics.offsets import Lag
 
@@ -106,13 +108,14 @@ class StreamEngine(Protocol):
     #: logical topic (config/topics.yaml) -> the Kafka topic this engine's jobs use.
     topic_names: dict[str, str]
 
-    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]: ...
+    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True,
+               allow_shrink: bool = False) -> dict[str, JobStatus]: ...
 
     def status(self, job: str) -> JobStatus: ...
 
     def stop(self, job: str) -> JobStatus: ...
 
-    def reset(self, job: str) -> list[str]: ...
+    def reset(self, job: str, *, allow_shrink: bool = False) -> list[str]: ...
 
 
 #: engine -> ``module:class`` of its adapter, imported when asked for (no engine is loaded for another).
@@ -141,6 +144,30 @@ def check_jobs(jobs: Sequence[str]) -> list[str]:
     if unknown:
         raise ConfigError(f"unknown job(s) {unknown} (known: {', '.join(JOBS)})")
     return list(jobs)
+
+
+def prepare(engine: StreamEngine, jobs: Sequence[str], *, resume: bool, allow_shrink: bool = False,
+            rebuilt: Sequence[str] = ()) -> list[str]:
+    """The checked job names of a submission, each reset first when not ``resume``.
+
+    Jobs rebuilt from their inputs' start (every job of a fresh start, ``rebuilt`` otherwise) are
+    checked for input lost to retention first (:mod:`streamstack.engines.rebuild`), all of them
+    before any is reset: a refusal leaves every job as it was.
+    """
+    jobs = check_jobs(jobs)
+    if not resume:
+        reset_jobs(engine, jobs, allow_shrink=allow_shrink)
+    for job in [j for j in rebuilt if j in jobs]:
+        check_rebuild(engine.kafka_config, engine.topic_names, job, allow_shrink=allow_shrink)
+    return jobs
+
+
+def reset_jobs(engine: StreamEngine, jobs: Sequence[str], *, allow_shrink: bool = False) -> dict[str, list[str]]:
+    """Reset each of ``jobs`` (what was deleted, per job); every refusal
+    (:mod:`streamstack.engines.rebuild`) comes before any reset, so none leaves some jobs reset."""
+    for job in jobs:
+        check_rebuild(engine.kafka_config, engine.topic_names, job, allow_shrink=allow_shrink)
+    return {job: engine.reset(job, allow_shrink=True) for job in jobs}
 
 
 class JobFailed(StreamstackError):

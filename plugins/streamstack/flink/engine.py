@@ -12,7 +12,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from streamstack.engines.protocol import JobStatus, Mode, State, check_jobs
+from streamstack.engines.choice import command
+from streamstack.engines.protocol import JobStatus, Mode, State, prepare
+from streamstack.engines.rebuild import check_rebuild
 from streamstack.engines.times import iso
 from streamstack.errors import StreamstackError
 from streamstack.flink.config import FlinkConfig
@@ -49,11 +51,11 @@ class FlinkEngine:
         self.kafka_config = kafka_config if kafka_config is not None else stack.kafka_client_config()
         self.topic_names = names or load_topics(stack.topics_file).names()
 
-    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]:
-        jobs = check_jobs(jobs)
-        if not resume:
-            for job in jobs:
-                self.reset(job)
+    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True,
+               allow_shrink: bool = False) -> dict[str, JobStatus]:
+        # A bounded run of an aggregating job recomputes it from the inputs' start, every time.
+        rebuilt = [job for job in jobs if mode == Mode.BOUNDED and job not in BOUNDED_FROM_GROUP]
+        jobs = prepare(self, jobs, resume=resume, allow_shrink=allow_shrink, rebuilt=rebuilt)
         self.control.start_all(jobs, mode=str(mode), resume=resume)
         return {job: self.status(job) for job in jobs}
 
@@ -89,10 +91,11 @@ class FlinkEngine:
         self.control.stop(job)
         return self.status(job)
 
-    def reset(self, job: str) -> list[str]:
+    def reset(self, job: str, *, allow_shrink: bool = False) -> list[str]:
         """Forget the savepoint and the consumer group's offsets: the next run starts from the inputs' start."""
+        check_rebuild(self.kafka_config, self.topic_names, job, allow_shrink=allow_shrink)
         if self.control.running(job) is not None:
-            raise StreamstackError(f"Flink job {job} is running; stop it first: `streamstack flink stop {job}`")
+            raise StreamstackError(f"Flink job {job} is running; stop it first: `{command('stop', 'flink', job)}`")
         from streamstack.clients import admin_client
 
         deleted = []

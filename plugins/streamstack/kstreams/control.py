@@ -6,8 +6,7 @@ through ``/proc`` like every stack service). Its truth about itself is its HTTP 
 ``/totals`` the running totals from its state store. A stop is SIGTERM: the JVM's shutdown hook
 closes Kafka Streams with LEAVE_GROUP (last transaction committed, state flushed, the group left
 at once so the next start does not wait out a session timeout); only after ``timeout`` is it
-killed. A reset does what Kafka's application reset tool does for these apps: delete the
-committed offsets (the consumer group) and the internal topics, and wipe the local state.
+killed. A reset is Kafka's application reset tool's (``streamstack.kstreams.reset``).
 """
 
 from __future__ import annotations
@@ -15,24 +14,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException
-
 from streamstack import engines
-from streamstack.clients import admin_client
 from streamstack.contract import write_contract
 from streamstack.errors import StackError
 from streamstack.kstreams.apps import (
-    APPS,
-    Launch,
     app_spec,
     default_application_id,
     http_port,
@@ -40,13 +33,12 @@ from streamstack.kstreams.apps import (
     write_client_properties,
 )
 from streamstack.kstreams.build import Build, build
+from streamstack.kstreams.reset import ResetReport, reset_application
 from streamstack.runtime.java import find_java
 from streamstack.runtime.process import ManagedProcess, pid_alive, start_ticks
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs, load_topics
-from streamstack.topics.offsets import Lag, group_offsets, lag
-
-INTERNAL_SUFFIXES = ("-changelog", "-repartition")
+from streamstack.topics.offsets import Lag, end_offsets, group_offsets, lag
 
 
 @dataclass
@@ -60,27 +52,7 @@ class AppHealth:
     port: int | None = None
     state: str | None = None
     threads: list[dict[str, Any]] = field(default_factory=list)
-    lag: dict[str, int] = field(default_factory=dict)
-    total_lag: int | None = None
     error: str | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return self.running and self.state == "RUNNING"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ResetReport:
-    """What a reset deleted."""
-
-    app: str
-    application_id: str
-    group_deleted: bool
-    topics_deleted: list[str]
-    state_removed: bool
 
 
 def process_is_alive(handle: dict[str, Any]) -> bool:
@@ -124,7 +96,6 @@ class KStreamsControl:
         self.app_args = dict(app_args or {})
         self.store = engines.StateStore.default(self.settings.state_dir)
 
-    # --------------------------------------------------------------------------- plumbing
     def application_id(self, app: str) -> str:
         app_spec(app)
         return self.application_ids.get(app) or default_application_id(app)
@@ -149,16 +120,24 @@ class KStreamsControl:
     def _release(self, app: str) -> None:
         engines.release(self.store, self.output_topics(app), "kstreams", app)
 
-    def _launch(self, app: str, mode: str, built: Build, threads: int) -> Launch:
+    def _spawn(self, app: str, mode: str, built: Build, threads: int, **record: Any) -> ManagedProcess:
+        """Claim ``app``'s topics, start its JVM in ``mode`` and record what it was asked (the store).
+        The process object returned is the one that can tell when the JVM exits (``exited``)."""
+        self._claim(app)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         contract_file = write_contract(self.run_dir / "contract.json")
         props = write_client_properties(self.run_dir / f"kstreams-{app}.client.properties", self.kafka_config)
         port = self.ports.get(app, http_port(app) if mode == "continuous" else 0)
-        return launch(
+        run = launch(
             app, built, settings=self.settings, topics=self.topics, contract_file=contract_file,
             client_properties=props, run_dir=self.run_dir, mode=mode, application_id=self.application_id(app),
             http_port=port, threads=threads, java=find_java(), extra_args=self.app_args.get(app),
         )
+        proc = self._process(app)
+        pid = proc.start(run.command, cwd=self.settings.project_dir)
+        self._claim(app, pid)
+        self.store.put(self.record_key(app), {"mode": mode, "pid": pid, **record, "at": time.time()})
+        return proc
 
     def port(self, app: str) -> int | None:
         """The port the running app listens on (from its port file), or None."""
@@ -182,22 +161,16 @@ class KStreamsControl:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
 
-    # -------------------------------------------------------------------------- lifecycle
     def start(self, app: str, *, wait: float = 120.0, threads: int = 1) -> AppHealth:
         """Start ``app`` long-running, replacing a running copy; return once it is RUNNING."""
         built = build(self.settings)
         self.stop(app)
-        self._claim(app)
-        run = self._launch(app, "continuous", built, threads)
-        proc = self._process(app)
-        pid = proc.start(run.command, cwd=self.settings.project_dir)
-        self._claim(app, pid)
-        self.store.put(self.record_key(app), {"mode": "continuous", "pid": pid, "at": time.time()})
+        proc = self._spawn(app, "continuous", built, threads)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if proc.exited() is not None:
                 raise StackError(f"Kafka Streams app {app} exited {proc.exited()} at start:\n{proc.log_tail(40)}")
-            report = self.health(app, lag=False)
+            report = self.health(app)
             if report.state == "RUNNING":
                 return report
             if report.state == "ERROR":
@@ -227,29 +200,22 @@ class KStreamsControl:
         return [self.topics[logical].name for flag, logical in app_spec(app).topics.items()
                 if flag in ("purchases-topic", "products-topic")]
 
-    def launch_bounded(self, apps: list[str], *, threads: int = 1) -> dict[str, int]:
-        """Start ``apps`` bounded in the background and return their pids at once.
+    def launch_bounded(self, apps: list[str], *, threads: int = 1) -> dict[str, ManagedProcess]:
+        """Start ``apps`` bounded in the background and return their processes at once.
 
         Each processes its inputs up to the end offsets they have now, then exits. Those offsets
         are recorded in the state store, so anyone can tell later whether the run got there (the
         app's consumer group committed them) or ended before (``streamstack.kstreams.engine``).
         """
-        from streamstack.topics.offsets import end_offsets
-
         running = [app for app in apps if self._process(app).pid() is not None]
         if running:
             raise StackError(f"Kafka Streams apps {running} run already; stop them first")
         built = build(self.settings)
-        pids = {}
+        procs = {}
         for app in apps:
             target = {t: {str(p): o for p, o in end_offsets(self.kafka_config, t).items()} for t in self.inputs(app)}
-            self._claim(app)
-            run = self._launch(app, "bounded", built, threads)
-            pids[app] = self._process(app).start(run.command, cwd=self.settings.project_dir)
-            self._claim(app, pids[app])
-            self.store.put(self.record_key(app), {"mode": "bounded", "pid": pids[app], "target": target,
-                                                  "at": time.time()})
-        return pids
+            procs[app] = self._spawn(app, "bounded", built, threads, target=target)
+        return procs
 
     def kill(self, app: str) -> bool:
         """SIGKILL ``app`` at once, no clean close: for tests of crash recovery."""
@@ -262,8 +228,8 @@ class KStreamsControl:
         proc.stop(timeout=10)
         return True
 
-    def health(self, app: str, *, lag: bool = True) -> AppHealth:
-        """Process, Kafka Streams state and (``lag``) the consumer group's lag on the input topics."""
+    def health(self, app: str) -> AppHealth:
+        """Process and Kafka Streams state (lag: ``input_lag``)."""
         proc = self._process(app)
         report = AppHealth(app=app, application_id=self.application_id(app), running=False)
         report.pid = proc.pid()
@@ -280,14 +246,7 @@ class KStreamsControl:
         elif proc.log_file.exists():
             tail = [line for line in proc.log_tail(15).splitlines() if "ERROR" in line or "error:" in line]
             report.error = tail[-1] if tail else None
-        if lag:
-            report.lag = self.lag(app)
-            report.total_lag = sum(report.lag.values())
         return report
-
-    def lag(self, app: str) -> dict[str, int]:
-        """Per input partition: end offset minus the app's committed offset."""
-        return self.input_lag(app).by_partition()
 
     def input_lag(self, app: str) -> Lag:
         """The app's consumer group (its application id) behind its input topics."""
@@ -308,73 +267,28 @@ class KStreamsControl:
         if self._process(app).pid() is not None:
             raise StackError(f"Kafka Streams app {app} is running: stop it before a reset")
         group = self.application_id(app)
-        admin = admin_client(self.kafka_config)
-        deleted_group = True
-        try:
-            admin.delete_consumer_groups([group], request_timeout=30)[group].result()
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not (isinstance(error, KafkaError) and error.code() == KafkaError.GROUP_ID_NOT_FOUND):
-                raise StackError(f"cannot delete consumer group {group}: {exc}") from exc
-            deleted_group = False
-        names = sorted(
-            t for t in admin.list_topics(timeout=30).topics
-            if t.startswith(f"{group}-") and t.endswith(INTERNAL_SUFFIXES)
-        )
-        if names:
-            for future in admin.delete_topics(names, operation_timeout=30).values():
-                future.result()
-        state = self.settings.state_dir / "kstreams" / "state" / group
-        removed = state.exists()
-        shutil.rmtree(state, ignore_errors=True)
+        report = reset_application(self.kafka_config, group, self.settings.state_dir / "kstreams" / "state" / group, app)
         self.store.delete(self.record_key(app))
-        return ResetReport(app, group, deleted_group, names, removed)
+        return report
 
-    def run_bounded(self, app: str, *, timeout: float = 600.0, threads: int = 1) -> float:
-        """Run ``app`` until it has processed its inputs' current end offsets, then stop; seconds taken.
+    def run_bounded(self, apps: str | list[str], *, timeout: float = 600.0, threads: int = 1) -> float:
+        """Run ``apps`` bounded side by side (``launch_bounded``) until each exits; seconds taken.
 
-        For tests and engine runs that must finish ("available-now"). Refuses while a
-        continuous copy runs (it would share the application id).
+        For tests and benchmarks that must wait. If one fails or times out, the others are
+        stopped and every failure is raised together.
         """
-        return self.run_bounded_all([app], timeout=timeout, threads=threads)
-
-    def run_bounded_all(self, apps: list[str], *, timeout: float = 600.0, threads: int = 1) -> float:
-        """``run_bounded`` for several apps side by side (each its own JVM); seconds until the last ends.
-
-        On two cores one app's JVM start overlaps the other's work. If one fails or times out,
-        the others are stopped and every failure is raised together.
-        """
-        running = [app for app in apps if self._process(app).pid() is not None]
-        if running:
-            raise StackError(f"Kafka Streams apps {running} run continuously already; stop them first")
-        built = build(self.settings)
-        for app in apps:
-            self._claim(app)  # held while this process waits for the run
-        try:
-            return self._run_bounded(apps, built, timeout=timeout, threads=threads)
-        finally:
-            for app in apps:
-                self._release(app)
-
-    def _run_bounded(self, apps: list[str], built: Build, *, timeout: float, threads: int) -> float:
+        apps = [apps] if isinstance(apps, str) else list(apps)
         started = time.monotonic()
-        pending = {}
-        for app in apps:
-            run = self._launch(app, "bounded", built, threads)
-            pending[app] = self._process(app)
-            pending[app].start(run.command, cwd=self.settings.project_dir)
+        pending = self.launch_bounded(apps, threads=threads)
         failures: list[str] = []
-        while pending and time.monotonic() - started < timeout:
+        while pending and not failures and time.monotonic() - started < timeout:
             for app, proc in list(pending.items()):
                 code = proc.exited()
-                if code is None:
-                    continue
-                proc.pid()  # forget the pid file
-                del pending[app]
-                if code != 0:
-                    failures.append(f"Kafka Streams app {app} (bounded) exited {code}:\n{proc.log_tail(40)}")
-            if failures:
-                break
+                if code is not None:
+                    proc.pid()  # forget the pid file
+                    del pending[app]
+                    if code != 0:
+                        failures.append(f"Kafka Streams app {app} (bounded) exited {code}:\n{proc.log_tail(40)}")
             time.sleep(0.2)
         for app, proc in pending.items():
             tail = proc.log_tail(40)
@@ -384,6 +298,3 @@ class KStreamsControl:
         if failures:
             raise StackError("\n".join(failures))
         return time.monotonic() - started
-
-    def health_all(self, apps: list[str] | None = None) -> list[AppHealth]:
-        return [self.health(app) for app in (apps or list(APPS))]

@@ -13,7 +13,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from streamstack.engines.protocol import JobStatus, Mode, State, check_jobs
+from streamstack.engines.protocol import JobStatus, Mode, State, prepare
+from streamstack.engines.rebuild import check_rebuild
 from streamstack.engines.times import iso
 from streamstack.kstreams.control import KStreamsControl
 from streamstack.settings import Settings
@@ -40,11 +41,9 @@ class KStreamsEngine:
         self.kafka_config = self.control.kafka_config
         self.topic_names = {t.logical: t.name for t in self.control.topics.topics}
 
-    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]:
-        jobs = check_jobs(jobs)
-        if not resume:
-            for job in jobs:
-                self.reset(job)
+    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True,
+               allow_shrink: bool = False) -> dict[str, JobStatus]:
+        jobs = prepare(self, jobs, resume=resume, allow_shrink=allow_shrink)
         if mode == Mode.BOUNDED:
             self.control.launch_bounded(jobs, threads=self.threads)
         else:
@@ -56,7 +55,7 @@ class KStreamsEngine:
         control = self.control
         record = control.record(job) or {}
         status = JobStatus(self.name, job, State.NOT_STARTED, Mode(record["mode"]) if record.get("mode") else None)
-        health = control.health(job, lag=False)
+        health = control.health(job)
         status.lag = control.input_lag(job)
         if health.running:
             status.state = {"RUNNING": State.RUNNING, "ERROR": State.FAILED}.get(health.state or "", State.STARTING)
@@ -91,7 +90,8 @@ class KStreamsEngine:
         self.control.stop(job)
         return self.status(job)
 
-    def reset(self, job: str) -> list[str]:
+    def reset(self, job: str, *, allow_shrink: bool = False) -> list[str]:
+        check_rebuild(self.kafka_config, self.topic_names, job, allow_shrink=allow_shrink)
         report = self.control.reset(job)
         return ([f"consumer group {report.application_id}"] if report.group_deleted else []) + [
             f"topic {t}" for t in report.topics_deleted

@@ -1,108 +1,38 @@
-"""Continuous-mode lifecycle of the Spark jobs: start, health (progress and lag), clean stop.
+"""Lifecycle of the Spark jobs on one checkpoint directory: start, stop, kill, reset.
 
-Why a lock as well as a pid file: the lock (``<checkpoint-dir>/<job>.lock``, held by the job's
-driver with ``flock``) is the truth about whether a copy is writing: it cannot go stale, survives
-a lost pid file, and a second copy refuses to start on it. Starting a job never stops another
-run's copy: a continuous copy is kept, an available-now one (another run mid-work) is waited for,
-so two runs never kill each other's job nor leave two copies writing one topic.
-A stop is SIGTERM to the driver, which stops the query between micro-batches (checkpoint
-committed); only after ``timeout`` are the driver and its spark-submit JVM killed.
+Starting a job never stops another run's copy: a continuous copy is kept, an available-now one
+(another run mid-work) is waited for, so two runs never kill each other's job nor leave two
+copies writing one topic. Which copy writes is the driver holding the job's lock
+(``streamstack.spark.lock``). A stop is SIGTERM to the driver, which stops the query between
+micro-batches (checkpoint committed); only after ``timeout`` are the driver and its spark-submit
+JVM killed. Status and lag are the engine's (``streamstack.spark.engine``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import logging
 import os
 import shutil
 import signal
-import socket
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from streamstack import engines
-from streamstack.errors import StackError, StreamstackError
-from streamstack.runtime.process import ManagedProcess, pid_alive
+from streamstack.errors import StackError
+from streamstack.runtime.process import ManagedProcess
 from streamstack.settings import Settings
-from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
-from streamstack.spark.jobs import JOBS, checkpoint_root, job_spec, submission
+from streamstack.spark import lock
+from streamstack.spark.checkpoint import committed_offsets
+from streamstack.spark.jobs import checkpoint_root, job_spec, submission
+from streamstack.spark.lock import Holder, job_paths
 from streamstack.topics import TopicSpecs, load_topics
 from streamstack.topics.offsets import lag
 
 log = logging.getLogger(__name__)
 #: Exit code of a job that found its lock held by another copy (jobs/spark/runner.py).
 LOCK_HELD = 75
-
-
-@dataclass(frozen=True)
-class Holder:
-    """The live process holding a job's lock."""
-
-    pid: int
-    ppid: int | None
-    mode: str
-    started: str
-    #: The machine the driver runs on (None: a driver started before the lock recorded it).
-    host: str | None = None
-
-    @property
-    def here(self) -> bool:
-        """On this machine: its pid can be signalled (else only its stop file reaches it)."""
-        return self.host in (None, socket.gethostname())
-
-
-@dataclass
-class JobHealth:
-    """One job's state as seen from outside: lock, progress file, checkpoint and broker offsets."""
-
-    job: str
-    running: bool
-    pid: int | None = None
-    mode: str | None = None
-    state: str | None = None
-    committed_batch: int | None = None
-    last_progress_at: str | None = None
-    input_rows_per_second: float | None = None
-    processed_rows_per_second: float | None = None
-    lag: dict[str, int] = field(default_factory=dict)
-    total_lag: int | None = None
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def job_paths(checkpoint_dir: Path, job: str) -> dict[str, Path]:
-    """The files of the job contract (mirrors ``jobs/spark/runner.paths``)."""
-    return {
-        "checkpoint": checkpoint_dir / job,
-        "lock": checkpoint_dir / f"{job}.lock",
-        "progress": checkpoint_dir / f"{job}.progress.json",
-        "stop": checkpoint_dir / f"{job}.stop",
-    }
-
-
-def _held_lock_text(lock: Path) -> str | None:
-    """The text of a job's lock file while a process holds the lock; None when nobody does."""
-    if not lock.exists():
-        return None
-    with open(lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            return handle.read().strip()
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return None
-
-
-def lock_is_held(handle: dict[str, Any]) -> bool:
-    """The engines' probe (``streamstack.engines.PROBES``): a job writes while its driver holds its lock."""
-    return _held_lock_text(Path(handle["lock"])) is not None
 
 
 class SparkJobControl:
@@ -142,24 +72,7 @@ class SparkJobControl:
     def holder(self, job: str) -> Holder | None:
         """The process holding ``job``'s lock, or None when no copy runs."""
         job_spec(job)
-        lock = job_paths(self.checkpoint_dir, job)["lock"]
-        # A copy that has just taken the lock empties the file, then writes its info: read
-        # between the two (CI did, stopping a job another test run had just started), the file
-        # is held and empty for a moment.
-        deadline = time.monotonic() + 5.0
-        while True:
-            text = _held_lock_text(lock)
-            if text is None:
-                return None
-            if text or time.monotonic() >= deadline:
-                break
-            time.sleep(0.05)
-        try:
-            info = json.loads(text)
-        except json.JSONDecodeError:
-            raise StackError(f"{lock} is held but holds no job info ({text!r}); is it a streamstack job?") from None
-        return Holder(pid=int(info["pid"]), ppid=info.get("ppid"), mode=str(info.get("mode")),
-                      started=str(info.get("started")), host=info.get("host"))
+        return lock.holder(job_paths(self.checkpoint_dir, job)["lock"])
 
     def output_topics(self, job: str) -> list[str]:
         """The topics ``job`` writes (its output and dead-letter topics)."""
@@ -254,7 +167,7 @@ class SparkJobControl:
             if time.monotonic() >= deadline:
                 raise StackError(
                     f"spark job {job}: another run's available-now copy (pid {holder.pid}, since {holder.started}) "
-                    f"still works after {timeout:.0f}s; not stopping it (stop it with `streamstack spark stop {job}`)"
+                    f"still works after {timeout:.0f}s; not stopping it (stop it with `{engines.command('stop', 'spark', job)}`)"
                 )
             if not announced:
                 log.info("%s: waiting for another run's available-now copy (pid %s) to finish", job, holder.pid)
@@ -281,7 +194,7 @@ class SparkJobControl:
                 if not holder.here:
                     raise StackError(f"spark job {job} on {holder.host} (pid {holder.pid}) did not stop within "
                                      f"{timeout:.0f}s of its stop file; stop it there")
-                self._kill(holder)
+                lock.kill(holder)
         proc = self._process(job)
         if proc.pid() is not None:
             stopped = proc.stop(timeout=15) or stopped
@@ -294,7 +207,7 @@ class SparkJobControl:
         if holder is not None and not holder.here:
             raise StackError(f"spark job {job} runs on {holder.host} (pid {holder.pid}): kill it there")
         if holder is not None:
-            self._kill(holder)
+            lock.kill(holder)
         proc = self._process(job)
         if proc.pid() is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -302,62 +215,21 @@ class SparkJobControl:
             proc.stop(timeout=5)
         return holder is not None
 
-    def _kill(self, holder: Holder) -> None:
-        """SIGKILL the driver and, if it is spark-submit's JVM, its parent; wait until gone."""
-        victims = [holder.pid]
-        if holder.ppid and _is_spark_submit(holder.ppid):
-            victims.append(holder.ppid)
-        for pid in victims:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(pid_alive(p) for p in victims):
-            time.sleep(0.1)
-
-    def health(self, job: str) -> JobHealth:
-        """Progress (from the job's progress file) and lag (broker end offsets - committed offsets)."""
-        spec = job_spec(job)
-        paths = job_paths(self.checkpoint_dir, job)
-        holder = self.holder(job)
-        report = JobHealth(job=job, running=holder is not None)
-        if holder is not None:
-            report.pid, report.mode = holder.pid, holder.mode
-        if paths["progress"].exists():
-            progress = json.loads(paths["progress"].read_text())
-            report.state, report.error = progress.get("state"), progress.get("error")
-            report.last_progress_at = progress.get("updated_at")
-            last = progress.get("last_progress") or {}
-            report.input_rows_per_second = last.get("inputRowsPerSecond")
-            report.processed_rows_per_second = last.get("processedRowsPerSecond")
-        report.committed_batch = last_committed_batch(paths["checkpoint"])
-        committed = committed_offsets(paths["checkpoint"])
-        source = self.topics[spec.topics["purchases-topic"]].name
-        try:
-            report.lag = self._lag(source, committed.get(source, {}))
-        except StreamstackError as exc:
-            if "beyond the end" not in str(exc):
-                raise
-            report.error, report.total_lag = f"{job}: {exc}", None
-            return report
-        report.total_lag = sum(report.lag.values())
-        return report
-
     def check_checkpoint(self, job: str) -> None:
         """Refuse a checkpoint that points past the end of any of its source topics."""
         committed = committed_offsets(job_paths(self.checkpoint_dir, job)["checkpoint"])
-        for topic, offsets in committed.items():
-            try:
-                self._lag(topic, offsets)
-            except StreamstackError as exc:
-                if "beyond the end" in str(exc):
-                    raise StackError(f"spark job {job}: {exc.args[0].replace('`streamstack spark reset`', f'`streamstack spark reset {job}`')}") from None
-                raise
+        behind = lag(self.kafka_config, committed, committed)
+        if behind.beyond_end:
+            raise StackError(
+                f"spark job {job}: the checkpoint is beyond the end of its input ({behind.beyond_end_text()}): the "
+                f"topic was recreated (stack reset kafka?); reset the checkpoint: `{engines.command('reset', 'spark', job)}`"
+            )
 
     def reset(self, job: str) -> bool:
         """Delete ``job``'s checkpoint and progress (it restarts from the topics' start); refuses while it runs."""
         holder = self.holder(job)
         if holder is not None:
-            raise StackError(f"spark job {job} is running (pid {holder.pid}); stop it first: `streamstack spark stop {job}`")
+            raise StackError(f"spark job {job} is running (pid {holder.pid}); stop it first: `{engines.command('stop', 'spark', job)}`")
         paths = job_paths(self.checkpoint_dir, job)
         found = False
         if paths["checkpoint"].exists():
@@ -368,23 +240,3 @@ class SparkJobControl:
                 paths[key].unlink()
                 found = True
         return found
-
-    def _lag(self, topic: str, committed: dict[int, int]) -> dict[str, int]:
-        behind = lag(self.kafka_config, [topic], {topic: committed})
-        if behind.beyond_end:
-            raise StreamstackError(
-                f"the checkpoint is beyond the end of topic {topic} ({behind.beyond_end_text()}): the topic was "
-                "recreated (stack reset kafka?); reset the checkpoint: `streamstack spark reset`"
-            )
-        return behind.by_partition()
-
-    def health_all(self, jobs: list[str] | None = None) -> list[JobHealth]:
-        return [self.health(job) for job in (jobs or list(JOBS))]
-
-
-def _is_spark_submit(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"org.apache.spark.deploy.SparkSubmit" in cmdline

@@ -14,13 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from streamstack.engines.protocol import JobStatus, Mode, State, check_jobs
+from streamstack.engines.protocol import JobStatus, Mode, State, prepare
+from streamstack.engines.rebuild import check_rebuild
 from streamstack.engines.times import iso
 from streamstack.errors import StreamstackError
 from streamstack.settings import Settings
-from streamstack.spark.checkpoint import committed_offsets, last_commit_time
-from streamstack.spark.control import SparkJobControl, job_paths
+from streamstack.spark.checkpoint import committed_offsets, last_commit_time, last_committed_batch
+from streamstack.spark.control import SparkJobControl
 from streamstack.spark.jobs import job_spec
+from streamstack.spark.lock import job_paths
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import lag
 
@@ -56,11 +58,9 @@ class SparkEngine:
         self.kafka_config = self.control.kafka_config
         self.topic_names = {t.logical: t.name for t in self.control.topics.topics}
 
-    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True) -> dict[str, JobStatus]:
-        jobs = check_jobs(jobs)
-        if not resume:
-            for job in jobs:
-                self.reset(job)
+    def submit(self, jobs: Sequence[str], mode: Mode, *, resume: bool = True,
+               allow_shrink: bool = False) -> dict[str, JobStatus]:
+        jobs = prepare(self, jobs, resume=resume, allow_shrink=allow_shrink)
         # Side by side: most of a start is a JVM starting and the driver taking its lock.
         with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="spark-submit") as pool:
             futures = {job: pool.submit(self._start, job, mode) for job in jobs}
@@ -102,15 +102,17 @@ class SparkEngine:
         inputs = [self.control.topics[t].name for f, t in job_spec(job).topics.items() if f in INPUT_FLAGS]
         status.lag = lag(self.control.kafka_config, inputs, committed)
         status.last_commit = iso(last_commit_time(checkpoint))
+        status.detail["committed_batch"] = last_committed_batch(checkpoint)
         if progress and progress.get("last_progress"):
-            status.detail["batch"] = progress["last_progress"].get("batchId")
+            status.detail["rows_per_s"] = progress["last_progress"].get("processedRowsPerSecond")
         return status
 
     def stop(self, job: str) -> JobStatus:
         self.control.stop(job)
         return self.status(job)
 
-    def reset(self, job: str) -> list[str]:
+    def reset(self, job: str, *, allow_shrink: bool = False) -> list[str]:
+        check_rebuild(self.kafka_config, self.topic_names, job, allow_shrink=allow_shrink)
         paths = job_paths(self.control.checkpoint_dir, job)
         existing = [str(paths[k]) for k in ("checkpoint", "progress") if paths[k].exists()]
         self.control.reset(job)

@@ -19,8 +19,9 @@ from typing import Any
 
 from streamstack.engines.report import count_reasons
 from streamstack.spark.checkpoint import committed_offsets, last_committed_batch
-from streamstack.spark.control import SparkJobControl, job_paths
+from streamstack.spark.control import SparkJobControl
 from streamstack.spark.jobs import job_spec
+from streamstack.spark.lock import job_paths
 from streamstack.topics.offsets import end_offsets
 
 #: The job arguments naming topics it writes; every other ``*-topic`` argument is an input.

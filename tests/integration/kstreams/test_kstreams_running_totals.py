@@ -132,7 +132,7 @@ def test_kill_9_mid_stream_then_restart_leaves_exact_totals(
         time.sleep(0.05)
     assert control.kill(APP), "the app was not running"
     assert 0 < counted < want, f"not killed mid-stream: {counted} of {want} counted"
-    assert not control.health(APP, lag=False).running
+    assert not control.health(APP).running
 
     publish(config, source, second)
     control.start(APP)
@@ -142,8 +142,7 @@ def test_kill_9_mid_stream_then_restart_leaves_exact_totals(
     one = next(iter(expected))
     assert control.totals(one) == expected[one]
     assert control.totals("NO-SUCH-PRODUCT") is None
-    health = control.health(APP)
-    assert health.state == "RUNNING" and health.total_lag == 0, health
+    assert control.health(APP).state == "RUNNING" and control.input_lag(APP).total == 0
 
     assert control.stop(APP)
     assert read_latest(config, output) == expected  # the topic agrees: no double count, nothing lost
@@ -163,7 +162,7 @@ def test_reset_reprocesses_from_the_start_to_the_same_totals(
         return sum(end_offsets(config, output).values())
 
     control.run_bounded(APP, timeout=DEADLINE)
-    assert control.lag(APP) and sum(control.lag(APP).values()) == 0
+    assert control.input_lag(APP).by_partition() and control.input_lag(APP).total == 0
     assert read_latest(config, output) == expected
     before = written()
     control.run_bounded(APP, timeout=DEADLINE)  # nothing new: it must write nothing, count nothing twice
@@ -172,7 +171,7 @@ def test_reset_reprocesses_from_the_start_to_the_same_totals(
     report = control.reset(APP)
     assert report.group_deleted and any(t.endswith("-repartition") for t in report.topics_deleted), report
     assert any(t.endswith("-changelog") for t in report.topics_deleted), report
-    assert sum(control.lag(APP).values()) == len(lines)
+    assert control.input_lag(APP).total == len(lines)
 
     ends = end_offsets(config, output)
     control.run_bounded(APP, timeout=DEADLINE)
@@ -203,10 +202,50 @@ def test_while_the_app_writes_its_topic_another_engine_is_refused(
     finally:
         spark.stop(APP)
     assert f"{output} is written by kstreams job running_totals" in str(refused.value)
-    assert "`streamstack kstreams stop running_totals`" in str(refused.value)
+    assert "`streamstack engine stop --engine kstreams running_totals`" in str(refused.value)
     assert spark.holder(APP) is None, "Spark started a copy beside the app"
 
     assert control.stop(APP)
     assert engines.claims(spark.store, [output]) == []
     spark.claim(APP)  # free now
     spark.release(APP)
+
+
+def test_a_rebuild_that_would_shrink_the_all_time_totals_is_refused(
+    kafka: Settings, fresh_topics: TopicSpecs, control: KStreamsControl
+) -> None:
+    """Retention has trimmed the purchases topic: a reset (or a fresh start) would rebuild the
+    all-time totals from what it still holds and overwrite them with smaller ones (#29)."""
+    from confluent_kafka import TopicPartition
+
+    from streamstack import engines
+    from streamstack.clients import admin_client
+    from streamstack.kstreams.engine import KStreamsEngine
+    from streamstack.topics.offsets import watermarks
+
+    contract = load_contract()
+    config = kafka.kafka_client_config()
+    lines = purchases(2_000, 4, contract)
+    source, output = fresh_topics["purchases"].name, fresh_topics["running_totals"].name
+    publish(config, source, lines)
+    control.run_bounded(APP, timeout=DEADLINE)
+    expected = python_totals(lines, contract)
+    assert read_latest(config, output) == expected
+
+    # What 7-day retention does to an old topic: its first records are gone.
+    cut = {p: high // 2 for p, (_, high) in watermarks(config, source).items()}
+    admin = admin_client(config)
+    for future in admin.delete_records([TopicPartition(source, p, o) for p, o in cut.items()]).values():
+        future.result(timeout=60)
+    engine = KStreamsEngine(kafka, topics=fresh_topics, kafka_config=config, run_dir=control.run_dir,
+                            application_ids=control.application_ids, ports=control.ports)
+    gone = f"{sum(cut.values()):,} records are gone from {source}"
+    with pytest.raises(engines.WouldShrink, match=gone):
+        engine.reset(APP)
+    with pytest.raises(engines.WouldShrink, match=gone):
+        engine.submit([APP], engines.Mode.BOUNDED, resume=False)
+    assert control.input_lag(APP).total == 0, "the app's offsets were reset after all"
+    assert read_latest(config, output) == expected
+
+    assert any("consumer group" in what for what in engine.reset(APP, allow_shrink=True))  # accepted: it goes
+    assert control.input_lag(APP).total == sum(high - cut[p] for p, (_, high) in watermarks(config, source).items())

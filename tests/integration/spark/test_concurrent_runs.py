@@ -21,8 +21,9 @@ from support import spark_testkit as kit
 
 from streamstack.settings import Settings
 from streamstack.spark.checkpoint import committed_offsets
-from streamstack.spark.control import SparkJobControl, job_paths
+from streamstack.spark.control import SparkJobControl
 from streamstack.spark.jobs import submission
+from streamstack.spark.lock import job_paths
 from streamstack.topics import TopicSpecs
 from streamstack.topics.offsets import end_offsets
 

@@ -13,8 +13,10 @@ import pytest
 from support import spark_testkit as kit
 
 from streamstack import events
+from streamstack.engines import State
 from streamstack.settings import Settings
 from streamstack.spark.control import SparkJobControl
+from streamstack.spark.engine import SparkEngine
 from streamstack.spark.jobs import submission
 from streamstack.topics import TopicSpecs
 
@@ -37,15 +39,16 @@ def test_killed_job_restarts_from_checkpoint_and_accounts_for_every_input(
 ) -> None:
     t = fresh_topics
     settings = replace(kafka, state_dir=tmp_path / "state")
-    control = SparkJobControl(settings, topics=t, checkpoint_dir=tmp_path / "checkpoints")
+    engine = SparkEngine(settings, topics=t, checkpoint_dir=tmp_path / "checkpoints")
+    control = engine.control
     kit.produce_catalogue(kafka_config, t["products"].name, kit.catalogue())
     purchases = kit.sample_purchases()
     kit.produce_purchases(kafka_config, t["purchases"].name, purchases)
     slow = ["--max-offsets-per-trigger", "40"]  # several micro-batches, so the kill lands mid-run
     try:
         control.start(JOB, interval="1 second", conf=kit.LIGHT_CONF, extra_args=slow)
-        wait_for(lambda: (control.health(JOB).committed_batch or -1) >= 1, 120, "two committed batches")
-        assert control.health(JOB).total_lag > 0, "the job finished before it could be killed mid-run"
+        wait_for(lambda: (engine.status(JOB).detail["committed_batch"] or -1) >= 1, 120, "two committed batches")
+        assert engine.status(JOB).lag.total > 0, "the job finished before it could be killed mid-run"
         assert control.kill(JOB)
         assert control.holder(JOB) is None
 
@@ -60,10 +63,10 @@ def test_killed_job_restarts_from_checkpoint_and_accounts_for_every_input(
         assert second.returncode == 75, second.stderr[-2000:]
         assert "holds" in second.stdout + second.stderr
 
-        health = wait_for(
-            lambda: (h := control.health(JOB)).total_lag == 0 and h.running and h, 180, "the lag to reach 0"
+        status = wait_for(
+            lambda: (s := engine.status(JOB)).lag.total == 0 and s.state == State.RUNNING and s, 180, "the lag to reach 0"
         )
-        assert health.pid == pid and health.state == "running" and health.committed_batch >= 2
+        assert status.detail["pid"] == pid and status.detail["committed_batch"] >= 2
         assert control.stop(JOB, timeout=60)
     finally:
         control.stop(JOB, timeout=30)

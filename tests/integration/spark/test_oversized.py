@@ -17,8 +17,9 @@ from support import spark_testkit as kit
 
 from streamstack import contract as rules
 from streamstack import events
+from streamstack.engines import State
 from streamstack.settings import Settings
-from streamstack.spark.control import SparkJobControl
+from streamstack.spark.engine import SparkEngine
 from streamstack.topics import TopicSpecs
 
 pytestmark = pytest.mark.integration
@@ -27,15 +28,15 @@ JOB = "purchases_enrichment"
 BOUND = 16 * 1024
 
 
-def _wait_while_running(control: SparkJobControl, predicate, timeout: float, what: str):
+def _wait_while_running(engine: SparkEngine, predicate, timeout: float, what: str):
     """``predicate()`` once truthy; fails at once, with the job's log, if the job stops meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        if not control.health(JOB).running:
-            log = control.log_file(JOB).read_text(errors="replace")[-3000:]
+        if engine.status(JOB).state != State.RUNNING:
+            log = engine.control.log_file(JOB).read_text(errors="replace")[-3000:]
             raise AssertionError(f"{JOB} stopped while waiting for {what}:\n{log}")
         time.sleep(1)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
@@ -46,8 +47,9 @@ def test_oversized_binary_and_empty_records_are_bounded_dead_letters_and_the_que
 ) -> None:
     t = fresh_topics
     contract = rules.load_contract()
-    control = SparkJobControl(replace(kafka, state_dir=tmp_path / "state"), topics=t,
-                              checkpoint_dir=tmp_path / "checkpoints")
+    engine = SparkEngine(replace(kafka, state_dir=tmp_path / "state"), topics=t,
+                         checkpoint_dir=tmp_path / "checkpoints")
+    control = engine.control
     products = kit.catalogue()
     kit.produce_catalogue(kafka_config, t["products"].name, products)
     purchases = kit.sample_purchases()
@@ -62,16 +64,16 @@ def test_oversized_binary_and_empty_records_are_bounded_dead_letters_and_the_que
     enriched_topic, invalid_topic = t["purchases_enriched"].name, t["purchases_invalid"].name
     try:
         control.start(JOB, interval="1 second", conf=kit.LIGHT_CONF)
-        _wait_while_running(control, lambda: len(kit.consume_all(kafka_config, enriched_topic)) >= 3, 120,
+        _wait_while_running(engine, lambda: len(kit.consume_all(kafka_config, enriched_topic)) >= 3, 120,
                             "the first purchases")
         kit.produce(kafka_config, t["purchases"].name, [(None, value) for value in bad.values()])
         kit.produce_purchases(kafka_config, t["purchases"].name, [after])
         # Written is not enough (a failed batch's other tasks may have written theirs): the batch
         # must be committed, i.e. the job's lag back to 0, with the job still running.
-        _wait_while_running(control, lambda: control.health(JOB).total_lag == 0
+        _wait_while_running(engine, lambda: engine.status(JOB).lag.total == 0
                             and after_key in kit.by_line(kit.consume_all(kafka_config, enriched_topic)), 120,
                             "the purchase sent after the bad records, committed")
-        assert control.health(JOB).running
+        assert engine.status(JOB).state == State.RUNNING
     finally:
         control.stop(JOB, timeout=30)
 

@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from streamstack.cli.spark import status_line
+import pytest
+
+from streamstack.engines import State
 from streamstack.pinot.client import PinotClient
-from streamstack.spark.control import JobHealth
+from streamstack.settings import Settings
+from streamstack.spark.lock import job_paths
+from streamstack.topics.offsets import Lag
 
 STREAMSTACK = str(Path(sys.executable).parent / "streamstack")
 
@@ -26,8 +30,8 @@ def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedPro
     return subprocess.run([STREAMSTACK, *args], env=environ, capture_output=True, text=True, timeout=120)
 
 
-def test_spark_status_with_kafka_down_is_one_line(tmp_path: Path) -> None:
-    proc = _run(["spark", "status", "purchases_enrichment"], tmp_path, STREAMSTACK_KAFKA_PORT=str(_free_port()))
+def test_engine_status_with_kafka_down_is_one_line(tmp_path: Path) -> None:
+    proc = _run(["engine", "status", "--engine", "spark", "purchases_enrichment"], tmp_path, STREAMSTACK_KAFKA_PORT=str(_free_port()))
     assert proc.returncode == 1, proc.stderr[-3000:]
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Kafka" in lines[0], proc.stderr[-3000:]
@@ -41,13 +45,18 @@ def test_generate_with_speed_nan_is_refused_before_publishing(tmp_path: Path) ->
     assert not out.exists(), "records were written before the bad option was refused"
 
 
-def test_spark_status_after_a_crash_says_so() -> None:
-    crashed = JobHealth(job="purchases_enrichment", running=False, state="running", committed_batch=3, total_lag=0)
-    line = status_line(crashed)
-    assert "not running (running)" not in line
-    assert "crashed" in line or "stopped without" in line, line
-    stopped = JobHealth(job="purchases_enrichment", running=False, state="stopped")
-    assert "not running (stopped)" in status_line(stopped)
+def test_spark_status_after_a_crash_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress file still says running, but no driver holds the lock: the job died."""
+    from streamstack.spark.engine import SparkEngine
+
+    monkeypatch.setattr("streamstack.spark.engine.lag", lambda *args: Lag())
+    engine = SparkEngine(Settings.from_env(), checkpoint_dir=tmp_path)
+    progress = job_paths(tmp_path, "purchases_enrichment")["progress"]
+    progress.write_text('{"state": "running", "mode": "processing-time"}')
+    crashed = engine.status("purchases_enrichment")
+    assert crashed.state == State.FAILED and "killed" in crashed.line(), crashed.line()
+    progress.write_text('{"state": "stopped", "mode": "processing-time"}')
+    assert engine.status("purchases_enrichment").state == State.STOPPED
 
 
 class _Session:

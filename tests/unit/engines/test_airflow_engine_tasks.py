@@ -19,13 +19,14 @@ from streamstack.providers.engines.triggers import StreamJobTrigger
 class FakeEngine:
     """Each status() call moves a job one state along its script."""
 
-    name = "fake"
+    name, kafka_config = "fake", {}
+    topic_names = {"purchases": "demo.purchases", "running_totals": "demo.running.totals"}
 
     def __init__(self, script: list[State]) -> None:
         self.script, self.calls, self.submitted = script, 0, []
 
-    def submit(self, jobs, mode, *, resume=True):
-        self.submitted.append((list(jobs), mode, resume))
+    def submit(self, jobs, mode, *, resume=True, allow_shrink=False):
+        self.submitted.append((list(jobs), mode, resume, allow_shrink))
         return {j: JobStatus(self.name, j, State.STARTING, mode) for j in jobs}
 
     def status(self, job):
@@ -36,7 +37,7 @@ class FakeEngine:
     def stop(self, job):
         return JobStatus(self.name, job, State.STOPPED)
 
-    def reset(self, job):
+    def reset(self, job, *, allow_shrink=False):
         return [f"checkpoint of {job}"]
 
 
@@ -51,7 +52,7 @@ def test_submit_passes_mode_and_resume_and_returns_each_jobs_status(fake) -> Non
     op = StreamJobOperator(task_id="act", jobs="['running_totals', 'sales_windows']", action="submit",
                            mode="continuous", resume="False")
     out = op.execute({})
-    assert fake.submitted == [(["running_totals", "sales_windows"], Mode.CONTINUOUS, False)]
+    assert fake.submitted == [(["running_totals", "sales_windows"], Mode.CONTINUOUS, False, False)]
     assert out["running_totals"]["state"] == "STARTING" and out["running_totals"]["mode"] == "continuous"
 
 
@@ -64,11 +65,22 @@ def test_a_bad_param_fails_the_task_without_retry(fake, field: str, value, match
         op.execute({})
 
 
-def test_reset_and_stop_report_what_they_did(fake) -> None:
+def test_reset_and_stop_report_what_they_did(fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("streamstack.engines.rebuild.watermarks", lambda config, topic: {0: (0, 5)})
     assert StreamJobOperator(task_id="a", jobs=["running_totals"], action="reset").execute({}) == {
         "running_totals": ["checkpoint of running_totals"]}
     assert StreamJobOperator(task_id="a", jobs=["running_totals"], action="stop").execute({})[
         "running_totals"]["state"] == "STOPPED"
+
+
+def test_a_reset_that_would_shrink_the_totals_fails_the_task_unless_allowed(fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamstack.engines import WouldShrink
+
+    monkeypatch.setattr("streamstack.engines.rebuild.watermarks", lambda config, topic: {0: (40, 90)})
+    with pytest.raises(WouldShrink, match="40 records are gone from demo.purchases"):
+        StreamJobOperator(task_id="a", jobs=["running_totals"], action="reset").execute({})
+    allowed = StreamJobOperator(task_id="a", jobs=["running_totals"], action="reset", allow_shrink="True")
+    assert allowed.execute({}) == {"running_totals": ["checkpoint of running_totals"]}
 
 
 def test_the_sensor_defers_while_the_jobs_run_and_holds_no_slot(fake) -> None:

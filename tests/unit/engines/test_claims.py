@@ -34,7 +34,7 @@ def test_a_live_holder_refuses_another_engine_naming_itself_and_real_commands(st
         engines.claim(store, ["demo.running.totals", "demo.sales.windows"], "spark", "running_totals", {"lock": "x"})
     message = str(refused.value)
     assert "demo.running.totals is written by kstreams job running_totals" in message
-    assert "`streamstack kstreams stop running_totals`" in message
+    assert "`streamstack engine stop --engine kstreams running_totals`" in message
     assert "`streamstack engine release demo.running.totals`" in message
     assert engines.holder(store, "demo.sales.windows") is None  # all or none
 
@@ -69,7 +69,7 @@ def test_a_process_waiting_for_its_bounded_run_holds_the_claim(store: engines.St
 def test_spark_probe_is_the_checkpoint_lock(store: engines.StateStore, tmp_path: Path) -> None:
     import fcntl
 
-    from streamstack.spark.control import lock_is_held
+    from streamstack.spark.lock import lock_is_held
 
     lock = tmp_path / "job.lock"
     assert not lock_is_held({"lock": str(lock)})
@@ -78,7 +78,7 @@ def test_spark_probe_is_the_checkpoint_lock(store: engines.StateStore, tmp_path:
         handle.write('{"pid": 1}')
         handle.flush()
         # flock is per open file description: ask from another process, as another engine would.
-        probe = ("import sys; from streamstack.spark.control import lock_is_held; "
+        probe = ("import sys; from streamstack.spark.lock import lock_is_held; "
                  f"sys.exit(0 if lock_is_held({{'lock': {str(lock)!r}}}) else 1)")
         assert subprocess.run([sys.executable, "-c", probe], env=os.environ.copy()).returncode == 0
 
@@ -139,7 +139,7 @@ def test_release_command_keeps_a_running_jobs_claim_unless_forced(tmp_path: Path
     assert "t: kstreams job running_totals since" in listed.output and "running" in listed.output
     assert "u: flink job sales_windows since" in listed.output and "ended" in listed.output
     kept = runner.invoke(cli, ["engine", "release", "t", "u"])
-    assert kept.exit_code == 1 and "`streamstack kstreams stop running_totals`" in kept.output
+    assert kept.exit_code == 1 and "`streamstack engine stop --engine kstreams running_totals`" in kept.output
     assert "released u (flink job sales_windows)" in kept.output
     assert [c.topic for c in engines.claims(store)] == ["t"]
     forced = runner.invoke(cli, ["engine", "release", "--force", "t"])

@@ -130,8 +130,9 @@ def test_spark_lag_beyond_the_end_is_an_error(settings: Settings, monkeypatch: p
     import streamstack.topics.offsets as offsets
 
     monkeypatch.setattr(offsets, "watermarks", lambda config, topic: {0: (0, 10)})
-    with pytest.raises(StreamstackError, match=r"beyond the end.*spark reset"):
-        SparkJobControl(settings)._lag("demo.purchases", {0: 400})
+    monkeypatch.setattr("streamstack.spark.control.committed_offsets", lambda path: {"demo.purchases": {0: 400}})
+    with pytest.raises(StreamstackError, match=r"beyond the end.*engine reset --engine spark purchases_enrichment"):
+        SparkJobControl(settings).check_checkpoint("purchases_enrichment")
 
 
 def test_spark_reset_deletes_a_checkpoint_and_refuses_while_running(settings: Settings) -> None:
@@ -139,7 +140,7 @@ def test_spark_reset_deletes_a_checkpoint_and_refuses_while_running(settings: Se
     import json
     import os
 
-    from streamstack.spark.control import job_paths
+    from streamstack.spark.lock import job_paths
 
     control = SparkJobControl(settings)
     checkpoint = settings.state_dir / "spark" / "checkpoints" / "purchases_enrichment"
@@ -150,7 +151,7 @@ def test_spark_reset_deletes_a_checkpoint_and_refuses_while_running(settings: Se
         fcntl.flock(held, fcntl.LOCK_EX)
         held.write(json.dumps({"pid": os.getpid(), "ppid": None, "mode": "continuous", "started": "now"}))
         held.flush()
-        with pytest.raises(StackError, match=r"is running .*streamstack spark stop purchases_enrichment"):
+        with pytest.raises(StackError, match=r"is running .*streamstack engine stop --engine spark purchases_enrichment"):
             control.reset("purchases_enrichment")
         assert checkpoint.exists()
     assert control.reset("purchases_enrichment") is True  # the lock released: reset goes ahead

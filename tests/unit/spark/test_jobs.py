@@ -162,7 +162,7 @@ def test_the_windows_job_refuses_a_checkpoint_of_the_older_aggregation(
     windows.check_state_format(fresh)  # and resumed
     old = tmp_path / "old"
     (old / "offsets").mkdir(parents=True)
-    with pytest.raises(windows.IncompatibleCheckpoint, match="streamstack spark reset sales_windows"):
+    with pytest.raises(windows.IncompatibleCheckpoint, match="streamstack engine reset --engine spark sales_windows"):
         windows.check_state_format(old)
     sub = submission("sales_windows", settings, checkpoint_dir=tmp_path / "ck", jars=[])
     args = dict(zip(sub.application_args[::2], sub.application_args[1::2], strict=True))

@@ -9,7 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from streamstack.settings import Settings
-from streamstack.spark.control import SparkJobControl, job_paths
+from streamstack.spark.control import SparkJobControl
+from streamstack.spark.lock import job_paths
 
 #: Stands in for a driver elsewhere: holds the lock, says so with another host name, and stops
 #: between "micro-batches" once its stop file appears (as jobs/spark/runner.py does).

@@ -80,13 +80,15 @@ class StreamJobOperator(EngineTaskMixin, BaseOperator):
     :param action: ``submit``, ``stop``, ``status`` or ``reset`` (templated).
     :param mode: ``bounded`` or ``continuous``, for ``submit`` (templated).
     :param resume: ``submit`` only: continue from the job's checkpoint or savepoint (templated).
+    :param allow_shrink: rebuild all-time totals even from a purchases topic that retention has
+        trimmed, accepting smaller totals (``streamstack.engines.rebuild``; templated).
     :param kafka_config_id: Kafka connection every engine reads and writes through (templated).
     :param spark_conn_id: Spark connection (master) (templated).
     :param flink_conn_id: Flink REST API connection (templated).
     :param kstreams_conn_id: Kafka Streams connection (HTTP port, threads) (templated).
     """
 
-    template_fields: Sequence[str] = (*ENGINE_FIELDS, "action", "mode", "resume")
+    template_fields: Sequence[str] = (*ENGINE_FIELDS, "action", "mode", "resume", "allow_shrink")
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class StreamJobOperator(EngineTaskMixin, BaseOperator):
         action: str = "submit",
         mode: str = "bounded",
         resume: bool | str = True,
+        allow_shrink: bool | str = False,
         kafka_config_id: str = KAFKA_DEFAULT,
         spark_conn_id: str = SPARK_DEFAULT,
         flink_conn_id: str = FLINK_DEFAULT,
@@ -104,11 +107,12 @@ class StreamJobOperator(EngineTaskMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.engine, self.jobs, self.action, self.mode, self.resume = engine, jobs, action, mode, resume
+        self.allow_shrink = allow_shrink
         self.kafka_config_id, self.spark_conn_id = kafka_config_id, spark_conn_id
         self.flink_conn_id, self.kstreams_conn_id = flink_conn_id, kstreams_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from streamstack.engines import Mode
+        from streamstack.engines import Mode, reset_jobs
 
         if self.action not in ACTIONS:
             raise AirflowFailException(f"param action={self.action!r}: must be one of {', '.join(ACTIONS)}")
@@ -118,13 +122,14 @@ class StreamJobOperator(EngineTaskMixin, BaseOperator):
         self.log.info("%s: %s %s", engine.name, self.action, ", ".join(jobs))
         if self.action == "submit":
             runs = self._starting_points(engine, jobs) if self.mode == "bounded" else {}
-            statuses = engine.submit(jobs, Mode(self.mode), resume=as_bool(self.resume))
+            statuses = engine.submit(jobs, Mode(self.mode), resume=as_bool(self.resume),
+                                     allow_shrink=as_bool(self.allow_shrink))
             out = {job: {**s.as_dict(), **({"run": runs[job]} if job in runs else {})} for job, s in statuses.items()}
             for status in statuses.values():
                 self.log.info("%s", status.line())
             return out
         elif self.action == "reset":
-            deleted = {job: engine.reset(job) for job in jobs}
+            deleted = reset_jobs(engine, jobs, allow_shrink=as_bool(self.allow_shrink))
             for job, what in deleted.items():
                 self.log.info("%s: deleted %s", job, ", ".join(what) or "nothing (no state)")
             return deleted
