@@ -19,10 +19,16 @@ runner (simulated gaps divided by ``speed``). Everything is drawn from the run's
   a ``supply`` anomaly holds its category's deliveries until it ends.
 * **Price and COGS changes** publish a new product version on ``demo.products`` with the change's
   event time, and a ``price_change``/``cogs_change`` event; later purchases carry the new price.
+
+Every ``demo.events`` record carries an ``event_id`` in its ``details`` (:func:`event_id`): a hash of
+what the event says and of how many identical events came before it in the run. A rerun with the
+same seed and settings gives the same ids (Pinot's ``events`` table de-duplicates on it); a
+different event never shares one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import random
@@ -75,6 +81,23 @@ def start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+#: The key of the event id in an event's ``details``.
+EVENT_ID = "event_id"
+
+
+def event_id(record: dict[str, Any], occurrence: int) -> str:
+    """The id of a ``demo.events`` record: SHA-256 (first 32 hex digits) of its fields and ``occurrence``.
+
+    ``record`` is the event without its id; ``occurrence`` counts the identical events before it in
+    the run (two lines of one transaction can miss the same product by the same quantity). The id
+    depends on nothing else (no clock, no counter of other events), so a same-seed rerun gives every
+    event the id it had, and an event that differs in any field gets another one.
+    """
+    text = json.dumps([[name, record[name]] for name in EVENT_FIELDS] + [["occurrence", occurrence]],
+                      ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 class Simulation:
     """The shop's ``days`` from ``start_date`` (00:00 UTC), drawn from the model's seed.
 
@@ -115,6 +138,7 @@ class Simulation:
         self._pending: list[tuple[float, int, int, float]] = []  # (arrival, seq, product index, ordered at)
         self._ordered = [False] * len(self.products)
         self._seq = 0
+        self._occurrences: dict[str, int] = {}
         self.counts = {"lost_sales": 0, "stockouts": 0, "restocks": 0, "price_changes": 0, "product_versions": 0}
 
     # -------------------------------------------------------------------------------- set-up
@@ -238,10 +262,18 @@ class Simulation:
     def event(self, t: float, event_type: str, subject: str, *, product_id: str | None = None,
               category: str | None = None, quantity: int | None = None, value: float | None = None,
               previous_value: float | None = None, **details: Any) -> dict[str, Any]:
-        """A ``demo.events`` record at ``t`` seconds after the start."""
+        """A ``demo.events`` record at ``t`` seconds after the start, its :func:`event_id` in ``details``."""
+        if EVENT_ID in details:
+            raise ValueError(f"{EVENT_ID!r} is set by the simulation, not passed in details")
         text = json.dumps(details, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        return dict(zip(EVENT_FIELDS, (self._time(t), event_type, subject, product_id, category, quantity, value,
-                                       previous_value, text), strict=True))
+        record = dict(zip(EVENT_FIELDS, (self._time(t), event_type, subject, product_id, category, quantity, value,
+                                         previous_value, text), strict=True))
+        content = event_id(record, 0)
+        occurrence = self._occurrences.get(content, 0)
+        self._occurrences[content] = occurrence + 1
+        details[EVENT_ID] = content if occurrence == 0 else event_id(record, occurrence)
+        record["details"] = json.dumps(details, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return record
 
     def _static(self) -> list[tuple[float, int, list[tuple[str, dict[str, Any]]]]]:
         """Store hours and anomaly boundaries, as (time, order, records) built lazily at that time."""

@@ -1,9 +1,11 @@
 """Pinot schemas and tables as code: read ``config/pinot/``, fill in topics, check, apply.
 
-Table files carry two kinds of placeholders so one file serves every environment:
-``${topic:<logical name>}`` (resolved through ``config/topics.yaml``) and
-``${kafka.bootstrap_servers}``. Each schema is checked against the event fields of
-``streamstack.events`` so a renamed field fails here, not as silently-null columns in Pinot.
+Table files carry three kinds of placeholders so one file serves every environment:
+``${topic:<logical name>}`` (resolved through ``config/topics.yaml``),
+``${kafka.bootstrap_servers}`` and ``${contract:<section>}`` (the ingestion filter that drops
+what the event contract rejects, :func:`streamstack.pinot.filters.contract_filter`). Each schema
+is checked against the event fields of ``streamstack.events`` so a renamed field fails here, not
+as silently-null columns in Pinot.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from streamstack.config_files import load_json_text
 from streamstack.engines import OUTPUT_TOPICS
 from streamstack.errors import ConfigError
 from streamstack.pinot.client import Change, PinotClient
+from streamstack.pinot.filters import contract_filter
 from streamstack.pinot.stream_security import is_secret_key
 from streamstack.settings import Settings
 
@@ -36,6 +39,11 @@ TABLES = ("products", "purchases", "purchasesEnriched", "runningTotals", "deadLe
 TABLE_EVENTS = {"purchases": "purchases"}
 #: Topics that carry records the contract has not checked: no Pinot table may read them.
 UNVALIDATED_TOPICS = ("purchases",)
+#: Topics a table may read only through the contract's ingestion filter (logical topic -> contract
+#: section): the engines validate the products topic themselves and dead-letter what fails, so a
+#: table on it must drop the same records, with ``filterConfig.filterFunction: "${contract:products}"``.
+FILTERED_TOPICS = {"products": "products"}
+FILTER_KEY = "ingestionConfig.filterConfig.filterFunction"
 
 
 @dataclass(frozen=True)
@@ -55,11 +63,16 @@ class TableSpec:
     @property
     def mode(self) -> str:
         """``upsert``, ``dedup`` or ``append``: decides how row counts relate to topic offsets."""
-        if self.table.get("upsertConfig", {}).get("mode", "NONE") != "NONE":
-            return "upsert"
-        if self.table.get("dedupConfig", {}).get("dedupEnabled"):
-            return "dedup"
-        return "append"
+        return table_mode(self.table)
+
+
+def table_mode(table: Mapping[str, Any]) -> str:
+    """``upsert``, ``dedup`` or ``append``: what a REALTIME table config (ours or Pinot's echo) makes of duplicates."""
+    if str((table.get("upsertConfig") or {}).get("mode", "NONE")).upper() != "NONE":
+        return "upsert"
+    if str((table.get("dedupConfig") or {}).get("dedupEnabled", False)).lower() == "true":
+        return "dedup"
+    return "append"
 
 
 #: The keys Pinot 0.11's TableConfig and its parts read (``org.apache.pinot.spi.config.table``).
@@ -143,16 +156,24 @@ def _render(value: Any, values: Mapping[str, str], file: Path) -> Any:
     return value
 
 
-def _check_schema(schema: dict[str, Any], logical_topic: str, file: Path) -> None:
+def _derived_columns(table: dict[str, Any]) -> set[str]:
+    """Columns an ingestion transform computes (``ingestionConfig.transformConfigs``)."""
+    transforms = (table.get("ingestionConfig") or {}).get("transformConfigs") or []
+    return {t["columnName"] for t in transforms if isinstance(t, dict) and "columnName" in t}
+
+
+def _check_schema(schema: dict[str, Any], logical_topic: str, file: Path, derived: Iterable[str] = ()) -> None:
+    """The schema's columns are the event's fields, plus columns computed by an ingestion transform."""
     fields = events.SCHEMAS.get(logical_topic)
     if fields is None:
         raise ConfigError(f"topic '{logical_topic}' has no event schema in streamstack.events", file=file)
+    expected = events.field_names(fields)
     columns = [
         spec["name"]
         for group in ("dimensionFieldSpecs", "metricFieldSpecs", "dateTimeFieldSpecs")
         for spec in schema.get(group, [])
+        if spec["name"] in expected or spec["name"] not in derived
     ]
-    expected = events.field_names(fields)
     if sorted(columns) != sorted(expected):
         missing = sorted(set(expected) - set(columns))
         extra = sorted(set(columns) - set(expected))
@@ -168,6 +189,7 @@ def load_specs(
     bootstrap_servers: str,
     names: Iterable[str] = TABLES,
     stream_configs: Mapping[str, str] | None = None,
+    contract: Mapping[str, Any] | None = None,
 ) -> list[TableSpec]:
     """Read, render and check the schema and table files of ``names``.
 
@@ -176,6 +198,8 @@ def load_specs(
     :param bootstrap_servers: Kafka address Pinot's server consumes from.
     :param stream_configs: the connection's security settings for Pinot's consumer
         (``stream_security.stream_security_configs``), added to every table's stream configs.
+    :param contract: the resolved event contract the ``${contract:...}`` filters are made from
+        (default: ``streamstack.contract.load_contract()``, read only if a table needs it).
     """
     values = {f"topic:{k}": v for k, v in topic_names.items()}
     values["kafka.bootstrap_servers"] = bootstrap_servers
@@ -220,7 +244,23 @@ def load_specs(
                 f"exactly-once): set {ISOLATION_KEY} to read_committed, not {isolation!r} (an aborted write would "
                 "reach Pinot)", file=table_file, key=f"tableIndexConfig.streamConfigs.{ISOLATION_KEY}",
             )
-        _check_schema(schema, TABLE_EVENTS.get(name, logical), schema_file)
+        section = FILTERED_TOPICS.get(logical)
+        if section is not None:
+            placeholder = f"${{contract:{section}}}"
+            function = ((raw.get("ingestionConfig") or {}).get("filterConfig") or {}).get("filterFunction")
+            if function != placeholder:
+                raise ConfigError(
+                    f"reads topic '{logical}', whose records every engine validates and dead-letters when they fail the "
+                    f"event contract: set {FILTER_KEY} to {placeholder!r} (not {function!r}) so Pinot drops them too",
+                    file=table_file, key=FILTER_KEY,
+                )
+            if f"contract:{section}" not in values:
+                if contract is None:
+                    from streamstack.contract import load_contract
+
+                    contract = load_contract()
+                values[f"contract:{section}"] = contract_filter(contract, section)
+        _check_schema(schema, TABLE_EVENTS.get(name, logical), schema_file, _derived_columns(raw))
         table = _render(raw, values, table_file)
         if stream_configs:
             table["tableIndexConfig"]["streamConfigs"].update(stream_configs)
@@ -257,9 +297,29 @@ def apply_specs(
         if spec.name in drop and not dry_run:
             changes += _recreate(client, spec)
             continue
+        if spec.name not in drop:
+            _check_mode(client, spec)
         changes.append(client.apply_schema(spec.schema, dry_run=dry_run))
         changes.append(client.apply_table(spec.table, dry_run=dry_run))
     return changes
+
+
+def _check_mode(client: PinotClient, spec: TableSpec) -> None:
+    """Refuse to switch an existing table between append, dedup and upsert in place.
+
+    Pinot 0.11 takes the new config (``PUT /tables``) without a word, but the server keeps the
+    consuming segment's mode and the rows already there stay as they are: a table turned to dedup
+    would go on counting duplicates (seen on the real Pinot). Only a re-created table has the mode.
+    """
+    from streamstack.pinot.client import PinotError
+
+    existing = client.get_table(spec.name)
+    if existing and table_mode(existing) != spec.mode:
+        raise PinotError(
+            f"table {spec.name}: is {table_mode(existing)} in Pinot and {spec.mode} in config/pinot; Pinot cannot switch "
+            f"it in place (the rows and the consuming segment keep the old mode): re-create it with "
+            f"`streamstack pinot apply --recreate {spec.name}` (it re-reads what its topic retains)"
+        )
 
 
 def _recreate(client: PinotClient, spec: TableSpec) -> list[Change]:

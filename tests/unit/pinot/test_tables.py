@@ -33,12 +33,13 @@ def test_all_tables_load_and_render() -> None:
     assert "${" not in json.dumps(pe.table)
     assert pe.mode == "dedup" and pe.schema["primaryKeyColumns"] == ["transaction_id", "line_number"]
     assert specs["products"].mode == "upsert" and specs["runningTotals"].mode == "upsert"
-    assert specs["events"].mode == "append" and specs["events"].time_column == "event_time"
+    # Dead letters and shop events are de-duplicated too (review §5.12): retries and same-seed reruns.
+    assert specs["events"].mode == "dedup" and specs["events"].time_column == "event_time"
     # The raw table reads validated purchases (the enriched topic) and de-duplicates (finding #5).
     assert specs["purchases"].mode == "dedup" and specs["purchases"].topic == "pe"
     assert specs["products"].time_column == "event_time"
     assert pe.time_column == "transaction_time"
-    assert specs["deadLetters"].mode == "append" and specs["deadLetters"].time_column == "rejected_at"
+    assert specs["deadLetters"].mode == "dedup" and specs["deadLetters"].time_column == "rejected_at"
     assert specs["salesWindows"].mode == "upsert" and specs["salesWindows"].time_column == "window_start"
 
 
