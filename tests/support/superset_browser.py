@@ -128,6 +128,34 @@ def open_dashboard(driver: webdriver.Chrome, url: str, expected_charts: int, tim
         raise DashboardError(f"{url}: {len(states)} chart holders, not rendered: {pending}") from None
 
 
+#: The KPI tiles: chart holders that show a big number (``big_number`` / ``big_number_total``).
+KPI = ".superset-legacy-chart-big-number"
+
+# In every KPI chart holder: the big-number container itself, and every element that can scroll
+# (computed overflow auto/scroll/overlay), whose content is taller or wider than its box (1 px of
+# rounding allowed): a scroll bar for the reader, or text spilling out of the tile.
+_OVERFLOW_JS = """
+const [chartSel, titleSel, kpiSel] = arguments;
+const scrolls = (v) => v === "auto" || v === "scroll" || v === "overlay";
+return Array.from(document.querySelectorAll(chartSel)).filter((h) => h.querySelector(kpiSel)).map((holder) => {
+  const title = holder.querySelector(titleSel);
+  const over = [holder, ...holder.querySelectorAll("*")].filter((el) => {
+    const style = getComputedStyle(el);
+    return el.matches(kpiSel) || scrolls(style.overflowX) || scrolls(style.overflowY) || scrolls(style.overflow);
+  }).filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+    .map((el) => `${el.tagName.toLowerCase()}.${Array.from(el.classList).join(".")} ` +
+                 `content ${el.scrollWidth}x${el.scrollHeight} in a ${el.clientWidth}x${el.clientHeight} box`);
+  return {title: title ? title.innerText.trim() : "?", overflowing: over};
+});
+"""
+
+
+def kpi_overflow(driver: webdriver.Chrome) -> dict[str, list[str]]:
+    """KPI tile title -> its elements whose content overflows their box (empty: no scroll bar, nothing cut)."""
+    tiles = driver.execute_script(_OVERFLOW_JS, CHART, TITLE, KPI)
+    return {t["title"]: t["overflowing"] for t in tiles}
+
+
 def rendered_seconds(driver: webdriver.Chrome) -> float:
     """Seconds from navigation start until every chart of the open dashboard had rendered (page clock)."""
     stamp = driver.execute_script("return window.__streamstackRendered")

@@ -105,6 +105,8 @@ def load_definition(path: Path) -> dict[str, Any]:
             if isinstance(metric, str) and metric not in metrics:
                 raise ConfigError(f"unknown metric {metric!r} of dataset {chart['dataset']} (known: {sorted(metrics)})",
                                   file=path, key=f"{where}.params")  # fmt: skip
+        if chart["viz"] == "big_number_total":
+            _check_kpi_text(params, path, f"{where}.params")
     for key, board in doc["dashboards"].items():
         if not board.get("title"):
             raise ConfigError("missing", file=path, key=f"dashboards.{key}.title")
@@ -120,6 +122,27 @@ def load_definition(path: Path) -> dict[str, Any]:
             if sum(charts.values()) > 12:
                 raise ConfigError("widths add up to more than 12", file=path, key=f"dashboards.{key}.rows[{i}]")
     return doc
+
+
+def _check_kpi_text(params: dict[str, Any], path: Path, key: str) -> None:
+    """A big_number_total's line under the number must come with its font size.
+
+    Superset 6.1's big_number_total shows ``subtitle`` (else the older ``subheader``) at
+    ``subtitle_font_size`` (else ``subheader_font_size``) times the tile height, and when that
+    size is missing it takes 1: the line is fitted to the tile's whole height, the tile's content
+    outgrows it and the tile scrolls (issue #29; test_kpi_tiles_do_not_scroll).
+    """
+    if str(params.get("subtitle") or "").strip():
+        size_key = "subtitle_font_size"
+    elif params.get("subheader"):
+        size_key = "subheader_font_size"
+    else:
+        return
+    size = params.get(size_key)
+    if not isinstance(size, int | float) or not 0 < size <= 0.4:
+        raise ConfigError(f"{size_key} must be set, 0 < size <= 0.4 (0.15 is Explore's default): without it "
+                          "Superset 6.1 sizes the line under the number to the whole tile, which then scrolls",
+                          file=path, key=key)  # fmt: skip
 
 
 def _dump(doc: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ Known enriched purchases go through Kafka into a Pinot table of this test; the d
 config/superset are imported (three times: nothing may change) pointing at it; Chromium logs in,
 opens each dashboard, waits for every chart and fails on any chart error; the KPI tiles and the
 top rows of the Drink Purchases table must show what the equivalent Pinot SQL returns — and what
-plain Python computes from the records. Screenshots go to .stack/screenshots/.
+plain Python computes from the records. No KPI tile may scroll (test_kpi_tiles_do_not_scroll).
+Screenshots go to .stack/screenshots/.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 from support.superset_browser import (
+    BrowserTimeout,
+    kpi_overflow,
     login,
     open_dashboard,
     outside_requests,
     screenshot,
     start_browser,
+    wait_for,
 )
 
 from streamstack import contract as rules
@@ -35,6 +39,7 @@ from streamstack.pinot import PinotClient
 from streamstack.pinot.ingestion import wait_caught_up
 from streamstack.pinot.tables import TableSpec
 from streamstack.settings import Settings
+from streamstack.superset.bundle import Bundle
 from streamstack.superset.client import SupersetClient
 from streamstack.superset.publish import make_bundle, publish
 
@@ -114,6 +119,16 @@ def health_records(records: list[dict[str, Any]]) -> dict[str, list[tuple[str | 
     return {"deadLetters": dead, "salesWindows": windows, "runningTotals": totals}
 
 
+def copy_bundle(kafka: Settings, dashboard_tables: dict[str, TableSpec]) -> Bundle:
+    """The dashboards of config/superset over this test's tables (salted uuids, suffixed titles)."""
+    from streamstack.pinot.endpoints import PinotEndpoints
+
+    salt = dashboard_tables["purchasesEnriched"].name.rsplit("_", 1)[1]
+    e = PinotEndpoints.from_env(kafka)
+    return make_bundle(kafka, f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
+                       tables={k: v.name for k, v in dashboard_tables.items()}, salt=salt, title_suffix=f" [{salt}]")  # fmt: skip
+
+
 @pytest.fixture
 def loaded(kafka: Settings, pinot: PinotClient, dashboard_tables: dict[str, TableSpec]) -> list[dict[str, Any]]:
     records = untied(kafka)
@@ -138,13 +153,8 @@ def test_dashboards_render_and_match_pinot(
     dashboard_tables: dict[str, TableSpec],
     loaded: list[dict[str, Any]],
 ) -> None:
-    from streamstack.pinot.endpoints import PinotEndpoints
-
     enriched_table = dashboard_tables["purchasesEnriched"]
-    salt = enriched_table.name.rsplit("_", 1)[1]
-    e = PinotEndpoints.from_env(kafka)
-    bundle = make_bundle(kafka, f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}",
-                         tables={k: v.name for k, v in dashboard_tables.items()}, salt=salt, title_suffix=f" [{salt}]")  # fmt: skip
+    bundle = copy_bundle(kafka, dashboard_tables)
 
     # Idempotent import: three runs, the same objects (ids and counts) each time.
     reports = [publish(superset, bundle) for _ in range(3)]
@@ -221,5 +231,48 @@ def test_dashboards_render_and_match_pinot(
         assert dead == 7
         assert tiles["Dead Letters"][1] == f"{dead:,d}"
         assert tiles["Enriched Purchase Lines"][1] == f"{len(loaded):,d}"
+    finally:
+        driver.quit()
+
+
+#: The KPI tiles (big numbers) of each dashboard, at its default layout.
+KPI_TILES = {
+    "daily_sales": {"Sales Transactions", "Drinks Sold", "Sales", "Gross Profit"},
+    "pipeline_health": {"Freshness", "Enriched Purchase Lines", "Dead Letters"},
+}
+
+
+def test_kpi_tiles_do_not_scroll(
+    kafka: Settings,
+    superset: SupersetClient,
+    chromium: None,
+    dashboard_tables: dict[str, TableSpec],
+    loaded: list[dict[str, Any]],
+) -> None:
+    """No KPI tile shows a scroll bar: the number and its subtitle fit the tile (issue #29, item 11).
+
+    In the page, at the browser size of the other tests: in every big-number tile, no scrollable
+    element (nor the big-number container) has content taller or wider than its box.
+    """
+    report = publish(superset, copy_bundle(kafka, dashboard_tables))
+    shots = kafka.state_dir / "screenshots"
+    driver = start_browser()
+    try:
+        login(driver, superset.url, superset.username, superset._password)
+        problems = {}
+        for key, titles in KPI_TILES.items():
+            board = report.dashboards[key]
+            open_dashboard(driver, board["url"], expected_charts=board["charts"])
+            screenshot(driver, shots / f"kpi-{key}.png")
+            # Fonts are fitted after the first render; give the tiles a moment to settle, then read.
+            try:
+                tiles = wait_for(driver, lambda: (t := kpi_overflow(driver)) and not any(t.values()) and t, 5,
+                                 "KPI tiles without overflow")  # fmt: skip
+            except BrowserTimeout:
+                tiles = kpi_overflow(driver)
+            assert {t.split(" [")[0] for t in tiles} == titles, f"{key}: KPI tiles {sorted(tiles)}"
+            problems.update({f"{key}: {t}": over for t, over in tiles.items() if over})
+        assert not problems, "KPI tiles overflow (scroll bars):\n" + "\n".join(
+            f"  {tile}: {'; '.join(over)}" for tile, over in sorted(problems.items()))
     finally:
         driver.quit()
