@@ -426,6 +426,16 @@ def test_host_ports_are_unique_and_local(services: dict[str, dict[str, Any]]) ->
     assert not problems, "\n".join(problems)
 
 
+def test_flink_accepts_no_jar_uploads(services: dict[str, dict[str, Any]]) -> None:
+    """Flink's REST API has no authentication: as on the embedded stack (``stack/flink.py``), the
+    compose JobManager turns off web submission (jar upload and run), so its published port only
+    serves the dashboard and the job submissions of ``flink run`` from Airflow."""
+    import yaml
+
+    properties = yaml.safe_load(env_of(services["flink-jobmanager"])["FLINK_PROPERTIES"])
+    assert properties.get("web.submit.enable") is False, properties
+
+
 def test_state_lives_in_declared_named_volumes(compose: dict[str, Any]) -> None:
     declared = set(compose.get("volumes") or {})
     used: set[str] = set()
