@@ -2,20 +2,23 @@
 
 Lists, with psutil, the listening TCP sockets of every process of the stack (each service and
 all its descendants: Airflow's api-server, log servers and scheduler health server, Pinot's
-controller, broker, server and ZooKeeper, Kafka) and of a running Spark job (driver, block
-manager), and fails on any socket that is not bound to a loopback address.
+controller, broker, server and ZooKeeper, Kafka, Flink), of a running Spark job (driver, block
+manager) and of a running Kafka Streams app (its HTTP server for interactive queries), and fails on any socket that is not bound to a loopback address.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
+import uuid
 from pathlib import Path
 
 import psutil
 import pytest
 from support import spark_testkit as kit
 
+from streamstack.flink.config import FlinkConfig
+from streamstack.kstreams.control import KStreamsControl
 from streamstack.spark.control import SparkJobControl
 from streamstack.stack import Stack
 from streamstack.topics import TopicSpecs
@@ -56,13 +59,17 @@ def _is_loopback(ip: str) -> bool:
     return address.is_loopback
 
 
-def test_every_listening_socket_of_the_stack_and_a_spark_job_is_loopback(
+def test_every_listening_socket_of_the_stack_a_spark_job_and_a_kafka_streams_app_is_loopback(
     whole_stack: Stack, kafka_config: dict, fresh_topics: TopicSpecs, tmp_path: Path
 ) -> None:
     control = SparkJobControl(whole_stack.settings, topics=fresh_topics, checkpoint_dir=tmp_path / "checkpoints")
+    app = KStreamsControl(whole_stack.settings, topics=fresh_topics, run_dir=tmp_path / "kstreams",
+                          application_ids={"running_totals": f"exposure-{uuid.uuid4().hex[:8]}"},
+                          ports={"running_totals": 0})
     kit.produce_catalogue(kafka_config, fresh_topics["products"].name, kit.catalogue())
     try:
         control.start("purchases_enrichment", interval="1 second", conf=kit.LIGHT_CONF)
+        streams = app.start("running_totals")
         processes: list[psutil.Process] = []
         for service in whole_stack.services:
             pid = service.process.pid()
@@ -76,9 +83,10 @@ def test_every_listening_socket_of_the_stack_and_a_spark_job_is_loopback(
             time.sleep(0.5)
         spark = _listening(_tree(spark_pid))
         assert len(spark) >= 2, f"expected the Spark driver and block manager to listen: {spark}"
-        sockets = _listening(processes) + spark
+        sockets = _listening(processes) + spark + _listening(_tree(streams.pid))
         ports = {port for _, _, port in sockets}
-        for name, port in (("kafka", whole_stack.settings.kafka_port), ("airflow", whole_stack.settings.airflow_port)):
+        for name, port in (("kafka", whole_stack.settings.kafka_port), ("airflow", whole_stack.settings.airflow_port),
+                           ("kafka streams", streams.port), ("flink", FlinkConfig.from_env(whole_stack.settings).rest_port)):
             assert port in ports, f"{name} port {port} not seen listening: {sockets}"
         exposed = [s for s in sockets if not _is_loopback(s[1])]
         assert not exposed, "listening on a non-loopback address: " + ", ".join(
@@ -86,6 +94,8 @@ def test_every_listening_socket_of_the_stack_and_a_spark_job_is_loopback(
         )
     finally:
         control.stop("purchases_enrichment")
+        app.stop("running_totals")
+        app.reset("running_totals")
 
 
 def test_secrets_are_private_to_the_user(whole_stack: Stack) -> None:
