@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from support.memory_sink import MemorySink
 
 from streamstack.events import EVENT, INVENTORY, PRODUCT, PURCHASE
 from streamstack.generator import build_model, build_simulation, load_catalogue, load_config, run_generator
@@ -18,23 +19,6 @@ from streamstack.generator.kafka import KafkaSink
 
 pytestmark = pytest.mark.integration
 START = date(2026, 3, 2)
-
-
-class Memory:
-    destination = "memory"
-
-    def __init__(self) -> None:
-        self.bytes_sent = 0
-        self.records: dict[str, list] = {}
-
-    def send_purchase(self, transaction_id: str, value: bytes) -> None:
-        self.records.setdefault("purchases", []).append(value)
-
-    def send_record(self, kind: str, record: dict) -> None:
-        self.records.setdefault(kind, []).append(record)
-
-    def close(self) -> None:
-        pass
 
 
 def test_a_simulated_week_publishes_its_shop_events(kafka_config, fresh_topics, read_topic, check_schema) -> None:
@@ -46,7 +30,7 @@ def test_a_simulated_week_publishes_its_shop_events(kafka_config, fresh_topics, 
         return run_generator(model, sink, mode="load", simulation=build_simulation(model, 7, START))
 
     summary = run(KafkaSink(kafka_config, fresh_topics, config.producer))
-    expected = Memory()
+    expected = MemorySink()
     run(expected)
     assert summary.shop_events == len(expected.records["events"]) > 100
 

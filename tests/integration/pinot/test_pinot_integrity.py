@@ -12,6 +12,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from support.memory_sink import MemorySink
 from support.pinot_records import catalogue, produce, product_record
 
 from streamstack.clients import producer
@@ -54,30 +55,12 @@ def test_a_dead_letter_delivered_twice_is_one_row(
                                                         "replay": 1}
 
 
-class _Events:
-    destination = "memory"
-    bytes_sent = 0
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def send_purchase(self, transaction_id: str, value: bytes) -> None:
-        pass
-
-    def send_record(self, kind: str, record: dict) -> None:
-        if kind == "events":
-            self.events.append(record)
-
-    def close(self) -> None:
-        pass
-
-
 def _run(seed: int) -> list[dict]:
     config = load_config()
     model = build_model(config, load_catalogue(config.catalogue_file), seed)
-    sink = _Events()
+    sink = MemorySink()
     run_generator(model, sink, simulation=build_simulation(model, 2, date(2026, 2, 2)))
-    return sink.events
+    return sink.events()
 
 
 def test_a_same_seed_rerun_adds_no_shop_events(

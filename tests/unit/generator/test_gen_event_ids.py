@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from support.memory_sink import MemorySink
 
 from streamstack.events import EVENT, field_names
 from streamstack.generator import build_model, build_simulation, load_catalogue, run_generator
@@ -26,32 +27,14 @@ START = date(2026, 1, 5)  # a Monday
 SHORT = {"reorder_point": 5, "order_quantity": 20, "lead_time_hours": 36}
 
 
-class Events:
-    destination = "memory"
-    bytes_sent = 0
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def send_purchase(self, transaction_id: str, value: bytes) -> None:
-        pass
-
-    def send_record(self, kind: str, record: dict) -> None:
-        if kind == "events":
-            self.events.append(record)
-
-    def close(self) -> None:
-        pass
-
-
 def _events(seed: int, days: int = 3) -> list[dict]:
     data = copy.deepcopy(yaml.safe_load(CONFIG_FILE.read_text()))
     data["shop"]["supply"] = SHORT
     config = parse_config(data, CONFIG_FILE, environ={})
     model = build_model(config, load_catalogue(config.catalogue_file), seed)
-    sink = Events()
+    sink = MemorySink()
     run_generator(model, sink, simulation=build_simulation(model, days, START))
-    return sink.events
+    return sink.events()
 
 
 def _id(event: dict) -> str:
