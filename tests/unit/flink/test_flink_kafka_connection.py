@@ -43,6 +43,8 @@ def submitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]
                                                                           detail={"jid": "f" * 32}))
     # No broker here: what a bounded run has to read is not this test's concern.
     monkeypatch.setattr(StreamJobOperator, "_starting_points", lambda self, engine, jobs: {})
+    # Nor whether retention has trimmed the purchases a bounded totals run rebuilds from (it has not).
+    monkeypatch.setattr("streamstack.engines.rebuild.watermarks", lambda config, topic: {0: (0, 0)})
     monkeypatch.setenv("AIRFLOW_CONN_FLINK_DEFAULT", json.dumps({"conn_type": "flink", "host": "127.0.0.1",
                                                                  "port": 18081}))
     monkeypatch.setenv("AIRFLOW_CONN_KAFKA_UNDER_TEST", json.dumps({
