@@ -72,12 +72,12 @@ def pandas_reference(frame: pd.DataFrame, catalogue: pd.DataFrame, end: datetime
     codes = catalogue.index.get_indexer(frame["product_id"])
     known = codes >= 0
     if not (known | frame["product_id"].isna()).all():
-        failed.add("expect_column_values_to_be_in_set(product_id)")
+        failed.add("unknown_product(product_id)")
     for name, col, lo, hi, strict in [
-        ("expect_column_values_to_be_between(purchase_quantity)", "purchase_quantity", 1, 3, False),
-        ("expect_column_values_to_be_between(line_number)", "line_number", 1, None, False),
-        ("line_number_at_most_3", "line_number", 1, 3, False),
-        ("expect_column_values_to_be_between(purchase_price)", "purchase_price", 0, None, True),
+        ("quantity_out_of_range(purchase_quantity)", "purchase_quantity", 1, 3, False),
+        ("line_number_out_of_range(line_number)", "line_number", 1, None, False),
+        ("line_number_within_generator_profile", "line_number", 1, 3, False),
+        ("price_out_of_range(purchase_price)", "purchase_price", 0, None, True),
         ("expect_column_values_to_be_between(product_price)", "product_price", 0, None, True),
         ("expect_column_values_to_be_between(product_cogs)", "product_cogs", 0, None, True),
         ("expect_column_values_to_be_between(total_purchase)", "total_purchase", 0, None, True),
@@ -99,7 +99,7 @@ def pandas_reference(frame: pd.DataFrame, catalogue: pd.DataFrame, end: datetime
         * (1 - frame["member_discount"])
     ).round(2)
     if not ((frame["total_purchase"] - expected).abs().dropna() * 100).round(6).le(1).all():
-        failed.add("total_purchase_matches_formula")
+        failed.add("total_mismatch(total_purchase)")
     parsed = parse_event_times(frame["transaction_time"])
     if parsed.isna().any():
         failed.add("transaction_time_parseable")
@@ -110,7 +110,7 @@ def pandas_reference(frame: pd.DataFrame, catalogue: pd.DataFrame, end: datetime
     if not pair_equal(frame["transaction_timestamp"], millis):
         failed.add("expect_column_pair_values_to_be_equal(transaction_timestamp, transaction_time_millis)")
     if not frame["transaction_id"].dropna().str.fullmatch(r"[0-9]+").all():
-        failed.add("expect_column_values_to_match_regex(transaction_id)")
+        failed.add("mistyped_field(transaction_id)")
     if not pair_equal(frame["purchase_price"], frame["product_price"]):
         failed.add("expect_column_pair_values_to_be_equal(purchase_price, product_price)")
     safe = np.where(known, codes, 0)

@@ -1,8 +1,11 @@
 """Load ``expectations/purchases_enriched.json`` into a GX suite, refusing anything GX would drop.
 
-The file holds the business rules; the per-column schema expectations (exists, type, not null)
-are generated here from ``streamstack.events.PURCHASE_ENRICHED`` so the column list is written
-once. Every expectation carries ``meta.severity`` (critical fails the run, warning is reported),
+The file holds the rules of the enriched data beyond the event contract (uniqueness, catalogue
+consistency, time bounds, volume). Two sets are generated here, so each is written once: the
+per-column schema expectations (exists, type, not null) from ``streamstack.events.PURCHASE_ENRICHED``,
+and one *critical* expectation per check of the event contract (``config/contract.yaml``
+``purchase.checks``): what every engine dead-letters, the gate fails, named by the check's
+reason code, with the contract's numbers as run-time parameters. Every expectation carries ``meta.severity`` (critical fails the run, warning is reported),
 copied into GX's own ``severity`` field for the Data Docs.
 
 GX's ``ExpectationSuite`` catches an invalid expectation, logs it and carries on without it, so a
@@ -28,11 +31,13 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("critical", "warning")
 #: Parameters the runner supplies for ``{"$PARAMETER": name}`` values.
+#: (Those of the contract's checks, ``contract_<code>_<what>``, come from the contract itself.)
 RUNTIME_PARAMETERS = frozenset({
-    "catalogue_product_ids", "min_transaction_time", "max_transaction_time",
-    "quantity_min", "quantity_max", "total_tolerance_cents",  # from the event contract
+    "min_transaction_time", "max_transaction_time",
+    "lines_per_transaction_max",  # the generator's items_per_transaction_weights
     "volume_min_transactions",  # from the shop's profile and announced anomalies (quality/volume.py)
 })
+CONTRACT_PARAMETER = "contract_"
 DEFAULT_PARAMETERS = {
     "max_age_hours": 168.0, "max_future_minutes": 5.0,
     # A window is "far below" its profile below ratio x expected and z Poisson sigmas under it.
@@ -91,19 +96,17 @@ class Suite:
         import pandas as pd
 
         from streamstack import contract as rules
+        from streamstack.generator.config import load_config
 
         contract = contract or rules.load_contract()
-        low, high = rules.quantity_range(contract)
         age = self.parameters["max_age_hours"] if max_age_hours is None else max_age_hours
         future = self.parameters["max_future_minutes"] if max_future_minutes is None else max_future_minutes
         if reference_time.tzinfo is None:
             reference_time = reference_time.replace(tzinfo=UTC)
         ref = pd.Timestamp(reference_time).tz_convert("UTC")
         return {
-            "catalogue_product_ids": sorted(rules.product_ids(contract)),
-            "quantity_min": low,
-            "quantity_max": high,
-            "total_tolerance_cents": round(rules.total_tolerance(contract) * 100, 6),
+            **contract_parameters(contract),
+            "lines_per_transaction_max": len(load_config().items_per_transaction_weights),
             "min_transaction_time": ref - timedelta(hours=age),
             "max_transaction_time": ref + timedelta(minutes=future),
             "volume_min_transactions": int(volume_min_transactions),
@@ -163,6 +166,71 @@ def schema_expectations(fields: tuple[Field, ...], severity: str) -> list[dict[s
     return out
 
 
+def _contract_parameter(code: str, what: str) -> dict[str, str]:
+    return {"$PARAMETER": f"{CONTRACT_PARAMETER}{code}_{what}"}
+
+
+def contract_expectations(contract: dict[str, Any]) -> list[dict[str, Any]]:
+    """One critical expectation per check of the contract's ``purchase.checks``, named by its code.
+
+    The values are parameters (:func:`contract_parameters`), so a run checks the numbers of the
+    contract it is given. A check kind without an expression here is refused, never skipped.
+    """
+    from streamstack.events import ENRICHED_NAMES
+    from streamstack.quality.derive import TOTAL_ERROR
+
+    out = []
+    for i, check in enumerate(contract["purchase"]["checks"]):
+        kind, code = check["kind"], check["code"]
+        column = ENRICHED_NAMES.get(check["field"], check["field"])
+        kwargs: dict[str, Any] = {"column": column}
+        if kind == "pattern":
+            type_, kwargs["regex"] = "expect_column_values_to_match_regex", check["pattern"]
+        elif kind == "range":
+            type_ = "expect_column_values_to_be_between"
+            for side in ("min", "max"):
+                if side in check or f"{side}_exclusive" in check:
+                    kwargs[f"{side}_value"] = _contract_parameter(code, side)
+                    if f"{side}_exclusive" in check:
+                        kwargs[f"strict_{side}"] = True
+        elif kind == "allowed":  # derive.py computes <field>_allowed from the contract's sets
+            type_, kwargs = "expect_column_values_to_be_in_set", {"column": f"{column}_allowed", "value_set": [True]}
+        elif kind == "total":
+            type_ = "expect_column_values_to_be_between"
+            kwargs = {"column": TOTAL_ERROR, "max_value": _contract_parameter(code, "tolerance_cents")}
+        elif kind == "catalogue":
+            type_, kwargs["value_set"] = "expect_column_values_to_be_in_set", _contract_parameter(code, "values")
+        else:
+            raise ConfigError(f"check kind {kind!r} has no quality expectation (quality/suite.py)",
+                              file=rules_file(), key=f"purchase.checks[{i}]")
+        out.append({"type": type_, "kwargs": kwargs, "meta": {
+            "severity": "critical", "name": f"{code}({column})", "generated_from": "config/contract.yaml"}})
+    return out
+
+
+def contract_parameters(contract: dict[str, Any]) -> dict[str, Any]:
+    """The values of the parameters of :func:`contract_expectations`, from ``contract``."""
+    values: dict[str, Any] = {}
+    for check in contract["purchase"]["checks"]:
+        code = check["code"]
+        if check["kind"] == "range":
+            for side in ("min", "max"):
+                bound = check.get(side, check.get(f"{side}_exclusive"))
+                if bound is not None:
+                    values[f"{CONTRACT_PARAMETER}{code}_{side}"] = bound
+        elif check["kind"] == "total":
+            values[f"{CONTRACT_PARAMETER}{code}_tolerance_cents"] = round(float(check["tolerance"]) * 100, 6)
+        elif check["kind"] == "catalogue":
+            values[f"{CONTRACT_PARAMETER}{code}_values"] = sorted(check["values"])
+    return values
+
+
+def rules_file() -> Path:
+    from streamstack.contract import default_contract_file
+
+    return default_contract_file()
+
+
 def _parameters_in(value: Any) -> set[str]:
     if isinstance(value, dict):
         if set(value) == {"$PARAMETER"}:
@@ -203,7 +271,7 @@ def _check_one(key: str, raw: Any, known_columns: set[str], path: Path) -> dict[
                     file=path,
                     key=f"{key}.kwargs.{column_key}",
                 )
-    unknown = _parameters_in(kwargs) - RUNTIME_PARAMETERS
+    unknown = {p for p in _parameters_in(kwargs) - RUNTIME_PARAMETERS if not p.startswith(CONTRACT_PARAMETER)}
     if unknown:
         raise ConfigError(
             f"unknown $PARAMETER {sorted(unknown)}; known: {sorted(RUNTIME_PARAMETERS)}", file=path, key=key
@@ -217,8 +285,13 @@ def _check_one(key: str, raw: Any, known_columns: set[str], path: Path) -> dict[
     return config
 
 
-def load_suite(path: Path | str) -> Suite:
-    """Read and validate a suite file; raises ``ConfigError`` naming the file and the bad entry."""
+def load_suite(path: Path | str, contract: dict[str, Any] | None = None) -> Suite:
+    """Read and validate a suite file; raises ``ConfigError`` naming the file and the bad entry.
+
+    :param contract: the resolved event contract whose checks the suite enforces (default: the project's).
+    """
+    from streamstack.contract import load_contract
+
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -251,6 +324,10 @@ def load_suite(path: Path | str) -> Suite:
     configs = [
         _check_one(f"generated schema expectation {i}", entry, known_columns, path)
         for i, entry in enumerate(schema_expectations(PURCHASE_ENRICHED, schema_severity))
+    ]
+    configs += [
+        _check_one(f"generated contract expectation {i}", entry, known_columns, path)
+        for i, entry in enumerate(contract_expectations(contract or load_contract()))
     ]
     configs += [
         _check_one(f"expectations[{i}]", entry, known_columns, path)

@@ -42,7 +42,7 @@ def test_pinot_window_is_checked_like_the_topic(
         batch, options=CheckOptions(reference_time=now, data_docs=False)
     )
     # Only the planted fault: Pinot's types and its TIMESTAMP rendering pass every schema check.
-    assert summary.failed_names == ["total_purchase_matches_formula"], summary.lines()
+    assert summary.failed_names == ["total_mismatch(total_purchase)"], summary.lines()
 
     before = read_pinot_window(
         pinot, now - timedelta(days=2), now - timedelta(days=1), table=enriched_table.name

@@ -91,7 +91,7 @@ def test_clean_window_succeeds(kafka: Settings, topics_file: Path) -> None:
 def test_critical_failure_fails_the_task_naming_the_expectation(kafka: Settings, topics_file: Path) -> None:
     _produce(kafka, topics_file, corrupt=True)
     out = (lambda p: p.stdout + p.stderr)(_dags_test(topics_file))
-    assert "[critical] total_purchase_matches_formula" in out, out[-4000:]
+    assert "[critical] total_mismatch(total_purchase)" in out, out[-4000:]
     assert "bad row p" in out, out[-4000:]
     assert "state=failed" in out, out[-4000:]
 
@@ -124,7 +124,7 @@ def test_the_gate_on_the_pinot_source_fails_a_run_naming_the_expectation(kafka: 
                           capture_output=True, text=True, timeout=400, check=False)
     out = proc.stdout + proc.stderr
     assert "checking pinot enriched purchases in [" in out, out[-4000:]
-    assert "[critical] total_purchase_matches_formula" in out, out[-4000:]
+    assert "[critical] total_mismatch(total_purchase)" in out, out[-4000:]
     assert "rows checked: 60" in out, out[-4000:]
     assert "state=failed" in out, out[-4000:]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,10 +72,10 @@ def test_critical_failure_fails_without_retry(
     clean.loc[1, "total_purchase"] = 999.0
     serve(clean)
     ti = FakeTI()
-    with pytest.raises(AirflowFailException, match="total_purchase_matches_formula"):
+    with pytest.raises(AirflowFailException, match=re.escape("total_mismatch(total_purchase)")):
         _run(end, ti)
     assert ti.xcom[tasks.SUMMARY_KEY]["status"] == "failed"
-    assert "[critical] total_purchase_matches_formula" in caplog.text
+    assert "[critical] total_mismatch(total_purchase)" in caplog.text
     assert "bad row row 1" in caplog.text
 
 

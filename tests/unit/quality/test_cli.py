@@ -46,7 +46,7 @@ def test_critical_failure_exits_one_naming_the_expectation(
     result = invoke("--file", str(write_jsonl(clean, tmp_path / "bad.jsonl")))
     assert result.exit_code == 1, result.output
     assert "quality FAILED" in result.output
-    assert "[critical] expect_column_values_to_be_between(purchase_quantity)" in result.output
+    assert "[critical] quantity_out_of_range(purchase_quantity)" in result.output
     assert "bad row line 3" in result.output
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from streamstack.contract import load_contract, product_ids, quantity_range
 from streamstack.errors import ConfigError
-from streamstack.events import PURCHASE_ENRICHED
-from streamstack.quality.suite import PANDAS_TYPES, Suite, default_suite_path, load_suite
+from streamstack.events import ENRICHED_NAMES, PURCHASE_ENRICHED
+from streamstack.quality.suite import PANDAS_TYPES, Suite, contract_parameters, default_suite_path, load_suite
 from streamstack.settings import Settings
 
 SUITE_PATH = default_suite_path(Settings.from_env().project_dir)
@@ -33,11 +34,34 @@ def _write(tmp_path: Path, raw: dict, expectations: list[dict]) -> Path:
 
 def test_every_expectation_is_kept_with_a_severity(suite: Suite, raw: dict) -> None:
     generated = 3 * len(PURCHASE_ENRICHED)  # exists, dtype, not null
+    generated += len(load_contract()["purchase"]["checks"])  # one per check of the contract
     assert len(suite.expectations) == generated + len(raw["expectations"])
     assert len(suite.to_gx().expectations) == len(suite.expectations)
     assert {e["meta"]["severity"] for e in suite.expectations} == {"critical", "warning"}
     assert all(e["severity"] == e["meta"]["severity"] for e in suite.expectations)
     assert len(set(suite.names)) == len(suite.names)
+
+
+def test_every_contract_check_is_a_critical_expectation_named_by_its_code(suite: Suite) -> None:
+    contract = load_contract()
+    by_name = {e["meta"]["name"]: e for e in suite.expectations}
+    for check in contract["purchase"]["checks"]:
+        column = ENRICHED_NAMES.get(check["field"], check["field"])
+        expectation = by_name[f"{check['code']}({column})"]
+        assert expectation["severity"] == "critical", expectation
+    params = contract_parameters(contract)
+    low, high = quantity_range(contract)
+    assert (params["contract_quantity_out_of_range_min"], params["contract_quantity_out_of_range_max"]) == (low, high)
+    assert params["contract_total_mismatch_tolerance_cents"] == 1.0
+    assert params["contract_unknown_product_values"] == sorted(product_ids(contract))
+
+
+def test_a_contract_check_the_gate_cannot_express_is_refused() -> None:
+    contract = load_contract()
+    contract["purchase"]["checks"].append({"kind": "checksum", "field": "transaction_id", "code": "mistyped_field"})
+    index = len(contract["purchase"]["checks"]) - 1
+    with pytest.raises(ConfigError, match=rf"key 'purchase.checks\[{index}\]': check kind 'checksum' has no quality"):
+        load_suite(SUITE_PATH, contract)
 
 
 def test_schema_expectations_follow_events_py(suite: Suite) -> None:
