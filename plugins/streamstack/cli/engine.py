@@ -112,6 +112,8 @@ def stop(engine_name: str, jobs: tuple[str, ...]) -> None:
 @_ENGINE
 @_JOBS
 @_ALLOW_SHRINK
+@click.confirmation_option(prompt="Forget where these jobs stopped (checkpoints, savepoints, offsets)? "
+                                  "They re-read their inputs from the start.")
 def reset(engine_name: str, jobs: tuple[str, ...], allow_shrink: bool) -> None:
     """Forget where JOBS (default all) stopped: the next run starts from the inputs' beginning."""
     deleted = engines.reset_jobs(engines.get(engine_name or None), jobs or engines.JOBS, allow_shrink=allow_shrink)

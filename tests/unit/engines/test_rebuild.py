@@ -89,9 +89,9 @@ def test_the_cli_refuses_and_accepts_with_allow_shrink(trimmed: None, tmp_path: 
     monkeypatch.setenv("STREAMSTACK_STATE_DIR", str(tmp_path))
     checkpoint = _spark_checkpoint(Settings.from_env())
     runner = CliRunner()
-    refused = runner.invoke(cli, ["engine", "reset", "--engine", "spark", "purchases_enrichment", "running_totals"])
+    refused = runner.invoke(cli, ["engine", "reset", "--yes", "--engine", "spark", "purchases_enrichment", "running_totals"])
     assert isinstance(refused.exception, engines.WouldShrink) and checkpoint.exists()
-    accepted = runner.invoke(cli, ["engine", "reset", "--engine", "spark", "--allow-shrink", "running_totals"])
+    accepted = runner.invoke(cli, ["engine", "reset", "--yes", "--engine", "spark", "--allow-shrink", "running_totals"])
     assert accepted.exit_code == 0, accepted.output
     assert "running_totals: deleted" in accepted.output and not checkpoint.exists()
 
