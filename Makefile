@@ -46,12 +46,12 @@ $(STAMP): pyproject.toml $(LOCK) | $(UV)
 	$(UV_INSTALL) --python $(BIN)/python -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
-# The three venvs (Airflow side, PyFlink, Superset) install side by side: on a fresh machine
-# they are most of the first `make demo`, and mostly downloads and unpacking.
+# The four venvs (Airflow side, PyFlink, Superset, JupyterLab) install side by side: on a fresh
+# machine they are most of the first `make demo`, and mostly downloads and unpacking.
 install: system-deps
 	@$(MAKE) --no-print-directory -j3 venvs
 .PHONY: venvs
-venvs: $(STAMP) flink-venv superset-venv
+venvs: $(STAMP) flink-venv superset-venv jupyter-venv
 
 demo: install
 	$(if $(ENGINE),STREAMSTACK_ENGINE=$(ENGINE) )$(BIN)/streamstack demo $(DEMO_ARGS)
@@ -128,6 +128,26 @@ lock-superset: $(STAMP)
 	$(BIN)/uv pip install --python $(SUPERSET_VENV)/bin/python -q $(SUPERSET_REQS)
 	@{ head -3 $(SUPERSET_LOCK); $(BIN)/uv pip freeze --python $(SUPERSET_VENV)/bin/python | grep -v -e '^-e' -e '^pip=='; } > $(SUPERSET_LOCK).new
 	@mv $(SUPERSET_LOCK).new $(SUPERSET_LOCK)
+
+# --- JupyterLab: the server in a venv of its own; the notebooks' kernel is .venv's python
+# (ipykernel in pyproject.toml), registered by the stack service (stack/jupyter.py). ---
+JUPYTER_VENV  := .venv-jupyter
+JUPYTER_LOCK  := constraints/jupyter-py3.11.txt
+JUPYTER_STAMP := $(JUPYTER_VENV)/.installed
+JUPYTER_REQS  := jupyterlab==4.6.6
+
+.PHONY: jupyter-venv lock-jupyter
+jupyter-venv: $(JUPYTER_STAMP)
+$(JUPYTER_STAMP): $(JUPYTER_LOCK) | $(UV)
+	@test -x $(JUPYTER_VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(JUPYTER_VENV)
+	$(UV_INSTALL) --python $(JUPYTER_VENV)/bin/python -c $(JUPYTER_LOCK) $(JUPYTER_REQS)
+	@touch $(JUPYTER_STAMP)
+
+lock-jupyter: $(STAMP)
+	@test -x $(JUPYTER_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(JUPYTER_VENV)
+	$(BIN)/uv pip install --python $(JUPYTER_VENV)/bin/python -q $(JUPYTER_REQS)
+	@{ head -3 $(JUPYTER_LOCK); $(BIN)/uv pip freeze --python $(JUPYTER_VENV)/bin/python | grep -v -e '^-e' -e '^pip=='; } > $(JUPYTER_LOCK).new
+	@mv $(JUPYTER_LOCK).new $(JUPYTER_LOCK)
 
 # Headless Chromium and its driver from Debian for the browser tests (no browser download);
 # `make test` needs them, `make demo` does not.

@@ -2,7 +2,7 @@
 
 Lists, with psutil, the listening TCP sockets of every process of the stack (each service and
 all its descendants: Airflow's api-server, log servers and scheduler health server, Pinot's
-controller, broker, server and ZooKeeper, Kafka, Flink), of a running Spark job (driver, block
+controller, broker, server and ZooKeeper, Kafka, Flink, JupyterLab), of a running Spark job (driver, block
 manager) and of a running Kafka Streams app (its HTTP server for interactive queries), and fails on any socket that is not bound to a loopback address.
 """
 
@@ -86,7 +86,8 @@ def test_every_listening_socket_of_the_stack_a_spark_job_and_a_kafka_streams_app
         sockets = _listening(processes) + spark + _listening(_tree(streams.pid))
         ports = {port for _, _, port in sockets}
         for name, port in (("kafka", whole_stack.settings.kafka_port), ("airflow", whole_stack.settings.airflow_port),
-                           ("kafka streams", streams.port), ("flink", FlinkConfig.from_env(whole_stack.settings).rest_port)):
+                           ("kafka streams", streams.port), ("flink", FlinkConfig.from_env(whole_stack.settings).rest_port),
+                           ("jupyter", whole_stack.get("jupyter").ports()["http"])):
             assert port in ports, f"{name} port {port} not seen listening: {sockets}"
         exposed = [s for s in sockets if not _is_loopback(s[1])]
         assert not exposed, "listening on a non-loopback address: " + ", ".join(
@@ -107,5 +108,8 @@ def test_secrets_are_private_to_the_user(whole_stack: Stack) -> None:
     state = whole_stack.settings.state_dir
     assert oct(state.stat().st_mode & 0o777) == oct(0o700), state
     # What the services write themselves is private too (they run with umask 077).
+    jupyter = whole_stack.get("jupyter").endpoints_  # type: ignore[attr-defined]
+    for secret in (jupyter.token_file, jupyter.config_dir / "jupyter_server_config.json"):
+        assert oct(secret.stat().st_mode & 0o777) == oct(0o600), secret
     logs = airflow.settings.airflow_home / "airflow.db"
     assert logs.stat().st_mode & 0o077 == 0, f"{logs} is {oct(logs.stat().st_mode & 0o777)}"

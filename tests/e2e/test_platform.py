@@ -78,7 +78,7 @@ def test_run_everything_counts_are_exact(quiet: AirflowClient) -> None:
     assert summary["top_products"], "the top-products query returned nothing"
     # What the user reads at the end of `make demo`: the week, the counts, the verdict, the dashboards.
     for shown in ("==> Summary", f"{generated} purchase lines", "simulated   7 days", "quality gate: PASSED",
-                  "Top products (Pinot, purchasesEnriched)", "Superset dashboards"):
+                  "Top products (Pinot, purchasesEnriched)", "Superset dashboards", "Notebooks (JupyterLab"):
         assert shown in out, f"{shown!r} not in the demo's output:\n{out[-3000:]}"
 
 

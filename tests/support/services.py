@@ -91,7 +91,7 @@ def superset(settings: Settings) -> Iterator[SupersetClient]:
 
 @pytest.fixture(scope="session")
 def platform(kafka: Settings) -> Iterator[Stack]:
-    """The whole embedded stack (Kafka, Pinot, Flink, Airflow, Superset), as ``streamstack stack up``."""
+    """The whole embedded stack (Kafka, Pinot, Flink, Airflow, Superset, JupyterLab), as ``streamstack stack up``."""
     lines: list[str] = []
     for stack in _started(Stack(kafka), lines.append):
         print("\n".join(lines))

@@ -96,7 +96,7 @@ def demo(transactions: int, mode: str | None, speed: float, days: int | None, st
 
     settings = Settings.from_env()
     stack = Stack(settings)
-    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow, Flink)", bold=True)
+    click.secho("==> Starting the embedded stack (Kafka, Pinot, Superset, Airflow, Flink, JupyterLab)", bold=True)
     started = time.monotonic()
     stack.up(lambda line: click.echo(f"    {line}"))
     click.echo(f"    ({time.monotonic() - started:.0f}s)")
@@ -134,3 +134,6 @@ def _print_dashboards(report: dict[str, Any] | None, stack: Any) -> None:
     for board in (report or {}).get("dashboards", {}).values():
         click.echo(f"    {board['title']:<28} {board['url']}")
     click.echo(f"    (user admin, password in {superset.password_file})")
+    jupyter = stack.get("jupyter")
+    click.secho("\n    Notebooks (JupyterLab: the live stream, the Spark batch analytics)", bold=True)
+    click.echo(f"    {jupyter.endpoints()['ui']}  (token in {jupyter.endpoints()['token file']})")

@@ -12,6 +12,7 @@ from streamstack.settings import Settings
 from streamstack.stack.airflow import AirflowService
 from streamstack.stack.dependents import reset_closure, reset_spark_state, stop_dependents
 from streamstack.stack.flink import FlinkJobManagerService, FlinkTaskManagerService
+from streamstack.stack.jupyter import JupyterService
 from streamstack.stack.kafka import KafkaService
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
@@ -26,6 +27,7 @@ SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [
     AirflowService,
     FlinkJobManagerService,
     FlinkTaskManagerService,
+    JupyterService,
 ]
 
 #: A service that must be ready before another starts. Pinot comes after Kafka: on a restart its

@@ -19,6 +19,7 @@ def test_chains_keep_dependencies_in_order_and_the_rest_apart() -> None:
         ["superset"],
         ["airflow"],
         ["flink-jobmanager", "flink-taskmanager"],
+        ["jupyter"],
     ]
     # A selection without the predecessor starts on its own.
     assert start_chains(["pinot", "superset"]) == [["pinot"], ["superset"]]
