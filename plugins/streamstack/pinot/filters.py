@@ -37,7 +37,6 @@ TYPE_PATTERNS = {
     "string": '^"',
     # Pinot's JSON record reader hands a JSON boolean over as the text "true"/"false".
     "boolean": '^"(true|false)"$',
-
     "int": _INTEGER,
     "double": _NUMBER,
 }

@@ -23,6 +23,7 @@ from pathlib import Path
 import requests
 
 from streamstack.errors import StackError
+from streamstack.files import replace_text
 from streamstack.runtime.bind import bind_host
 from streamstack.runtime.ports import port_open
 from streamstack.runtime.process import private_dir, private_file
@@ -95,17 +96,6 @@ class JupyterEndpoints:
         )
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``path`` with mode 0600 from the start (replacing an older version)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    tmp.replace(path)
-
-
 def kernel_python(settings: Settings) -> str:
     """The project's ``.venv`` python (has ipykernel and streamstack), else this interpreter."""
     python = settings.project_dir / ".venv" / "bin" / "python"
@@ -121,12 +111,6 @@ class JupyterService(Service):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.endpoints_ = JupyterEndpoints.from_env(settings)
-
-    def _bin(self, name: str) -> str:
-        path = self.endpoints_.venv / "bin" / name
-        if not path.exists():
-            raise StackError(f"jupyter: {path} not found; run `make jupyter-venv` (part of `make install`)")
-        return str(path)
 
     def ports(self) -> dict[str, int]:
         return {"http": self.endpoints_.port}
@@ -171,10 +155,11 @@ class JupyterService(Service):
         e = self.endpoints_
         private_dir(e.state_dir)
         if not e.token_file.exists():
-            _write_private(e.token_file, secrets.token_urlsafe(32) + "\n")
+            replace_text(e.token_file, secrets.token_urlsafe(32) + "\n", mode=0o600)
         private_file(e.token_file)
         private_dir(e.config_dir)
-        _write_private(e.config_dir / "jupyter_server_config.json", json.dumps(self.server_config(), indent=2) + "\n")
+        replace_text(e.config_dir / "jupyter_server_config.json", json.dumps(self.server_config(), indent=2) + "\n",
+                     mode=0o600)
         # The announcements plugin (news, update checks) is off in the page config.
         labconfig = e.config_dir / "labconfig"
         labconfig.mkdir(parents=True, exist_ok=True)
@@ -193,7 +178,7 @@ class JupyterService(Service):
     def command(self) -> list[str]:
         # Non-secret settings on the command line for `ps`; the token only in the 0600 config.
         return [
-            self._bin("jupyter-lab"),
+            self.venv_bin(self.endpoints_.venv, "jupyter-lab"),
             f"--ServerApp.ip={bind_host()}",
             f"--ServerApp.port={self.endpoints_.port}",
             "--ServerApp.open_browser=False",

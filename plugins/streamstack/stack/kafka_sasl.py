@@ -25,6 +25,7 @@ from string import Template
 from typing import Any
 
 from streamstack.errors import ConfigError, StackError
+from streamstack.files import replace_text
 from streamstack.runtime.bind import bind_host
 from streamstack.runtime.java import find_java
 from streamstack.runtime.ports import port_open
@@ -41,13 +42,6 @@ CONTROLLER_PORT_ENV = "STREAMSTACK_KAFKA_SASL_CONTROLLER_PORT"
 SAFE_SECRET = re.compile(r"^[A-Za-z0-9._~!@#%^&*+-]{8,128}$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _KEYSTORE_ENV = "STREAMSTACK_KEYTOOL_PASS"
-
-
-def _private_write(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
 
 
 def _port(name: str, default: int) -> int:
@@ -141,7 +135,7 @@ class SaslKafkaService(KafkaService):
         if keystore.exists() and self.ca_file.exists() and pass_file.exists():
             return pass_file.read_text().strip()
         password = secrets.token_urlsafe(24)
-        _private_write(pass_file, password + "\n")
+        replace_text(pass_file, password + "\n", mode=0o600)
         ca_store, csr, signed = self.tls_dir / "ca.p12", self.tls_dir / "broker.csr", self.tls_dir / "broker.pem"
         for stale in (ca_store, keystore, csr, signed, self.ca_file):
             stale.unlink(missing_ok=True)
@@ -175,7 +169,7 @@ class SaslKafkaService(KafkaService):
         user, password = self.username(), self.password()
         keystore_password = self._certificates()
         template = Template((self.settings.config_dir / "kafka" / "server-sasl.properties").read_text())
-        _private_write(
+        replace_text(
             self.properties_file,
             template.substitute(
                 host=self.settings.host,
@@ -191,18 +185,20 @@ class SaslKafkaService(KafkaService):
                     f'username="{user}" password="{password}";'
                 ),
             ),
+            mode=0o600,
         )
         cid = self.cluster_id()
         self._check_meta(cid)
         # The SCRAM credential is written into the first metadata snapshot by ``format``. Its
         # arguments (the password among them) go in a 0600 @argfile, not on the command line.
         argfile = self.state_dir / "format.args"
-        _private_write(
+        replace_text(
             argfile,
             "\n".join([
                 "kafka.tools.StorageTool", "format", "--standalone", "--ignore-formatted", "-t", cid,
                 "-c", str(self.properties_file), "--add-scram", f"{MECHANISM}=[name={user},password={password}]",
             ]) + "\n",
+            mode=0o600,
         )
         try:
             cmd = [find_java(), "-cp", self.classpath, self._log4j(), f"@{argfile}"]

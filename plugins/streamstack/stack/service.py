@@ -69,6 +69,13 @@ class Service(ABC):
     def env(self) -> dict[str, str]:
         return {}
 
+    def venv_bin(self, venv: Path, name: str) -> str:
+        """An executable of the venv of the service's own (``make <name>-venv``, part of ``make install``)."""
+        path = venv / "bin" / name
+        if not path.exists():
+            raise StackError(f"{self.name}: {path} not found; run `make {self.name}-venv` (part of `make install`)")
+        return str(path)
+
     @abstractmethod
     def ready(self) -> bool:
         """One quick health probe: True when the service answers real requests."""

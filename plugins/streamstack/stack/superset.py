@@ -55,12 +55,6 @@ class SupersetService(Service):
     def password(self) -> str:
         return self.endpoints_.password()
 
-    def _bin(self, name: str) -> str:
-        path = self.endpoints_.venv / "bin" / name
-        if not path.exists():
-            raise StackError(f"superset: {path} not found; run `make superset-venv` (part of `make install`)")
-        return str(path)
-
     def ports(self) -> dict[str, int]:
         return {"http": self.endpoints_.port}
 
@@ -102,9 +96,9 @@ class SupersetService(Service):
         stamp = self.state_dir / ".initialised"
         if stamp.exists() and stamp.read_text().strip() == INIT_VERSION:
             return
-        superset = self._bin("superset")
+        superset = self.venv_bin(self.endpoints_.venv, "superset")
         self._run(superset, "db", "upgrade")
-        self._run(self._bin("python"), str(self.settings.project_dir / "tools" / "superset" / "create_admin.py"))
+        self._run(self.venv_bin(self.endpoints_.venv, "python"), str(self.settings.project_dir / "tools" / "superset" / "create_admin.py"))
         self._run(superset, "init")
         stamp.write_text(INIT_VERSION + "\n")
 
@@ -112,7 +106,7 @@ class SupersetService(Service):
         # gunicorn like Superset's own image (not the Flask dev server); 2 workers x 4 threads
         # serve a dashboard's parallel chart requests on 2 cores.
         return [
-            self._bin("gunicorn"),
+            self.venv_bin(self.endpoints_.venv, "gunicorn"),
             "--bind", f"127.0.0.1:{self.endpoints_.port}",
             "--workers", os.environ.get("STREAMSTACK_SUPERSET_WORKERS", "2"),
             "--worker-class", "gthread", "--threads", "4",
