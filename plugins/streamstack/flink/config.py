@@ -145,6 +145,11 @@ class FlinkConfig:
         return self.state_dir / "log"
 
     @property
+    def tmp_dir(self) -> Path:
+        """Flink's ``io.tmp.dirs`` for the JobManager and clients (the TaskManager has its own)."""
+        return self.state_dir / "tmp"
+
+    @property
     def checkpoint_dir(self) -> Path:
         return self.state_dir / "checkpoints"
 

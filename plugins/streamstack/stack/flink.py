@@ -46,6 +46,9 @@ def flink_conf(cfg: FlinkConfig) -> dict[str, object]:
         "blob.server.port": "0",
         "taskmanager.rpc.port": "0",
         "taskmanager.data.port": 0,
+        # Temporary files (a TaskManager's ~500 MB blob cache, each client's RPC jar) in the stack's
+        # state, not /tmp, where every process killed before its clean-up left them (13 GB a day).
+        "io.tmp.dirs": str(cfg.tmp_dir),
         "jobmanager.memory.process.size": cfg.jobmanager_memory,
         "taskmanager.memory.process.size": cfg.taskmanager_memory,
         "taskmanager.memory.managed.size": "256m",
@@ -115,9 +118,17 @@ class _FlinkDaemon(Service):
                 shutil.copyfile(src, cfg.conf_dir / name)
         text = "# written by streamstack (stack/flink.py); edits are overwritten on start\n"
         (cfg.conf_dir / "config.yaml").write_text(text + yaml.safe_dump(flink_conf(cfg), sort_keys=False))
+        if self.role == "jobmanager":
+            self._fresh_tmp()
 
     def command(self) -> list[str]:
         return [str(self.flink.home / "bin" / f"{self.role}.sh"), "start-foreground"]
+
+    def _fresh_tmp(self) -> None:
+        """An empty ``<folder>/tmp``: what is there was left by a previous process of this role."""
+        tmp = self.state_dir / "tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
 
     def env(self) -> dict[str, str]:
         return self.flink.process_env()
@@ -182,6 +193,11 @@ class FlinkTaskManagerService(_FlinkDaemon):
         if not (self.flink.conf_dir / "config.yaml").exists():
             super().prepare()
         (self.state_dir / "log").mkdir(parents=True, exist_ok=True)
+        self._fresh_tmp()
+
+    def command(self) -> list[str]:
+        """The cluster's conf with its own temporary folder (blob cache, working dir) in its folder."""
+        return [*super().command(), "-D", f"io.tmp.dirs={self.state_dir / 'tmp'}"]
 
     def env(self) -> dict[str, str]:
         """The cluster's conf, but logs and Flink's pid file in the TaskManager's own folder."""
