@@ -44,7 +44,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     """``AIRFLOW_*`` variables for the embedded stack (values a caller's environment may override)."""
     kafka_conn = {
         "conn_type": "kafka",
-        "extra": {"bootstrap.servers": settings.bootstrap_servers, "group.id": "streamstack"},
+        # The broker's own settings: SASL_SSL with the stack's password in the secured profile.
+        "extra": {**settings.kafka_client_config(), "group.id": "streamstack"},
     }
     return {
         "AIRFLOW_HOME": str(settings.airflow_home),

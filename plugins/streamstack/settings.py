@@ -11,6 +11,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamstack.auth import (
+    KAFKA_MECHANISM,
+    KAFKA_PASSWORD_ENV,
+    KAFKA_PASSWORD_FILE,
+    auth_from_env,
+    kafka_username,
+    stack_secret,
+)
 from streamstack.errors import ConfigError
 
 #: The repository root: ``plugins/streamstack/settings.py`` -> two levels up from the package.
@@ -45,6 +53,7 @@ class Settings:
     :param cache_dir: downloaded jars, shared between checkouts (outside the repo).
     :param host: the address the local services advertise to their clients; they listen on
         ``STREAMSTACK_BIND_HOST`` (``streamstack.runtime.bind``), never on this one.
+    :param auth: the secured profile (``STREAMSTACK_AUTH=on``, ``streamstack.auth``).
     """
 
     project_dir: Path
@@ -58,6 +67,7 @@ class Settings:
     start_timeout: float = 90.0
     #: ``STREAMSTACK_BOOTSTRAP_SERVERS``: a cluster other than the local broker (compose, remote).
     bootstrap_override: str | None = None
+    auth: bool = False
 
     @property
     def bootstrap_servers(self) -> str:
@@ -79,9 +89,29 @@ class Settings:
     def airflow_url(self) -> str:
         return f"http://{self.host}:{self.airflow_port}"
 
+    @property
+    def secrets_dir(self) -> Path:
+        """Generated passwords of the secured profile, one 0600 file each."""
+        return self.state_dir / "secrets"
+
+    @property
+    def kafka_ca_file(self) -> Path:
+        """The CA certificate of the secured profile's broker (made by the broker on its first start)."""
+        return self.state_dir / "kafka" / "tls" / "ca.pem"
+
     def kafka_client_config(self) -> dict[str, str]:
-        """librdkafka settings for the local broker (PLAINTEXT)."""
-        return {"bootstrap.servers": self.bootstrap_servers}
+        """librdkafka settings for the local broker: PLAINTEXT, or SASL_SSL in the secured profile."""
+        config = {"bootstrap.servers": self.bootstrap_servers}
+        if not self.auth:
+            return config
+        return {
+            **config,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": KAFKA_MECHANISM,
+            "sasl.username": kafka_username(),
+            "sasl.password": stack_secret(self.secrets_dir, KAFKA_PASSWORD_FILE, env=KAFKA_PASSWORD_ENV),
+            "ssl.ca.location": str(self.kafka_ca_file),
+        }
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -97,4 +127,5 @@ class Settings:
             airflow_port=_env_int("STREAMSTACK_AIRFLOW_PORT", 8080),
             start_timeout=float(os.environ.get("STREAMSTACK_START_TIMEOUT", "90")),
             bootstrap_override=os.environ.get("STREAMSTACK_BOOTSTRAP_SERVERS") or None,
+            auth=auth_from_env(),
         )

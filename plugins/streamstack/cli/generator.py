@@ -26,9 +26,11 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--bootstrap-servers", envvar="STREAMSTACK_BOOTSTRAP_SERVERS",
                      help="Kafka brokers (default: the local stack)."),
-        click.option("--security-protocol", type=click.Choice(["PLAINTEXT", "SASL_SSL"]), default="PLAINTEXT",
-                     envvar="STREAMSTACK_KAFKA_SECURITY_PROTOCOL", show_default=True,
-                     help=f"SASL_SSL uses SCRAM-SHA-512; the password is read from ${PASSWORD_ENV}."),
+        click.option("--security-protocol", type=click.Choice(["PLAINTEXT", "SASL_SSL"]), default=None,
+                     envvar="STREAMSTACK_KAFKA_SECURITY_PROTOCOL",
+                     help=f"PLAINTEXT (default) or SASL_SSL (SCRAM-SHA-512, the password read from ${PASSWORD_ENV}); "
+                          "with neither this nor --bootstrap-servers, the local stack's own settings "
+                          "(SASL_SSL in its secured profile, STREAMSTACK_AUTH=on)."),
         click.option("--sasl-username", envvar="STREAMSTACK_KAFKA_SASL_USERNAME", help="SCRAM user name."),
         click.option("--ssl-ca-location", envvar="STREAMSTACK_KAFKA_SSL_CA_LOCATION",
                      help="CA certificate file for SASL_SSL (default: the system's)."),
@@ -42,13 +44,16 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _kafka_sink(options: dict[str, Any], producer_settings: dict[str, Any]) -> Any:
-    from streamstack.generator.kafka import KafkaSink, connection_config
+    from streamstack.generator.kafka import KafkaSink, check_connection, connection_config
     from streamstack.topics import load_topics
 
     settings = Settings.from_env()
+    if not options["bootstrap_servers"] and not options["security_protocol"]:
+        return KafkaSink(check_connection(settings.kafka_client_config()), load_topics(settings.topics_file),
+                         producer_settings)
     connection = connection_config(
         options["bootstrap_servers"] or settings.bootstrap_servers,
-        security_protocol=options["security_protocol"],
+        security_protocol=options["security_protocol"] or "PLAINTEXT",
         username=options["sasl_username"],
         password=os.environ.get(PASSWORD_ENV),
         ca_location=options["ssl_ca_location"],

@@ -30,7 +30,9 @@ def apply(tables: tuple[str, ...], dry_run: bool, recreate: tuple[str, ...], yes
     from streamstack.pinot.tables import TABLES, apply_specs, existing_topics, local_specs, recreate_loss
 
     settings = Settings.from_env()
-    specs = local_specs(settings, tables or TABLES)
+    # The stack's own Kafka settings: in the secured profile they become the SASL stream configs.
+    specs = local_specs(settings, tables or TABLES, kafka_config=settings.kafka_client_config(),
+                        kafka_source="the local stack")
     client = local_client(settings)
     unknown = sorted(set(recreate) - {s.name for s in specs})
     if unknown:

@@ -22,6 +22,8 @@ class KafkaService(Service):
     """Single-node KRaft broker; state in ``<state_dir>/kafka``, jars in the shared cache."""
 
     name = "kafka"
+    #: The security protocol of its client listener; recorded at start (``profile_file``).
+    profile = "PLAINTEXT"
 
     @property
     def libs_dir(self) -> Path:
@@ -89,6 +91,25 @@ class KafkaService(Service):
                 "Run `streamstack stack reset kafka` to start from empty state."
             )
 
+    @property
+    def profile_file(self) -> Path:
+        return self.state_dir / "profile"
+
+    def up(self) -> str:
+        """As ``Service.up``, but a broker running in the other profile is named, not waited on."""
+        if self.is_running():
+            running = self.profile_file.read_text().strip() if self.profile_file.exists() else "PLAINTEXT"
+            if running != self.profile:
+                wanted = "on" if self.profile != "PLAINTEXT" else "off"
+                raise StackError(
+                    f"{self.name}: the running broker takes {running} clients, not {self.profile}. "
+                    f"Run `streamstack stack down` first, then start the stack with STREAMSTACK_AUTH={wanted}."
+                )
+        return super().up()
+
+    def _record_profile(self) -> None:
+        self.profile_file.write_text(self.profile + "\n")
+
     def prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         template = Template((self.settings.config_dir / "kafka" / "server.properties").read_text())
@@ -106,6 +127,7 @@ class KafkaService(Service):
         self._storage_tool(
             "format", "--standalone", "--ignore-formatted", "-t", cid, "-c", str(self.properties_file)
         )
+        self._record_profile()
 
     def command(self) -> list[str]:
         heap = self.settings.kafka_heap

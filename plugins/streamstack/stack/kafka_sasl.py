@@ -11,7 +11,10 @@ Same jars and KRaft layout as ``KafkaService``; what differs is how secrets are 
   (``STREAMSTACK_KAFKA_SASL_PASSWORD``), the user name from ``STREAMSTACK_KAFKA_SASL_USERNAME``.
 - ``server.properties`` (keystore password, the broker's own SCRAM login) is 0600.
 
-Not in the default stack: ``tests/integration/security`` runs it beside the plain broker.
+``kafka-sasl`` runs beside the plain broker in ``tests/integration/security``. In the secured
+profile (``STREAMSTACK_AUTH=on``, ``streamstack.auth``) ``SecuredKafkaService`` is the stack's
+``kafka`` itself: the same broker on the stack's ports, its password generated into the secrets
+folder, and every client of the stack gets its settings from ``Settings.kafka_client_config()``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from streamstack.auth import (
+    KAFKA_MECHANISM,
+    KAFKA_PASSWORD_ENV,
+    KAFKA_PASSWORD_FILE,
+    KAFKA_USERNAME_ENV,
+    kafka_username,
+    stack_secret,
+)
 from streamstack.errors import ConfigError, StackError
 from streamstack.files import replace_text
 from streamstack.runtime.bind import bind_host
@@ -33,14 +44,13 @@ from streamstack.runtime.process import private_dir
 from streamstack.settings import Settings
 from streamstack.stack.kafka import KafkaService
 
-MECHANISM = "SCRAM-SHA-512"
-PASSWORD_ENV = "STREAMSTACK_KAFKA_SASL_PASSWORD"
-USERNAME_ENV = "STREAMSTACK_KAFKA_SASL_USERNAME"
+MECHANISM = KAFKA_MECHANISM
+PASSWORD_ENV = KAFKA_PASSWORD_ENV
+USERNAME_ENV = KAFKA_USERNAME_ENV
 PORT_ENV = "STREAMSTACK_KAFKA_SASL_PORT"
 CONTROLLER_PORT_ENV = "STREAMSTACK_KAFKA_SASL_CONTROLLER_PORT"
 #: What ``--add-scram``'s parser and a JAAS string both take without quoting.
 SAFE_SECRET = re.compile(r"^[A-Za-z0-9._~!@#%^&*+-]{8,128}$")
-SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _KEYSTORE_ENV = "STREAMSTACK_KEYTOOL_PASS"
 
 
@@ -61,6 +71,7 @@ class SaslKafkaService(KafkaService):
     """
 
     name = "kafka-sasl"
+    profile = "SASL_SSL"
 
     def __init__(self, settings: Settings, *, password: str | None = None) -> None:
         """:param password: the SCRAM user's password (default: ``$STREAMSTACK_KAFKA_SASL_PASSWORD``)."""
@@ -72,10 +83,7 @@ class SaslKafkaService(KafkaService):
     # -- credentials ------------------------------------------------------------------------
     @staticmethod
     def username() -> str:
-        name = os.environ.get(USERNAME_ENV) or "streamstack"
-        if not SAFE_NAME.match(name):
-            raise ConfigError(f"environment variable {USERNAME_ENV}: use letters, digits, '.', '_', '-'")
-        return name
+        return kafka_username()
 
     def password(self) -> str:
         value = self._password if self._password is not None else os.environ.get(PASSWORD_ENV)
@@ -168,6 +176,7 @@ class SaslKafkaService(KafkaService):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         user, password = self.username(), self.password()
         keystore_password = self._certificates()
+        controller = stack_secret(self.tls_dir, "controller.pass")
         template = Template((self.settings.config_dir / "kafka" / "server-sasl.properties").read_text())
         replace_text(
             self.properties_file,
@@ -183,6 +192,10 @@ class SaslKafkaService(KafkaService):
                 broker_jaas=(
                     "org.apache.kafka.common.security.scram.ScramLoginModule required "
                     f'username="{user}" password="{password}";'
+                ),
+                controller_jaas=(
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    f'username="controller" password="{controller}" user_controller="{controller}";'
                 ),
             ),
             mode=0o600,
@@ -210,6 +223,7 @@ class SaslKafkaService(KafkaService):
                 f"{self.name}: StorageTool format failed (exit {proc.returncode}):\n"
                 f"{(proc.stdout + proc.stderr).replace(password, '***')[-2000:]}"
             )
+        self._record_profile()
 
     def ready(self) -> bool:
         """The broker answers an authenticated metadata request over TLS."""
@@ -225,3 +239,43 @@ class SaslKafkaService(KafkaService):
         except KafkaException:
             return False
         return bool(meta.brokers)
+
+
+class SecuredKafkaService(SaslKafkaService):
+    """The stack's ``kafka`` in the secured profile: SASL_SSL only, on the stack's own ports.
+
+    Its data lives in ``<state>/kafka/data-secured``, apart from the plain broker's ``data``:
+    SCRAM users are written when storage is formatted, so one data folder cannot serve both.
+    Turning the profile on or off therefore switches between two sets of topics; neither is lost.
+    """
+
+    name = "kafka"
+
+    def __init__(self, settings: Settings) -> None:
+        KafkaService.__init__(self, settings)
+        self.port = settings.kafka_port
+        self.controller_port = settings.kafka_controller_port
+        self._password = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data-secured"
+
+    def password(self) -> str:
+        """The stack's generated SCRAM password (or ``$STREAMSTACK_KAFKA_SASL_PASSWORD``), as every client reads it."""
+        self._password = self.settings.kafka_client_config()["sasl.password"]
+        return super().password()
+
+    def client_config(self, password: str | None = None) -> dict[str, Any]:
+        return {**self.settings.kafka_client_config(), **({"sasl.password": password} if password else {})}
+
+    def endpoints(self) -> dict[str, str]:
+        password = (f"${PASSWORD_ENV}" if os.environ.get(PASSWORD_ENV)
+                    else str(self.settings.secrets_dir / KAFKA_PASSWORD_FILE))
+        return {"bootstrap (SASL_SSL)": self.bootstrap, "user": self.username(), "password": password,
+                "CA": str(self.ca_file)}
+
+
+def kafka_service(settings: Settings) -> KafkaService:
+    """The stack's broker: plain, or SASL_SSL in the secured profile."""
+    return SecuredKafkaService(settings) if settings.auth else KafkaService(settings)

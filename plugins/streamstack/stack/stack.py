@@ -13,14 +13,14 @@ from streamstack.stack.airflow import AirflowService
 from streamstack.stack.dependents import reset_closure, reset_spark_state, stop_dependents
 from streamstack.stack.flink import FlinkJobManagerService, FlinkTaskManagerService
 from streamstack.stack.jupyter import JupyterService
-from streamstack.stack.kafka import KafkaService
+from streamstack.stack.kafka_sasl import kafka_service
 from streamstack.stack.pinot import PinotService, PinotZookeeperService
 from streamstack.stack.service import Service, ServiceStatus
 from streamstack.stack.superset import SupersetService
 
 #: The order of ``status`` and the reverse order of ``down``.
 SERVICE_FACTORIES: list[Callable[[Settings], Service]] = [
-    KafkaService,
+    kafka_service,
     PinotZookeeperService,
     PinotService,
     SupersetService,

@@ -82,7 +82,7 @@ def test_the_cli_asks_before_dropping_and_aborts_on_no(monkeypatch: pytest.Monke
     from streamstack.pinot import tables
 
     pinot = FakePinot()
-    monkeypatch.setattr(tables, "local_specs", lambda settings, names: [SPEC])
+    monkeypatch.setattr(tables, "local_specs", lambda settings, names, **kw: [SPEC])
     monkeypatch.setattr("streamstack.pinot.local_client", lambda settings=None: pinot)
     monkeypatch.setattr(tables, "existing_topics", lambda config: {SPEC.topic})
     monkeypatch.setattr(tables, "recreate_loss", lambda client, spec, config: RecreateLoss(
