@@ -1,4 +1,4 @@
-"""``streamstack topics apply|list``: reconcile the broker with config/topics.yaml."""
+"""``streamstack topics apply|list|tail``: reconcile the broker with config/topics.yaml, read a topic."""
 
 from __future__ import annotations
 
@@ -56,3 +56,23 @@ def list_(path: str | None) -> None:
         )
     if any(state is None for state in states):
         raise SystemExit(3)
+
+
+@topics.command()
+@click.argument("topic")
+@click.option("-n", "--lines", "n", default=10, show_default=True, help="How many of the newest records.")
+@click.option("--follow", "-f", is_flag=True, help="Then print new records as they are committed, until Ctrl-C.")
+def tail(topic: str, n: int, follow: bool) -> None:
+    """Print the newest records of TOPIC (a logical name such as purchases_enriched, or a Kafka
+    topic name): partition@offset, time, key and value, committed records only."""
+    from streamstack.topics import load_topics
+    from streamstack.topics.tail import tail as read_tail
+
+    settings = Settings.from_env()
+    declared = load_topics(settings.topics_file).names()
+    name = declared.get(topic, topic)
+    try:
+        for record in read_tail(settings.kafka_client_config(), name, n, follow=follow):
+            click.echo(record.line())
+    except KeyboardInterrupt:
+        pass
