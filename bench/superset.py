@@ -35,7 +35,7 @@ from support.superset_browser import login, open_dashboard, rendered_seconds, st
 
 from streamstack.clients import admin_client, producer  # noqa: E402
 from streamstack.pinot import local_client  # noqa: E402
-from streamstack.pinot.endpoints import PinotEndpoints  # noqa: E402
+from streamstack.pinot.endpoints import PinotEndpoints, pinot_credentials  # noqa: E402
 from streamstack.pinot.ingestion import wait_caught_up  # noqa: E402
 from streamstack.settings import Settings  # noqa: E402
 from streamstack.superset.bundle import QUERY_TIMEOUT_S, build_bundle, load_definition, pinot_uri  # noqa: E402
@@ -112,7 +112,8 @@ def main() -> None:
             made.append((topic, name))
             print(f"{label}: loaded {loaded:,} rows into {name} in {seconds:.0f}s", flush=True)
             definition = load_definition(definition_file(settings))
-            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}", args.pinot_timeout)
+            uri = pinot_uri(f"{e.host}:{e.broker_port}", f"{e.host}:{e.controller_port}", args.pinot_timeout,
+                            auth=pinot_credentials(settings))
             # Every dataset gets a table name of its own: Superset's SQLite metadata keeps a unique
             # index on tables.table_name alone, so a salted copy on the same name fails to import.
             bundle = build_bundle(definition,

@@ -101,7 +101,7 @@ def user_stack_snapshot(environ: MutableMapping[str, str]) -> dict[str, object] 
 
     from streamstack.clients import admin_client
     from streamstack.pinot.client import PinotClient
-    from streamstack.pinot.endpoints import PinotEndpoints
+    from streamstack.pinot.endpoints import PinotEndpoints, pinot_credentials
     from streamstack.settings import Settings
     from streamstack.stack import Stack
     from streamstack.topics.offsets import end_offsets
@@ -118,7 +118,7 @@ def user_stack_snapshot(environ: MutableMapping[str, str]) -> dict[str, object] 
                    for p in (user.state_dir / sub).rglob("*") if p.is_file() and not p.name.startswith("."))
     rows: dict[str, int] = {}
     if Stack(user, names=["pinot"]).get("pinot").is_running():
-        client = PinotClient(pinot.controller_url, pinot.broker_url)
+        client = PinotClient(pinot.controller_url, pinot.broker_url, auth=pinot_credentials(user))
         rows = {table: client.count(table) for table in sorted(client.tables())}
     return {"state_dir": str(user.state_dir), "end_offsets": {t: end_offsets(config, t) for t in topics},
             "files": files, "pinot_rows": rows}

@@ -26,10 +26,10 @@ def streamstack(*args: str, env: dict[str, str] | None = None, timeout: float = 
 def pinot_count(table: str) -> int:
     """Rows in a Pinot table; 0 before the pipeline has created it."""
     from streamstack.pinot.client import PinotClient
-    from streamstack.pinot.endpoints import PinotEndpoints
+    from streamstack.pinot.endpoints import PinotEndpoints, pinot_credentials
 
     endpoints = PinotEndpoints.from_env(Settings.from_env())
-    client = PinotClient(endpoints.controller_url, endpoints.broker_url)
+    client = PinotClient(endpoints.controller_url, endpoints.broker_url, auth=pinot_credentials(Settings.from_env()))
     if client.get_table(table) is None:
         return 0
     return client.count(table)

@@ -107,10 +107,10 @@ def check(
                 batch = q.read_kafka_window(config, name, window_start, window_end)
         else:
             from streamstack.pinot.client import PinotClient
-            from streamstack.pinot.endpoints import PinotEndpoints
+            from streamstack.pinot.endpoints import PinotEndpoints, pinot_credentials
 
             endpoints = PinotEndpoints.from_env(settings)
-            client = PinotClient(endpoints.controller_url, endpoints.broker_url)
+            client = PinotClient(endpoints.controller_url, endpoints.broker_url, auth=pinot_credentials(settings))
             batch = q.read_pinot_window(client, window_start, window_end)
             # By event time, so the shop's profile applies (a Kafka window is by publishing time).
             from streamstack.quality.volume import pinot_volume_expectation

@@ -10,11 +10,12 @@ from streamstack.settings import Settings
 
 
 def _bundle(settings: Settings):  # type: ignore[no-untyped-def]
-    from streamstack.pinot.endpoints import PinotEndpoints
+    from streamstack.pinot.endpoints import PinotEndpoints, pinot_credentials
     from streamstack.superset.publish import make_bundle
 
     pinot = PinotEndpoints.from_env(settings)
-    return make_bundle(settings, f"{pinot.host}:{pinot.broker_port}", f"{pinot.host}:{pinot.controller_port}")
+    return make_bundle(settings, f"{pinot.host}:{pinot.broker_port}", f"{pinot.host}:{pinot.controller_port}",
+                       auth=pinot_credentials(settings))
 
 
 @click.group()

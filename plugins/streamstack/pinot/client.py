@@ -2,7 +2,9 @@
 
 Plain HTTP on purpose: the Airflow Pinot provider's admin hook shells out to a CLI and judges
 success from its output. Every non-2xx answer raises ``PinotError`` carrying Pinot's own message,
-and a query whose response lists exceptions raises too, so nothing fails silently.
+and a query whose response lists exceptions raises too, so nothing fails silently. A Pinot with
+basic auth (the stack's secured profile) gets the credentials on every request; a refusal says
+so in one line, without the password.
 """
 
 from __future__ import annotations
@@ -13,16 +15,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from requests.auth import AuthBase
 
 from streamstack.errors import StreamstackError
+from streamstack.pinot.endpoints import PINOT_PASSWORD_ENV, PINOT_PASSWORD_FILE
 
 log = logging.getLogger(__name__)
+
+#: ``requests``' ways of giving credentials: ``(user, password)`` (basic auth) or an auth object.
+Auth = tuple[str, str] | AuthBase
+#: The broker's in-body "access denied" (``QueryException.ACCESS_DENIED_ERROR_CODE``): Pinot 0.11
+#: answers a query without valid credentials with HTTP 200 and this code, not with a 401/403.
+ACCESS_DENIED_ERROR_CODE = 180
+#: Where the credentials of a client of this project come from, for the refusal message.
+CREDENTIALS_SOURCE = (
+    f"the stack reads them from ${PINOT_PASSWORD_ENV} or <state>/secrets/{PINOT_PASSWORD_FILE} "
+    "(STREAMSTACK_AUTH=on), an Airflow task from the login/password of its Pinot connections"
+)
 
 
 class PinotError(StreamstackError):
     """Pinot refused a request or could not be reached.
 
-    :param status: the HTTP status, or None when Pinot was not reached.
+    :param status: the HTTP status, or None when Pinot was not reached (403 also for the
+        broker's "access denied" in a 200 answer).
     :param pinot_message: Pinot's own ``error`` text, verbatim.
     """
 
@@ -72,22 +88,37 @@ class PinotClient:
     :param controller_url: e.g. ``http://localhost:9000`` (schemas, tables, segments).
     :param broker_url: e.g. ``http://localhost:8099`` (SQL queries).
     :param timeout: seconds per HTTP request.
+    :param auth: credentials for the controller (and the broker, unless ``broker_auth``):
+        ``(user, password)`` for basic auth, or a ``requests`` auth object; None sends none.
+    :param broker_auth: the broker's, when they differ from the controller's.
     """
 
-    def __init__(self, controller_url: str, broker_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        controller_url: str,
+        broker_url: str,
+        timeout: float = 30.0,
+        *,
+        auth: Auth | None = None,
+        broker_auth: Auth | None = None,
+    ) -> None:
         self.controller_url = controller_url.rstrip("/")
         self.broker_url = broker_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        self._auth = auth
+        self._broker_auth = broker_auth if broker_auth is not None else auth
 
     # -- HTTP --------------------------------------------------------------------------------
-    def _request(self, method: str, url: str, *, ok_404: bool = False, **kwargs: Any) -> Any:
+    def _request(self, method: str, url: str, *, auth: Auth | None, ok_404: bool = False, **kwargs: Any) -> Any:
         try:
-            resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            resp = self.session.request(method, url, timeout=self.timeout, auth=auth, **kwargs)
         except requests.RequestException as exc:
             raise PinotError(f"cannot reach Pinot at {url}: {exc}") from exc
         if ok_404 and resp.status_code == 404:
             return None
+        if resp.status_code in (401, 403):
+            raise self._refused(f"HTTP {resp.status_code} on {method} {url}", auth, status=resp.status_code)
         if not resp.ok:
             try:
                 body = resp.json()
@@ -105,15 +136,31 @@ class PinotClient:
         except ValueError:
             return resp.text
 
+    @staticmethod
+    def _refused(answer: str, auth: Auth | None, *, status: int) -> PinotError:
+        """One line: which request, whether credentials were sent (whose, never the password) and
+        where they come from. Pinot 0.11's own answer ("Permission is denied for READ '<url>'")
+        says neither."""
+        if auth is None:
+            what = "asks for credentials and none were sent"
+        elif isinstance(auth, tuple):
+            what = f"refused the credentials of user {auth[0]!r}"
+        else:
+            what = "refused the credentials sent"
+        return PinotError(f"Pinot {what} ({answer}); {CREDENTIALS_SOURCE}", status=status)
+
     def _controller(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, f"{self.controller_url}{path}", **kwargs)
+        return self._request(method, f"{self.controller_url}{path}", auth=self._auth, **kwargs)
 
     # -- queries -----------------------------------------------------------------------------
     def query_response(self, sql: str) -> dict[str, Any]:
         """Run SQL on the broker; the whole response (rows and statistics such as
         ``numSegmentsQueried``). Raises on any query exception."""
-        body = self._request("POST", f"{self.broker_url}/query/sql", json={"sql": sql})
+        url = f"{self.broker_url}/query/sql"
+        body = self._request("POST", url, auth=self._broker_auth, json={"sql": sql})
         errors = body.get("exceptions") or []
+        if any(e.get("errorCode") == ACCESS_DENIED_ERROR_CODE for e in errors):
+            raise self._refused(f"errorCode {ACCESS_DENIED_ERROR_CODE} on POST {url}", self._broker_auth, status=403)
         if errors:
             text = "; ".join(" ".join(str(e.get("message", e)).split())[:500] for e in errors)
             raise PinotError(f"Pinot query failed: {text}\nSQL: {sql}", pinot_message=text)

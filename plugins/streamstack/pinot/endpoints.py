@@ -3,15 +3,31 @@
 Kept beside the Pinot client (not in the shared settings) so the stack service, the CLI, the
 Airflow connection and the tests agree on the ports without touching the common settings.
 Defaults are Pinot's own ports, except ZooKeeper (2191, to stay clear of a system ZooKeeper).
+In the secured profile (``STREAMSTACK_AUTH=on``) the controller and the broker take HTTP basic
+auth; :func:`pinot_credentials` is the one place every client of the stack gets them from.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 from dataclasses import dataclass
 
+from streamstack.auth import stack_secret
+from streamstack.errors import ConfigError
 from streamstack.settings import Settings, _env_int
+
+#: The secured profile's Pinot user (controller and broker principal, all tables and permissions).
+PINOT_USER = "admin"
+PINOT_PASSWORD_ENV = "STREAMSTACK_PINOT_PASSWORD"
+#: The generated password's file in ``Settings.secrets_dir``.
+PINOT_PASSWORD_FILE = "pinot-admin-password"
+#: What a password may hold: it is written into Java properties files that Pinot reads with
+#: Commons Configuration, where ``,`` splits a value into a list, ``${...}`` is interpolated and
+#: ``\`` escapes; so none of those, and no white space.
+_PASSWORD_OK = re.compile(r"^[A-Za-z0-9._~!@#%^&*()+=:;?/|<>\[\]-]+$")
 
 
 @dataclass(frozen=True)
@@ -60,10 +76,40 @@ class PinotEndpoints:
         )
 
 
+def pinot_credentials(settings: Settings) -> tuple[str, str] | None:
+    """``(user, password)`` of the stack's Pinot in the secured profile; None when it is off.
+
+    The password is ``$STREAMSTACK_PINOT_PASSWORD`` when set, else generated once into
+    ``<state>/secrets/pinot-admin-password`` (0600): the Pinot service, the CLI, the Airflow
+    connections and Superset all read it here, so they cannot disagree.
+    """
+    if not settings.auth:
+        return None
+    password = stack_secret(settings.secrets_dir, PINOT_PASSWORD_FILE, env=PINOT_PASSWORD_ENV)
+    if not _PASSWORD_OK.match(password):
+        raise ConfigError(
+            f"environment variable {PINOT_PASSWORD_ENV}: Pinot reads it from a properties file, so use only "
+            "letters, digits and ._~!@#%^&*()+=:;?/|<>[]- (no ',', '$', '{', '}', '\\', quotes or spaces)"
+        )
+    return PINOT_USER, password
+
+
+def basic_token(credentials: tuple[str, str]) -> str:
+    """``Basic <base64(user:password)>``: how Pinot's own components authenticate to each other."""
+    user, password = credentials
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def pinot_connections(settings: Settings) -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` variables for the local Pinot: controller (REST) and broker (pinotdb)."""
+    """``AIRFLOW_CONN_*`` variables for the local Pinot: controller (REST) and broker (pinotdb).
+
+    In the secured profile both carry ``login``/``password``; the broker's is what the Pinot
+    provider's ``PinotDbApiHook`` hands to pinotdb (``username=``, ``password=``).
+    """
     e = PinotEndpoints.from_env(settings)
-    controller = {"conn_type": "http", "host": e.host, "port": e.controller_port, "schema": "http"}
+    credentials = pinot_credentials(settings)
+    login = {"login": credentials[0], "password": credentials[1]} if credentials else {}
+    controller = {"conn_type": "http", "host": e.host, "port": e.controller_port, "schema": "http", **login}
     broker = {
         "conn_type": "pinot",
         "host": e.host,
@@ -71,6 +117,7 @@ def pinot_connections(settings: Settings) -> dict[str, str]:
         # No "schema": "http" (the default): extra values are masked as secrets, and one of
         # 4 characters makes every task that reads it warn "Skipping masking ... too short".
         "extra": {"endpoint": "/query/sql"},
+        **login,
     }
     return {
         "AIRFLOW_CONN_PINOT_CONTROLLER_DEFAULT": json.dumps(controller),

@@ -6,17 +6,24 @@ directory on every shutdown. ``pinot-zk`` is a small JVM (128 MB heap); ``pinot`
 three roles. The newest Pinot on Maven Central as one runnable jar is 0.11.0
 (``pinot-tools:0.11.0:jar-with-dependencies``; no 0.12/1.x jar-with-dependencies or shaded
 distribution is served). Findings and pitfalls: ``docs/services/pinot.md``.
+
+In the secured profile (``STREAMSTACK_AUTH=on``) the controller and the broker take only HTTP
+basic auth (Pinot 0.11's ``BasicAuthAccessControlFactory`` of each), and the roles authenticate
+to each other with the same user's token. The password is only in the 0600 role config files,
+never on the command line.
 """
 
 from __future__ import annotations
 
 import socket
+from functools import cached_property
 from pathlib import Path
 
 import requests
 
 from streamstack.errors import StackError
-from streamstack.pinot.endpoints import PinotEndpoints
+from streamstack.files import replace_text
+from streamstack.pinot.endpoints import PinotEndpoints, basic_token, pinot_credentials
 from streamstack.runtime.java import find_java
 from streamstack.runtime.maven import copy_artifact
 from streamstack.runtime.ports import port_open
@@ -41,6 +48,43 @@ JAVA_OPENS = [
     "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED",
     "-Dio.netty.tryReflectionSetAccessible=true",
 ]
+
+#: Pinot 0.11's basic-auth access control of the controller and of the broker
+#: (``pinot-tools`` ``AuthQuickstart``; key names in ``ControllerConf.ACCESS_CONTROL_FACTORY_CLASS``,
+#: ``CommonConstants.Broker.ACCESS_CONTROL_CONFIG_PREFIX`` + ``.class``/``.principals``).
+CONTROLLER_ACCESS_CONTROL = "org.apache.pinot.controller.api.access.BasicAuthAccessControlFactory"
+BROKER_ACCESS_CONTROL = "org.apache.pinot.broker.broker.BasicAuthAccessControlFactory"
+def auth_properties(role: str, credentials: tuple[str, str]) -> dict[str, str]:
+    """The role's basic-auth settings: who may call it (controller, broker) and the token it sends.
+
+    The server reports and uploads completed segments to the controller (``segment.uploader``),
+    downloads them (``segment.fetcher``) and calls it as a table data manager
+    (``instance.auth.token``): without these a consuming segment never commits (tried: the table
+    stops at its first flush threshold, ``CONSUMING`` for good). The controller's fetcher token is
+    for segments it downloads by URI, set as Pinot's ``AuthQuickstart`` does.
+    """
+    user, password = credentials
+    token = basic_token(credentials)
+    if role == "controller":
+        return {
+            "controller.admin.access.control.factory.class": CONTROLLER_ACCESS_CONTROL,
+            "controller.admin.access.control.principals": user,
+            f"controller.admin.access.control.principals.{user}.password": password,
+            "pinot.controller.segment.fetcher.auth.token": token,
+        }
+    if role == "broker":
+        return {
+            "pinot.broker.access.control.class": BROKER_ACCESS_CONTROL,
+            "pinot.broker.access.control.principals": user,
+            f"pinot.broker.access.control.principals.{user}.password": password,
+        }
+    if role == "server":
+        return {
+            "pinot.server.segment.fetcher.auth.token": token,
+            "pinot.server.segment.uploader.auth.token": token,
+            "pinot.server.instance.auth.token": token,
+        }
+    raise ValueError(f"unknown Pinot role {role!r}")
 
 
 class _PinotJvm(Service):
@@ -148,7 +192,19 @@ class PinotService(_PinotJvm):
         e = self.pinot
         return {"controller": e.controller_url, "broker": e.broker_url}
 
+    @cached_property
+    def credentials(self) -> tuple[str, str] | None:
+        """The secured profile's ``(user, password)``, None without it (read once per service object)."""
+        return pinot_credentials(self.settings)
+
     def _role_files(self) -> dict[str, dict[str, str]]:
+        roles = self._plain_role_files()
+        if self.credentials is not None:
+            for role, props in roles.items():
+                props.update(auth_properties(role, self.credentials))
+        return roles
+
+    def _plain_role_files(self) -> dict[str, dict[str, str]]:
         e = self.pinot
         data = (self.state_dir / "data").resolve()
         return {
@@ -187,10 +243,12 @@ class PinotService(_PinotJvm):
         return self.state_dir / f"{role}.properties"
 
     def prepare(self) -> None:
-        """Write the role configs; refuse to start without ZooKeeper (Helix would retry forever)."""
+        """Write the role configs (0600 in the secured profile: they hold the password); refuse to
+        start without ZooKeeper (Helix would retry forever)."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        mode = 0o600 if self.credentials is not None else 0o644
         for role, props in self._role_files().items():
-            self._role_path(role).write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+            replace_text(self._role_path(role), "".join(f"{k}={v}\n" for k, v in props.items()), mode=mode)
         if not port_open(self.settings.host, self.pinot.zk_port):
             raise StackError(
                 f"pinot: ZooKeeper is not running on {self.pinot.zk_address}; "
@@ -213,11 +271,12 @@ class PinotService(_PinotJvm):
         )
 
     def ready(self) -> bool:
-        """Controller, broker and server all answer ``GET /health`` with 200."""
+        """Controller, broker and server all answer ``GET /health`` with 200 (with the secured
+        profile's credentials: 0.11 leaves ``/health`` open, a later Pinot may not)."""
         e = self.pinot
         for url in (e.controller_url, e.broker_url, e.server_admin_url):
             try:
-                if requests.get(f"{url}/health", timeout=2).status_code != 200:
+                if requests.get(f"{url}/health", timeout=2, auth=self.credentials).status_code != 200:
                     return False
             except requests.RequestException:
                 return False

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
@@ -36,6 +37,9 @@ VIZ_TYPES = {
     "echarts_area",
     "big_number",
 }
+#: What Superset puts in place of a database password wherever it shows a URI
+#: (``superset.constants.PASSWORD_MASK``); its importer keeps the stored password for it.
+PASSWORD_MASK = "X" * 10
 #: Pinot schema data types -> the type names Superset shows (and uses to pick operators).
 PINOT_TYPES = {"STRING": "STRING", "INT": "INT", "LONG": "LONG", "FLOAT": "FLOAT", "DOUBLE": "DOUBLE",
                "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "JSON": "JSON", "BYTES": "BYTES"}  # fmt: skip
@@ -47,7 +51,7 @@ class Bundle:
 
     files: dict[str, str]
     dashboards: dict[str, dict[str, str]]  # key -> {"uuid", "title", "slug"}
-    database: dict[str, str]  # name, uri, uuid
+    database: dict[str, str]  # name, uri (with the password, if any), uuid
     uuids: dict[str, list[str]]  # kind (databases, datasets, charts, dashboards) -> uuids
 
     def zip_bytes(self) -> bytes:
@@ -225,7 +229,10 @@ def build_bundle(
     """The import bundle of ``definition``.
 
     :param schemas_dir: ``config/pinot/schemas`` (dataset columns come from there).
-    :param database_uri: the pinotdb SQLAlchemy URI of this environment.
+    :param database_uri: the pinotdb SQLAlchemy URI of this environment. Its password goes only
+        into ``Bundle.database`` (``publish`` sets it through the database API before the import);
+        the bundle's files carry Superset's mask, as Superset's own exports do, so a written or
+        uploaded bundle holds no secret.
     :param tables: dataset key -> Pinot table actually used (tests point at suffixed tables).
     :param salt: mixed into every uuid and name, so a test's copy never touches the real objects.
     :param title_suffix: appended to dashboard titles and slugs (with ``salt``, for tests).
@@ -239,7 +246,7 @@ def build_bundle(
     files[f"databases/{db_key}.yaml"] = _dump(
         {
             "database_name": db_name,
-            "sqlalchemy_uri": database_uri,
+            "sqlalchemy_uri": masked_uri(database_uri),
             "cache_timeout": None,
             "expose_in_sqllab": True,
             "allow_run_async": False,
@@ -381,7 +388,25 @@ def build_bundle(
 QUERY_TIMEOUT_S = 30
 
 
-def pinot_uri(broker: str, controller: str, timeout_s: float = QUERY_TIMEOUT_S) -> str:
-    """pinotdb's SQLAlchemy URI: ``broker``/``controller`` as host:port (RUNTIME.md §7), with the query timeouts."""
-    return (f"pinot+http://{broker}/query/sql?controller=http://{controller}/"
+def pinot_uri(
+    broker: str, controller: str, timeout_s: float = QUERY_TIMEOUT_S, *, auth: tuple[str, str] | None = None
+) -> str:
+    """pinotdb's SQLAlchemy URI: ``broker``/``controller`` as host:port (RUNTIME.md §7), with the query timeouts.
+
+    :param auth: ``(user, password)`` of a Pinot with basic auth (the stack's secured profile).
+        They go before the broker only: pinotdb's dialect sends the URI's user and password to
+        the broker (each query) and to the controller (table and column lists) alike.
+    """
+    userinfo = f"{quote(auth[0], safe='')}:{quote(auth[1], safe='')}@" if auth else ""
+    return (f"pinot+http://{userinfo}{broker}/query/sql?controller=http://{controller}/"
             f"&query_options=timeoutMs%3D{int(timeout_s * 1000)}&timeout={timeout_s:g}")
+
+
+def masked_uri(uri: str) -> str:
+    """``uri`` with its password replaced by Superset's mask (unchanged when it has none)."""
+    parts = urlsplit(uri)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return uri
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{PASSWORD_MASK}@{hostport}"))

@@ -24,13 +24,27 @@ class SupersetError(StreamstackError):
     """Superset refused a request; the message is Superset's."""
 
 
+def _password(uri: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    return make_url(uri).password
+
+
+#: What Superset's API shows in place of a stored password.
+MASK = "XXXXXXXXXX"
+
+
 def same_uri(stored: str, wanted: str) -> bool:
     """Superset stores the URI re-rendered by SQLAlchemy: query keys sorted, values percent-encoded.
     Compared as text, a URI of two or more options read as changed at every publish; compared as
-    SQLAlchemy URLs (Superset's own parser), only a real change counts."""
+    SQLAlchemy URLs (Superset's own parser), only a real change counts. A stored password is
+    shown masked: the rest of the URI is compared (``ensure_database`` still sends the password)."""
     from sqlalchemy.engine import make_url  # not at import: the provider layer is imported by DAG files
 
-    return make_url(stored) == make_url(wanted)
+    s, w = make_url(stored), make_url(wanted)
+    if s.password == MASK and w.password is not None:
+        w = w.set(password=MASK)
+    return s == w
 
 
 @dataclass(frozen=True)
@@ -176,7 +190,10 @@ class SupersetClient:
         db = existing[0]
         # The list hides the URI; /connection shows it (passwords masked; pinotdb's has none).
         current = self.request("GET", f"/api/v1/database/{db['id']}/connection")["result"]
-        if db["database_name"] == name and same_uri(current.get("sqlalchemy_uri") or "", uri):
+        # A stored password hides behind the mask: a URI with one is sent again (a regenerated
+        # password would go unseen otherwise), and reported as an update.
+        if (db["database_name"] == name and same_uri(current.get("sqlalchemy_uri") or "", uri)
+                and _password(uri) is None):
             return DatabaseChange("unchanged", int(db["id"]), name)
         self.request("PUT", f"/api/v1/database/{db['id']}", json=payload)
         return DatabaseChange("updated", int(db["id"]), name)

@@ -34,16 +34,18 @@ def definition_file(settings: Settings) -> Path:
     return settings.config_dir / DEFINITION
 
 
-def make_bundle(settings: Settings | None, broker: str, controller: str, **kwargs: Any) -> Bundle:
+def make_bundle(settings: Settings | None, broker: str, controller: str, *,
+                auth: tuple[str, str] | None = None, **kwargs: Any) -> Bundle:
     """The bundle of ``config/superset/dashboards.yaml`` for a Pinot at ``broker``/``controller`` (host:port).
 
     :param settings: where the project's config is (None: ``Settings.from_env()``).
+    :param auth: Pinot's basic-auth ``(user, password)`` (the secured profile), for the database URI.
     """
     settings = settings or Settings.from_env()
     return build_bundle(
         load_definition(definition_file(settings)),
         schemas_dir=settings.config_dir / "pinot" / "schemas",
-        database_uri=pinot_uri(broker, controller),
+        database_uri=pinot_uri(broker, controller, auth=auth),
         **kwargs,
     )
 

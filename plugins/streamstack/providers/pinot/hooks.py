@@ -3,7 +3,9 @@
 Two connections, as the Apache Pinot provider has them: ``pinot_broker_default`` (conn type
 ``pinot``, used by its ``PinotDbApiHook`` for SQL) and ``pinot_controller_default`` (conn type
 ``http``) for schemas and tables. The provider's own admin hook shells out to ``pinot-admin.sh``
-and reads success from its output, so the controller is driven over REST here instead.
+and reads success from its output, so the controller is driven over REST here instead. A Pinot
+with basic auth (the stack's secured profile) gets each connection's login and password: the REST
+client from both, pinotdb from the broker's (``PinotDbApiHook`` passes ``username``/``password``).
 """
 
 from __future__ import annotations
@@ -20,11 +22,18 @@ if TYPE_CHECKING:
 PINOT_BROKER_DEFAULT = "pinot_broker_default"
 
 
+def _login(conn: Any) -> tuple[str, str] | None:
+    """A connection's basic-auth pair; a login without password is sent with an empty one."""
+    return (conn.login, conn.password or "") if conn.login else None
+
+
 class PinotRestHook(BaseHook):
     """A ``PinotClient`` built from the controller and broker connections.
 
-    :param pinot_controller_conn_id: ``http`` connection of the controller (host, port, schema).
-    :param pinot_broker_conn_id: ``pinot`` connection of the broker (host, port, extra ``schema``).
+    :param pinot_controller_conn_id: ``http`` connection of the controller (host, port, schema;
+        login and password for basic auth).
+    :param pinot_broker_conn_id: ``pinot`` connection of the broker (host, port, extra ``schema``;
+        login and password for basic auth).
     """
 
     conn_name_attr = "pinot_controller_conn_id"
@@ -51,10 +60,20 @@ class PinotRestHook(BaseHook):
         scheme = conn.extra_dejson.get("schema", "http")
         return f"{scheme}://{conn.host}:{conn.port or 8099}"
 
+    def controller_auth(self) -> tuple[str, str] | None:
+        """The controller connection's ``(login, password)``, or None when it has no login."""
+        return _login(self.get_connection(self.pinot_controller_conn_id))
+
+    def broker_auth(self) -> tuple[str, str] | None:
+        """The broker connection's ``(login, password)`` (pinotdb and Superset's URI use these too)."""
+        return _login(self.get_connection(self.pinot_broker_conn_id))
+
     def get_client(self) -> PinotClient:
         from streamstack.pinot.client import PinotClient
 
-        return PinotClient(self.controller_url(), self.broker_url())
+        return PinotClient(
+            self.controller_url(), self.broker_url(), auth=self.controller_auth(), broker_auth=self.broker_auth()
+        )
 
     def get_records(self, sql: str) -> list[Any]:
         """Rows through the Pinot provider's DB-API hook (pinotdb)."""

@@ -50,7 +50,7 @@ class PublishDashboardsOperator(BaseOperator):
         )
         broker = pinot.broker_url().split("://", 1)[1]
         controller = pinot.controller_url().split("://", 1)[1]
-        bundle = make_bundle(None, broker, controller)
+        bundle = make_bundle(None, broker, controller, auth=pinot.broker_auth())
         test = self.test_connection if isinstance(self.test_connection, bool) else str(self.test_connection).lower() == "true"
         report = publish(SupersetHook(superset_conn_id=self.superset_conn_id).get_client(), bundle, test_connection=test)
         self.log.info("database connection: %s", report.database)
