@@ -4,6 +4,10 @@ One idempotent producer (``acks=all``) per run, records keyed as ``config/topics
 declares (purchases by ``transaction_id``, products and inventories by ``product_id``). The hot
 path only hands bytes to librdkafka: delivery reports come back for errors only, are counted,
 and any failure — or a record still queued after the final flush — raises ``DeliveryError``.
+
+With a ``transactional_id`` the producer is transactional (live chunks): ``begin``/``commit``
+bracket each sale, so ``read_committed`` readers see a sale whole or not at all, and opening the
+sink fences a previous producer with the same id (a zombie attempt) and ends its open transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ SASL_MECHANISM = "SCRAM-SHA-512"
 #: Consumer-only keys an Airflow ``kafka`` connection often carries; a producer warns on them.
 CONSUMER_ONLY = ("group.id", "auto.offset.reset", "enable.auto.commit", "session.timeout.ms")
 #: The key field the generator can fill, per logical topic.
+#: Transactional sinks: the broker aborts a transaction left open this long (librdkafka's default).
+TRANSACTION_TIMEOUT_MS = 60_000
+#: Delivery reports of the records an aborted transaction discarded.
+PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
 KEY_FIELDS = {"purchases": "transaction_id", "products": "product_id", "inventories": "product_id",
               "events": "subject"}
 
@@ -76,7 +84,9 @@ class KafkaSink:
     :param connection: librdkafka connection settings (see ``connection_config``).
     :param topics: the declared topics (logical name -> Kafka name and key field).
     :param producer_settings: throughput tuning (``producer`` section of generator.yaml).
-    :param flush_timeout: seconds the final flush may take before undelivered records raise.
+    :param flush_timeout: seconds the final flush (or a commit) may take before undelivered records raise.
+    :param transactional_id: make the producer transactional with this id: ``begin``/``commit``
+        work, and every record must be sent inside a transaction.
     """
 
     def __init__(
@@ -86,6 +96,7 @@ class KafkaSink:
         producer_settings: Mapping[str, Any] | None = None,
         *,
         flush_timeout: float = 120.0,
+        transactional_id: str | None = None,
     ) -> None:
         self.connection = check_connection(connection)
         self.topics = {kind: topics[kind].name for kind in KINDS}
@@ -108,6 +119,11 @@ class KafkaSink:
         self._unacknowledged = 0
         self._fatal: KafkaError | None = None
         self._refused = False
+        self.transactional = transactional_id is not None
+        self.transactional_id = transactional_id
+        self._open = False
+        #: Transactional: per topic, the records of committed transactions (what landed for sure).
+        self._committed: dict[str, int] = {}
         config = {
             **(producer_settings or {}),
             **self.connection,
@@ -117,11 +133,35 @@ class KafkaSink:
             "on_delivery": self._on_delivery,
             "error_cb": self._on_error,
         }
+        if transactional_id is not None:
+            config["transactional.id"] = transactional_id
+            # A sale's transaction lasts milliseconds; one left open by a killed worker holds back
+            # read_committed readers until the broker aborts it after this (or a retry fences it).
+            config.setdefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
+            # librdkafka refuses a record timeout longer than the transaction's.
+            config["message.timeout.ms"] = min(int(config.get("message.timeout.ms", 300_000)),
+                                               int(config["transaction.timeout.ms"]))
         self._producer = make_producer(config)
         self._produce = self._producer.produce
         self._poll = self._producer.poll
         self._purchases = self.topics["purchases"]
         self._check_topics()
+        if transactional_id is not None:
+            self._init_transactions()
+
+    def _init_transactions(self) -> None:
+        """Register the id; the broker fences an older producer of it and completes its last transaction.
+
+        After this, every earlier transaction of the id is committed or aborted for good, so what
+        a ``read_committed`` reader finds now is final (live chunks read what landed only then).
+        """
+        try:
+            self._producer.init_transactions(self.flush_timeout)
+        except KafkaException as exc:
+            raise GeneratorError(
+                f"cannot start transactions as {self.transactional_id!r} on "
+                f"{self.connection['bootstrap.servers']}: {exc.args[0] if exc.args else exc}"
+            ) from None
 
     def _check_topics(self) -> None:
         from streamstack.clients import KafkaRefused, reach
@@ -141,6 +181,8 @@ class KafkaSink:
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
+            if self.transactional and err.code() in PURGED:
+                return  # a record of an aborted transaction: the abort itself is what is reported
             self.failed += 1
             self.failed_by_topic[msg.topic()] = self.failed_by_topic.get(msg.topic(), 0) + 1
             if self.first_error is None:
@@ -161,8 +203,11 @@ class KafkaSink:
         """Per topic, the records acknowledged so far (sent minus refused minus still in flight).
 
         Records still in flight when a run fails are counted as not landed: they may have
-        landed, which is why a rerun must be (and is) safe, see ``_incomplete``.
+        landed, which is why a rerun must be (and is) safe, see ``_incomplete``. A transactional
+        sink counts the records of committed transactions: the others are invisible to readers.
         """
+        if self.transactional:
+            return dict(self._committed)
         unknown = self._unacknowledged
         out = {}
         for topic, sent in self.sent_by_topic.items():
@@ -176,7 +221,13 @@ class KafkaSink:
 
     def _incomplete(self, what: str) -> DeliveryError:
         landed = self.landed()
-        per_topic = ", ".join(f"{t} {landed[t]}/{self.sent_by_topic[t]}" for t in self.sent_by_topic)
+        per_topic = ", ".join(f"{t} {landed.get(t, 0)}/{self.sent_by_topic[t]}" for t in self.sent_by_topic)
+        if self.transactional:
+            return DeliveryError(
+                f"the run is incomplete: {sum(landed.values())} of {self.sent} records committed ({per_topic}); "
+                f"{what}. Each sale is one transaction: a read_committed reader sees the committed sales whole "
+                "and nothing of the others; a retry of the live chunk sends only the sales that did not land"
+            )
         return DeliveryError(
             f"the run is incomplete: {sum(landed.values())} of {self.sent} records landed ({per_topic}); {what}. "
             "A rerun with the same seed re-sends the same records with the same identity: the Pinot purchase "
@@ -228,8 +279,44 @@ class KafkaSink:
         self.sent_by_topic[self.topics[kind]] = self.sent_by_topic.get(self.topics[kind], 0) + 1
         self.bytes_sent += len(value)
 
+    def begin(self) -> None:
+        """Open a transaction (transactional sinks; a no-op otherwise)."""
+        if self.transactional:
+            self._producer.begin_transaction()
+            self._open = True
+
+    def commit(self) -> None:
+        """Commit the open transaction, waiting for its records; raise ``DeliveryError`` if it failed.
+
+        A refused record makes the commit fail (the transaction must abort): the sale is then
+        aborted, invisible to ``read_committed`` readers, and the run fails loudly.
+        """
+        if not self.transactional:
+            return
+        try:
+            self._producer.commit_transaction(self.flush_timeout)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else exc
+            if isinstance(error, KafkaError) and error.txn_requires_abort():
+                self._abort()
+            raise self._incomplete(f"a transaction was not committed: {error}") from None
+        self._open = False
+        self._committed = dict(self.sent_by_topic)
+        self._raise_if_broken()
+
+    def _abort(self) -> None:
+        """End the open transaction without making any of it visible."""
+        self._producer.abort_transaction(self.flush_timeout)
+        self._open = False
+
     def close(self) -> None:
-        """Flush; raise ``DeliveryError`` unless every record was acknowledged."""
+        """Flush; raise ``DeliveryError`` unless every record was acknowledged.
+
+        A transaction still open (a run interrupted mid-sale) is aborted first: its records never
+        become visible to ``read_committed`` readers.
+        """
+        if self._open:
+            self._abort()
         remaining = self._producer.flush(self.flush_timeout)
         self._unacknowledged = remaining
         self._raise_if_broken()

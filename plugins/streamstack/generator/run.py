@@ -3,7 +3,9 @@
 ``realistic`` pauses a random 2–5 s (settings) between transactions, divided by ``speed``;
 ``load`` produces as fast as the sink accepts. A run stops after ``transactions`` and/or after
 ``duration`` seconds, whichever comes first, and is only reported once the sink confirmed
-delivery of everything (its ``close`` raises otherwise).
+delivery of everything (its ``close`` raises otherwise). With a transactional sink each sale
+(its lines and the restocks it causes) and the catalogue are one transaction each, so a run that
+dies mid-sale leaves no part of that sale visible to ``read_committed`` readers.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class RunSummary:
     products: int = 0
     inventories: int = 0
     dead_letters: int = 0
+    #: Live chunks: sales of the chunk found already sent (by an earlier attempt), not sent again.
+    skipped: int = 0
     bytes: int = 0
     elapsed_seconds: float = 0.0
     #: Simulated runs (``days``): records on demo.events, and what happened in the shop.
@@ -73,6 +77,17 @@ class RunSummary:
             "events_per_second": round(self.events_per_second, 1),
             "megabytes_per_second": round(self.megabytes_per_second, 3),
         }
+
+
+def _nothing() -> None:
+    """The transaction hooks of a sink without transactions: one cheap call, bound once."""
+
+
+def transaction_hooks(sink: Sink) -> tuple[Callable[[], None], Callable[[], None]]:
+    """``(begin, commit)`` of ``sink``; no-ops unless it is transactional (or has no hooks at all)."""
+    if getattr(sink, "transactional", False):
+        return sink.begin, sink.commit
+    return _nothing, _nothing
 
 
 def new_seed() -> int:
@@ -112,6 +127,7 @@ def run_generator(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     simulation: Simulation | None = None,
+    publish_catalogue: bool = True,
 ) -> RunSummary:
     """Publish the catalogue, then transactions until a bound is reached; flush; summarise.
 
@@ -123,6 +139,8 @@ def run_generator(
     :param progress: called with the number of transactions done, a few times a second.
     :param simulation: simulate the shop's days (``build_simulation``): the run ends with the
         last simulated day unless ``transactions`` or ``duration`` stop it first.
+    :param publish_catalogue: False when the products topic already holds this catalogue
+        (live chunks: not a new version of every product each minute).
     """
     if mode not in MODES:
         raise GeneratorError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -134,6 +152,8 @@ def run_generator(
         raise GeneratorError(f"transactions must not be negative, got {transactions}")
     if duration is not None and duration <= 0:
         raise GeneratorError(f"duration must be positive, got {duration}")
+    if simulation is not None and getattr(sink, "transactional", False):
+        raise GeneratorError("a simulated run does not write transactionally: use a sink without transactional_id")
 
     summary = RunSummary(mode=mode, seed=model.seed, destination=sink.destination)
     encoder = PurchaseEncoder(model.config, model.catalogue)
@@ -143,9 +163,13 @@ def run_generator(
     deadline = start + duration if duration is not None else None
     next_report = start + PROGRESS_EVERY
 
-    for record in model.catalogue_events():
-        sink.send_record("products", record)
-    summary.products = len(model.catalogue)
+    if publish_catalogue:
+        begin, commit = transaction_hooks(sink)
+        begin()
+        for record in model.catalogue_events():
+            sink.send_record("products", record)
+        commit()
+        summary.products = len(model.catalogue)
 
     if simulation is not None:
         return _simulate(simulation, sink, summary, limit, deadline, realistic, speed, progress, sleep, monotonic,
@@ -178,9 +202,14 @@ def _loop(
     monotonic: Callable[[], float],
     next_report: float,
 ) -> tuple[int, int, int]:
-    """The hot loop; returns (transactions, purchase lines, inventory events)."""
+    """The hot loop; returns (transactions, purchase lines, inventory events).
+
+    A sale counts as done once committed: one interrupted between ``begin`` and ``commit`` is
+    not counted (a transactional sink's ``close`` aborts it).
+    """
     virtual = model.clock if isinstance(model.clock, VirtualClock) else None
     send_purchase, send_record, next_tx, encode = sink.send_purchase, sink.send_record, model.next_transaction, encoder.encode
+    begin, commit = transaction_hooks(sink)
     done = purchases = inventories = 0
     while done != limit:
         if done:
@@ -197,13 +226,15 @@ def _loop(
             break
         tx = next_tx()
         tid = tx.transaction_id
+        begin()
         for value in encode(tx):
             send_purchase(tid, value)
-        purchases += len(tx.lines)
         if tx.restocks:
             for restock in tx.restocks:
                 send_record("inventories", restock)
             inventories += len(tx.restocks)
+        commit()
+        purchases += len(tx.lines)
         done += 1
         if progress is not None and now >= next_report:
             progress(done)

@@ -16,16 +16,28 @@ KINDS = ("products", "purchases", "inventories", "purchases_invalid", "events")
 
 
 class Sink(Protocol):
-    """A destination for events; ``close`` must raise if anything was not written."""
+    """A destination for events; ``close`` must raise if anything was not written.
+
+    ``begin``/``commit`` bracket one transaction (a sale with its restocks, or the catalogue):
+    a sink with ``transactional = True`` makes each all-or-nothing (``KafkaSink`` with a
+    ``transactional_id``); for the others they do nothing and the runner does not call them.
+    """
 
     destination: str
     bytes_sent: int
+    transactional: bool
 
     def send_purchase(self, transaction_id: str, value: bytes) -> None:
         """One encoded purchase line (keyed by its transaction id)."""
 
     def send_record(self, kind: str, record: dict[str, Any]) -> None:
         """One event of another kind: ``products``, ``inventories`` or ``purchases_invalid``."""
+
+    def begin(self) -> None:
+        """Start a transaction: the records up to ``commit`` become visible together or never."""
+
+    def commit(self) -> None:
+        """Commit the open transaction; raise if it was not committed."""
 
     def close(self) -> None:
         """Flush everything; raise if any event was not delivered."""
@@ -42,6 +54,9 @@ class FileSink:
     One file per event type keeps each file a valid data set of one schema, and the purchases
     file replays as it is (``streamstack replay sales.jsonl``).
     """
+
+    #: A file has no transactions: a run that stops mid-sale leaves its lines written so far.
+    transactional = False
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -66,6 +81,12 @@ class FileSink:
         value = dumps(record)
         self._handle(kind).write(value + b"\n")
         self.bytes_sent += len(value)
+
+    def begin(self) -> None:
+        pass
+
+    def commit(self) -> None:
+        pass
 
     def close(self) -> None:
         for handle in self._handles.values():

@@ -3,6 +3,7 @@
 Thin over ``streamstack.generator``: the connection's extra is the librdkafka config (read by
 the project's ``KafkaConfigHook``, so the provider's callback and cloud-auth handling apply),
 the run's summary is the task's return value (XCom), and any undelivered record fails the task.
+``LiveSalesOperator`` runs one chunk of the live stream per DAG run (``streamstack.generator.live``).
 """
 
 from __future__ import annotations
@@ -175,3 +176,102 @@ class SalesGeneratorOperator(BaseOperator):
             start_date=_optional(self.first_day, str),
             profile=_optional(self.profile, str),
         )
+
+
+#: The live stream's seed by default (the ``live_sales`` DAG's ``live_seed`` param): documented and
+#: fixed, so the live sales of two installations are the same sequence of chunks.
+LIVE_SEED = 2026
+#: An attempt of a DAG run sends nothing before the run was created; a retry reads what landed
+#: from then, minus this margin (clocks of worker and scheduler, records stamped on send).
+SINCE_MARGIN_S = 60
+
+
+def live_chunk(dag_run: Any) -> tuple[int, int]:
+    """``(chunk, since_ms)`` of a DAG run: the chunk from its ``run_id`` (the same for every retry
+    and clear of the run, another for the next run); ``since_ms`` from its creation (``run_after``,
+    which a clear keeps, unlike ``start_date``) or its start if earlier, minus ``SINCE_MARGIN_S``."""
+    from streamstack.generator.live import chunk_of
+
+    began = min(t for t in (dag_run.run_after, dag_run.start_date) if t is not None)
+    return chunk_of(dag_run.run_id), int(began.timestamp() * 1000) - SINCE_MARGIN_S * 1000
+
+
+class LiveSalesOperator(BaseOperator):
+    """One chunk of the live sales stream into Kafka; a retry sends only what did not land.
+
+    Each DAG run is one chunk (``live_chunk``): ``transactions`` sales drawn from
+    ``(live_seed, chunk)``, one Kafka transaction each (see ``streamstack.generator.live``).
+
+    :param kafka_config_id: Airflow connection of the cluster (``kafka_default``).
+    :param transactions: templated; sales in the chunk.
+    :param speed: templated; divides the realistic 2-5 s pauses.
+    :param live_seed: templated; the live stream's seed (default ``LIVE_SEED``).
+    :param config_file: generator settings file.
+    :param topics_file: topic declarations (default ``config/topics.yaml``).
+    :param transactional_id: the producer identity (default ``streamstack-live-generator``).
+    :return: (XCom) the chunk's summary, with ``skipped``, ``live_seed``, ``chunk`` and ``since``.
+    """
+
+    template_fields: Sequence[str] = ("transactions", "speed", "live_seed")
+
+    def __init__(
+        self,
+        *,
+        kafka_config_id: str = "kafka_default",
+        transactions: int | str = 20,
+        speed: float | str = 1.0,
+        live_seed: int | str = LIVE_SEED,
+        config_file: str | None = None,
+        topics_file: str | None = None,
+        transactional_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kafka_config_id = kafka_config_id
+        self.transactions = transactions
+        self.speed = speed
+        self.live_seed = live_seed
+        self.config_file = config_file
+        self.topics_file = topics_file
+        self.transactional_id = transactional_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from streamstack.generator import load_config
+        from streamstack.generator.live import run_chunk
+        from streamstack.providers.kafka.hooks import KafkaConfigHook
+        from streamstack.providers.params import sales_params
+        from streamstack.topics import load_topics
+
+        checked = sales_params({"transactions": self.transactions, "mode": "realistic", "seed": self.live_seed,
+                                "speed": self.speed})
+        if checked["transactions"] is None or checked["seed"] is None:
+            raise AirflowFailException(f"params transactions={self.transactions!r} and live_seed={self.live_seed!r} "
+                                       "are required: a chunk is a fixed number of sales drawn from the live seed")
+        chunk, since_ms = live_chunk(context["dag_run"])
+        extra = {"transactional_id": self.transactional_id} if self.transactional_id else {}
+        log.info("live chunk %d of live seed %d: %d sales at speed %s, skipping those sent since %s",
+                 chunk, checked["seed"], checked["transactions"], checked["speed"],
+                 datetime.fromtimestamp(since_ms / 1000, UTC).isoformat())
+        last = [time.monotonic()]
+
+        def progress(done: int) -> None:
+            if time.monotonic() - last[0] >= LOG_EVERY:
+                last[0] = time.monotonic()
+                log.info("%d sales sent so far", done)
+
+        started_at = datetime.now(UTC)
+        summary = run_chunk(
+            KafkaConfigHook(kafka_config_id=self.kafka_config_id).client_config(),
+            load_topics(self.topics_file),
+            live_seed=checked["seed"], chunk=chunk, transactions=checked["transactions"], speed=checked["speed"],
+            since_ms=since_ms, config=load_config(self.config_file), progress=progress, **extra,
+        ).to_dict()
+        summary.update(live_seed=checked["seed"], chunk=chunk,
+                       since=datetime.fromtimestamp(since_ms / 1000, UTC).isoformat(),
+                       started_at=started_at.isoformat(), finished_at=datetime.now(UTC).isoformat())
+        log.info("done: %s", summary)
+        return summary
