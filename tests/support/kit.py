@@ -35,6 +35,7 @@ from __future__ import annotations
 import calendar
 import json
 import random
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -535,6 +536,30 @@ def publish(kit: Kit, kafka_config: dict[str, Any], topics: TopicSpecs) -> None:
     for partition, _, _ in kit.purchases:
         expected[partition] += 1
     assert ends == dict(expected), f"purchases topic must be fresh: ends {ends}, published {dict(expected)}"
+    publish_aborted(kit, kafka_config, topics)
+
+
+def publish_aborted(kit: Kit, kafka_config: dict[str, Any], topics: TopicSpecs) -> None:
+    """An aborted transaction after the kit's records: a sale on every purchases partition and a
+    product version that would re-price the first product. A transactional writer killed mid-way
+    (the live generator, another engine's exactly-once sink) leaves such records in the log; an
+    engine reading uncommitted records would enrich them, and the checks would see it. They come
+    last, so every other record keeps the offset the expectations name."""
+    sale = next(json.loads(v) for _, _, v in kit.purchases
+                if v and v.startswith(b"{") and b'"line_number"' in v and b'"transaction_id"' in v)
+    product = json.loads(kit.products[0][1] or b"{}")
+    moment = datetime.strptime(product["event_time"], "%Y-%m-%d %H:%M:%S.%f") + timedelta(seconds=1)
+    tx = producer({**kafka_config, "transactional.id": f"kit-aborted-{uuid.uuid4().hex}"})
+    tx.init_transactions(30)
+    tx.begin_transaction()
+    for partition in range(PARTITIONS):
+        line = {**sale, "transaction_id": str(9_100_000_000 + partition)}
+        tx.produce(topics["purchases"].name, key=line["transaction_id"], value=json.dumps(line).encode(),
+                   partition=partition)
+    tx.produce(topics["products"].name, key=kit.products[0][0],
+               value=json.dumps({**product, "event_time": _ts(moment), "price": _money(product["price"] + 100)}).encode())
+    assert tx.flush(30) == 0, "aborted records not written"  # in the log first: an abort purges what is queued
+    tx.abort_transaction(30)
 
 
 def read_topic(kafka_config: dict[str, Any], topic: str, *, isolation: str = "read_committed",

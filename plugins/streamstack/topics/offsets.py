@@ -99,17 +99,33 @@ class Lag:
         )
 
 
+#: A gap up to this many offsets is read to see whether it holds a committed record at all.
+MARKER_GAP = 1000
+
+
 def lag(kafka_config: Mapping[str, Any], topics: Iterable[str], committed: Mapping[str, Mapping[int, int]]) -> Lag:
     """The reader's lag on ``topics``; ``committed``: topic -> partition -> next offset to read
-    (a partition not committed yet counts from the topic's start)."""
+    (a partition not committed yet counts from the topic's start).
+
+    A reader that commits the offset after its last record (Flink) stops short of the end by the
+    transaction markers and aborted records that follow it: a small gap (up to ``MARKER_GAP``
+    offsets) holding no committed record (:func:`holding_records`) is no lag.
+    """
     out = Lag()
     for topic in topics:
         done = committed.get(topic, {})
+        gaps: dict[int, tuple[int, int]] = {}
         for partition, (low, high) in watermarks(kafka_config, topic).items():
             offset = done.get(partition, -1)
             if offset > high:
                 out.beyond_end.setdefault(topic, {})[partition] = (offset, high)
-            out.behind.setdefault(topic, {})[partition] = max(0, high - max(offset, low))
+            behind = max(0, high - max(offset, low))
+            out.behind.setdefault(topic, {})[partition] = behind
+            if 0 < behind <= MARKER_GAP:
+                gaps[partition] = (max(offset, low), high)
+        if gaps:
+            for partition in set(gaps) - holding_records(kafka_config, topic, gaps):
+                out.behind[topic][partition] = 0
     return out
 
 
