@@ -76,6 +76,8 @@ class AirflowClient:
             response = self._send(method, url, path, **kwargs)
         if response.status_code >= 400:
             raise AirflowApiError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
+        if response.status_code == 204 or not response.content:
+            return None  # e.g. a DELETE: nothing to read
         if "json" in response.headers.get("content-type", ""):
             return response.json()
         return response.text

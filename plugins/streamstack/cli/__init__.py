@@ -13,6 +13,7 @@ from streamstack.cli.demo import demo
 from streamstack.cli.engine import engine
 from streamstack.cli.generator import generate, replay
 from streamstack.cli.kstreams import kstreams
+from streamstack.cli.live import live
 from streamstack.cli.pinot import pinot, query
 from streamstack.cli.quality import quality
 from streamstack.cli.spark import spark
@@ -39,6 +40,7 @@ cli.add_command(engine)
 cli.add_command(generate)
 cli.add_command(replay)
 cli.add_command(kstreams)
+cli.add_command(live)
 cli.add_command(pinot)
 cli.add_command(query)
 cli.add_command(quality)

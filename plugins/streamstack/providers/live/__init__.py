@@ -1,0 +1,1 @@
+"""The live pipeline in Airflow: the supervisor's operator and the alert notifier."""
