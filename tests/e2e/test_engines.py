@@ -29,7 +29,7 @@ def task_states(airflow: AirflowClient, dag_id: str, run_id: str) -> dict[str, s
 def test_demo_with_engine_flink_counts_exactly(airflow: AirflowClient) -> None:
     """`make demo ENGINE=flink` is `STREAMSTACK_ENGINE=flink streamstack demo`: Flink does the stream work."""
     before = pinot_count("purchasesEnriched")
-    out = streamstack("demo", "--transactions", "40", "--mode", "load", env={"STREAMSTACK_ENGINE": "flink"})
+    out = streamstack("demo", "--transactions", "40", "--mode", "load", "--no-live", env={"STREAMSTACK_ENGINE": "flink"})
     run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
     states = task_states(airflow, "streaming_platform", run_id)
     assert states["stream_jobs"] == states["stream_jobs_done"] == "success", states
@@ -141,15 +141,41 @@ def test_demo_with_engine_kstreams_counts_exactly(airflow: AirflowClient) -> Non
     windows_topic = load_topics(settings.topics_file)["sales_windows"].name
     windows_before = sum(end_offsets(settings.kafka_client_config(), windows_topic).values())
     before = pinot_count("purchasesEnriched")
+    # `make demo ENGINE=kstreams` ends live (#28): the batch first, then the stream keeps flowing.
     out = streamstack("demo", "--transactions", "40", "--mode", "load", env={"STREAMSTACK_ENGINE": "kstreams"})
+    try:
+        _check_the_demo_ended_live(out)
+    finally:
+        print(streamstack("live", "stop"))
     run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
     states = task_states(airflow, "streaming_platform", run_id)
     assert states["stream_jobs"] == states["stream_jobs_done"] == "success", states
     done = airflow.xcom("streaming_platform", run_id, "stream_jobs_done")
     assert {(s["engine"], s["state"]) for s in done.values()} == {("kstreams", "FINISHED")}, done
     generated = airflow.xcom("streaming_platform", run_id, "summary")["generated"]["purchases"]
-    assert pinot_count("purchasesEnriched") == before + generated
+    # The live sales that followed the batch are all newer than the moment it went live.
+    assert pinot_count("purchasesEnriched", f"transaction_time < {LIVE['since_ms']}") == before + generated
     accounted = airflow.xcom("streaming_platform", run_id, "batch_accounted")
     assert accounted["complete"] and accounted["enriched"] == generated, accounted
     assert sum(end_offsets(settings.kafka_client_config(), windows_topic).values()) > windows_before
     assert "quality gate: PASSED" in out, out[-3000:]
+
+
+#: What the kstreams demo's live ending recorded (the moment it went live, epoch ms).
+LIVE: dict[str, int] = {}
+
+
+def _check_the_demo_ended_live(out: str) -> None:
+    """The summary says the platform is live, and every stage is: jobs running, sales flowing."""
+    from streamstack import live
+
+    assert "LIVE on kstreams" in out and "until `make down`" in out, out[-2000:]
+    record = live.live_record(live.default_store())
+    assert record is not None and record["engine"] == "kstreams", record
+    LIVE["since_ms"] = int(live.live_since(record) * 1000)
+    status = json.loads(streamstack("live", "status", "--json"))
+    assert status["engine"] == "kstreams" and all(f["ok"] for f in status["findings"]), status
+    stages = {f["stage"] for f in status["findings"]}
+    assert {"kstreams purchases_enrichment", "kstreams running_totals", "kstreams sales_windows",
+            "pinot purchasesEnriched"} <= stages, stages
+

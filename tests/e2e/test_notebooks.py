@@ -36,7 +36,7 @@ def jupyter(platform: Stack) -> JupyterEndpoints:
 def enriched(platform: Stack) -> PinotClient:
     """Pinot with enriched purchases in it (a small demo run when there are none yet)."""
     if pinot_count("purchasesEnriched") == 0:
-        streamstack("demo", "--transactions", "200", "--mode", "load", timeout=1400)
+        streamstack("demo", "--transactions", "200", "--mode", "load", "--no-live", timeout=1400)
     client = local_client(platform.settings)
     assert client.count("purchasesEnriched") > 0
     return client

@@ -62,7 +62,7 @@ def test_no_import_errors(airflow: AirflowClient) -> None:
 def test_run_everything_counts_are_exact(quiet: AirflowClient) -> None:
     """`make demo DEMO_ARGS="--days 7"`: `streamstack demo` runs a simulated week through Airflow."""
     before = pinot_count("purchasesEnriched")
-    out = streamstack("demo", "--days", "7", timeout=1400)
+    out = streamstack("demo", "--days", "7", "--no-live", timeout=1400)
     run_id = re.search(r"==> Running streaming_platform \((\S+)\)", out).group(1)
     summary = quiet.xcom(PIPELINE, run_id, "summary")
     generated = summary["generated"]["purchases"]
@@ -80,6 +80,10 @@ def test_run_everything_counts_are_exact(quiet: AirflowClient) -> None:
     for shown in ("==> Summary", f"{generated} purchase lines", "simulated   7 days", "quality gate: PASSED",
                   "Top products (Pinot, purchasesEnriched)", "Superset dashboards", "Notebooks (JupyterLab"):
         assert shown in out, f"{shown!r} not in the demo's output:\n{out[-3000:]}"
+    # The Data Docs page as a URL of the Airflow UI, not a file path (#28), and it answers.
+    (url,) = re.findall(r"Data Docs: (\S+)", out)
+    assert url.startswith(quiet.base_url + "/streamstack/data-docs/streaming_platform/"), url
+    assert quiet.session.get(url, timeout=30).status_code == 200, url
 
 
 def _enriched_end(settings: Settings) -> int:

@@ -23,8 +23,8 @@ def streamstack(*args: str, env: dict[str, str] | None = None, timeout: float = 
     return out
 
 
-def pinot_count(table: str) -> int:
-    """Rows in a Pinot table; 0 before the pipeline has created it."""
+def pinot_count(table: str, where: str | None = None) -> int:
+    """Rows in a Pinot table (those matching ``where``, SQL); 0 before the pipeline has created it."""
     from streamstack.pinot.client import PinotClient
     from streamstack.pinot.endpoints import PinotEndpoints, pinot_credentials
 
@@ -32,6 +32,9 @@ def pinot_count(table: str) -> int:
     client = PinotClient(endpoints.controller_url, endpoints.broker_url, auth=pinot_credentials(Settings.from_env()))
     if client.get_table(table) is None:
         return 0
+    if where:
+        (row,) = client.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}")
+        return int(row["n"])
     return client.count(table)
 
 

@@ -27,7 +27,7 @@ def _show_tasks(states: list, seen: dict[str, str | None]) -> None:
         seen[ti.task_id] = ti.state
 
 
-def _print_summary(summary: dict[str, Any], settings: Settings, password_file: str) -> None:
+def _print_summary(summary: dict[str, Any], settings: Settings, password_file: str, run_id: str) -> None:
     gen = summary["generated"]
     topics = summary["topics"]
     click.secho("\n==> Summary", bold=True)
@@ -64,7 +64,9 @@ def _print_summary(summary: dict[str, Any], settings: Settings, password_file: s
         + (f"; failed: {', '.join(quality['failed'])}" if quality.get("failed") else ""),
         fg=colour,
     )
-    click.echo(f"    Data Docs: {quality.get('data_docs')}")
+    from streamstack.quality.docs_page import data_docs_url
+
+    click.echo(f"    Data Docs: {settings.airflow_url}{data_docs_url(DAG_ID, run_id, 'quality_gate')}")
     click.secho(f"\n    Airflow UI: {settings.airflow_url}  (user admin, password in {password_file})", bold=True)
     click.echo("    Stop everything with `make down`.")
 
@@ -86,9 +88,11 @@ def _print_summary(summary: dict[str, Any], settings: Settings, password_file: s
 @click.option("--start-date", help="First simulated day, YYYY-MM-DD (default: shop.start_date).")
 @click.option("--profile", help="Volume profile of the simulated days (default: shop.profile).")
 @click.option("--timeout", default=1200, show_default=True, help="Seconds to wait for the pipeline.")
+@click.option("--live/--no-live", default=True, show_default=True,
+              help="End live: the jobs continuous, sales flowing, a supervisor watching, until `make down`.")
 def demo(transactions: int, mode: str | None, speed: float, days: int | None, start_date: str | None,
-         profile: str | None, timeout: int) -> None:
-    """Start the local stack and run the whole pipeline through Airflow."""
+         profile: str | None, timeout: int, live: bool) -> None:
+    """Start the local stack, run the whole pipeline through Airflow, then keep it running live."""
     mode = mode or ("load" if days else "realistic")
     from streamstack.airflow_client import AirflowClient
     from streamstack.errors import StreamstackError
@@ -123,8 +127,21 @@ def demo(transactions: int, mode: str | None, speed: float, days: int | None, st
         click.secho(client.failure_report(DAG_ID, run_id), fg="red", err=True)
         raise StreamstackError(f"{DAG_ID} run {run_id} ended {run['state']}; Airflow UI: {settings.airflow_url}")
     summary = client.xcom(DAG_ID, run_id, "summary")
-    _print_summary(summary, settings, str(airflow.password_file))  # type: ignore[attr-defined]
+    _print_summary(summary, settings, str(airflow.password_file), run_id)  # type: ignore[attr-defined]
     _print_dashboards(client.xcom(DAG_ID, run_id, "publish_dashboards"), stack)
+    if live:
+        _go_live(settings, conf["engine"] or "")
+
+
+def _go_live(settings: Settings, engine_name: str) -> None:
+    """The batch is done: keep the platform running as a stream (``streamstack live start``)."""
+    from streamstack.cli.live import LIVE_DAGS, start_live
+
+    click.secho("\n==> Going live", bold=True)
+    name = start_live(settings, engine_name, echo=lambda line: click.echo(f"    {line.removeprefix('==> ')}"))
+    click.secho(f"\n    LIVE on {name}: {', '.join(LIVE_DAGS)} run in Airflow; sales keep flowing, the dashboards "
+                "refresh, until `make down` (or `streamstack live stop`).", bold=True)
+    click.echo("    Each stage: `streamstack live status`.")
 
 
 def _print_dashboards(report: dict[str, Any] | None, stack: Any) -> None:

@@ -4,7 +4,8 @@
 (from where they stopped), records the pipeline as live, and unpauses the two DAGs that keep it
 so: ``live_sales`` (the generator, in chunks on the ``@continuous`` schedule) and
 ``live_supervisor`` (a check a minute: restart, freshness, lag, dead letters). ``stop`` pauses
-them and stops the jobs so that they resume losslessly. ``status`` shows each stage.
+them, ends the running chunk, and stops the jobs so that they resume losslessly. ``status``
+shows each stage.
 """
 
 from __future__ import annotations
@@ -39,19 +40,16 @@ def live() -> None:
     """The live pipeline: jobs running continuously, sales flowing, a supervisor watching."""
 
 
-@live.command()
-@click.option("--engine", "engine_name", type=click.Choice(["", "spark", "flink", "kstreams"]), default="",
-              help="spark, flink or kstreams (default: STREAMSTACK_ENGINE, else spark).")
-@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for the jobs to run.")
-def start(engine_name: str, timeout: float) -> None:
-    """Run the pipeline live until `streamstack live stop` (or `make down`)."""
+def start_live(settings: Settings, engine_name: str = "", timeout: float = 600.0,
+               echo: Any = click.echo) -> str:
+    """Topics and tables applied, the jobs continuous, the pipeline recorded live, its DAGs unpaused;
+    returns the engine's name. ``streamstack live start`` and the end of ``streamstack demo``."""
     from streamstack import engines
     from streamstack import live as domain
     from streamstack.pinot import local_client
     from streamstack.pinot.tables import apply_specs, local_specs
     from streamstack.topics import TopicAdmin, load_topics
 
-    settings = Settings.from_env()
     client = _airflow(settings)
     config = domain.default_config()
     kafka = settings.kafka_client_config()
@@ -61,28 +59,57 @@ def start(engine_name: str, timeout: float) -> None:
     current = domain.live_record(store)
     if current and current.get("engine") != engine.name:
         raise click.ClickException(f"the pipeline is live on {current['engine']}; `streamstack live stop` first")
-    click.secho(f"==> {engine.name}: the jobs, continuous, from where they stopped", bold=True)
-    for status in engine.submit(list(config.jobs), engines.Mode.CONTINUOUS, resume=True).values():
-        click.echo(f"    {status.line()}")
+    echo(f"==> {engine.name}: the jobs, continuous, from where they stopped")
+    engine.submit(list(config.jobs), engines.Mode.CONTINUOUS, resume=True)
     for status in engines.wait(engine, list(config.jobs), engines.Mode.CONTINUOUS, timeout=timeout).values():
-        click.echo(f"    {status.line()}")
+        echo(f"    {status.line()}")
     for change in apply_specs(local_client(settings), local_specs(settings, kafka_config=kafka,
                                                                       kafka_source="the local stack")):
         if change.action != "unchanged":
-            click.echo(f"    pinot {change.line()}")
+            echo(f"    pinot {change.line()}")
     store.put(domain.LIVE_KEY, {"live": True, "engine": engine.name, "since": datetime.now(UTC).isoformat()})
     for dag_id in LIVE_DAGS:
         client.wait_for_dag(dag_id)
         client.set_paused(dag_id, False)
-    click.secho(f"==> Live on {engine.name}: {', '.join(LIVE_DAGS)} unpaused in Airflow ({settings.airflow_url})",
-                bold=True)
+    return engine.name
+
+
+@live.command()
+@click.option("--engine", "engine_name", type=click.Choice(["", "spark", "flink", "kstreams"]), default="",
+              help="spark, flink or kstreams (default: STREAMSTACK_ENGINE, else spark).")
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for the jobs to run.")
+def start(engine_name: str, timeout: float) -> None:
+    """Run the pipeline live until `streamstack live stop` (or `make down`)."""
+    settings = Settings.from_env()
+    name = start_live(settings, engine_name, timeout, echo=lambda line: click.secho(line, bold=line.startswith("==>")))
+    click.secho(f"==> Live on {name}: {', '.join(LIVE_DAGS)} unpaused in Airflow ({settings.airflow_url})", bold=True)
     click.echo("    Sales keep flowing until `streamstack live stop` or `make down`; "
                "`streamstack live status` shows each stage.")
 
 
+def _end_running_chunk(client: Any, timeout: float = 120.0) -> list[str]:
+    """Mark a running ``live_sales`` run failed and wait until its task stopped: the sale it had
+    open is aborted (every sale is a transaction), the committed ones stay. Without this the
+    chunk sells on for up to its length after a stop."""
+    ended = []
+    for run in client.runs("live_sales"):
+        if run["state"] in ("queued", "running"):
+            client.request("PATCH", f"/dags/live_sales/dagRuns/{run['dag_run_id']}", json={"state": "failed"})
+            ended.append(run["dag_run_id"])
+    deadline = time.monotonic() + timeout
+    for run_id in ended:
+        while any(t.state in ("running", "queued", "scheduled", "restarting", "up_for_retry")
+                  for t in client.task_states("live_sales", run_id)):
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"live_sales run {run_id} still runs {timeout:.0f}s after it was failed")
+            time.sleep(1)
+    return ended
+
+
 @live.command()
 def stop() -> None:
-    """Pause the live DAGs and stop the jobs so that they resume where they stopped."""
+    """Pause the live DAGs, end the running sales chunk and stop the jobs so that they resume
+    where they stopped."""
     from streamstack import engines
     from streamstack import live as domain
 
@@ -92,6 +119,8 @@ def stop() -> None:
     client = _airflow(settings)
     for dag_id in LIVE_DAGS:
         client.set_paused(dag_id, True)
+    for run_id in _end_running_chunk(client):
+        click.echo(f"live_sales {run_id}: ended (its open sale aborted, the committed ones kept)")
     store.put(domain.LIVE_KEY, {"live": False, "engine": (record or {}).get("engine"),
                                 "stopped": datetime.now(UTC).isoformat()})
     if record is None:
@@ -100,7 +129,6 @@ def stop() -> None:
     engine = engines.get(record["engine"])
     for job in domain.default_config().jobs:
         click.echo(engine.stop(job).line())
-    click.echo("stopped; a generator chunk already running finishes its sales (they wait in Kafka for the jobs)")
 
 
 @live.command()

@@ -23,6 +23,16 @@ from typing import Any
 from streamstack.files import replace_text
 from streamstack.quality.runner import safe_name
 
+#: Where the Airflow API server serves Data Docs (``providers/quality/plugin.py`` mounts it).
+DATA_DOCS_ROUTE = "/streamstack/data-docs"
+
+
+def data_docs_url(dag_id: str, run_id: str, task_id: str) -> str:
+    """The path (on the Airflow UI's origin) of a quality task instance's Data Docs page."""
+    from urllib.parse import quote
+
+    return f"{DATA_DOCS_ROUTE}/{quote(dag_id, safe='')}/{quote(run_id, safe='')}/{quote(task_id, safe='')}/"
+
 
 def index_file(results_root: Path, dag_id: str, run_id: str, task_id: str) -> Path:
     return results_root / "by-task" / safe_name(dag_id) / safe_name(run_id) / f"{safe_name(task_id)}.json"

@@ -17,7 +17,7 @@ from airflow.sdk import BaseOperatorLink
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
-from streamstack.providers.quality.tasks import DATA_DOCS_ROUTE, data_docs_url
+from streamstack.quality.docs_page import DATA_DOCS_ROUTE, data_docs_url
 
 
 def _results_root() -> Any:

@@ -21,18 +21,11 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from streamstack.quality.docs_page import data_docs_url
+
 log = logging.getLogger(__name__)
 
 SUMMARY_KEY = "quality_summary"
-#: Where the Airflow plugin (``streamstack.providers.quality.plugin``) serves a task's Data Docs.
-DATA_DOCS_ROUTE = "/streamstack/data-docs"
-
-
-def data_docs_url(dag_id: str, run_id: str, task_id: str) -> str:
-    """The path (on the Airflow UI's origin) of a quality task instance's Data Docs page."""
-    from urllib.parse import quote
-
-    return f"{DATA_DOCS_ROUTE}/{quote(dag_id, safe='')}/{quote(run_id, safe='')}/{quote(task_id, safe='')}/"
 SOURCES = ("pinot", "kafka")
 
 
