@@ -26,6 +26,7 @@ from confluent_kafka import TopicPartition
 
 from streamstack import contract as rules
 from streamstack.clients import consumer
+from streamstack.errors import StreamstackError
 from streamstack.events import PRODUCT, field_names
 from streamstack.generator.catalogue import Catalogue, load_catalogue
 from streamstack.generator.config import GeneratorConfig, load_config
@@ -34,7 +35,7 @@ from streamstack.generator.kafka import KafkaSink
 from streamstack.generator.model import SalesModel, Transaction, VirtualClock
 from streamstack.generator.run import RunSummary, run_generator
 from streamstack.topics import TopicSpecs
-from streamstack.topics.offsets import end_offsets, read_to_end
+from streamstack.topics.offsets import end_offsets, read_range, read_to_end
 
 #: One producer identity for the live stream: each attempt fences the one before (max_active_runs=1).
 DEFAULT_TRANSACTIONAL_ID = "streamstack-live-generator"
@@ -102,39 +103,24 @@ def landed_ids(kafka_config: Mapping[str, Any], topic: str, since_ms: int, *, ti
     producer, is not returned: it is not visible, so it is sent again.
     """
     ends = end_offsets(kafka_config, topic)
-    c = consumer({**kafka_config, "group.id": f"streamstack-live-{time.time_ns()}", "enable.auto.commit": False,
-                  "isolation.level": "read_committed"})
+    c = consumer({**kafka_config, "group.id": f"streamstack-live-{time.time_ns()}", "enable.auto.commit": False})
     try:
         starts: dict[int, int] = {}
         for tp in c.offsets_for_times([TopicPartition(topic, p, since_ms) for p in ends], timeout=timeout):
             if tp.error is not None:
                 raise GeneratorError(f"cannot find the offsets of {topic} at {since_ms} ms: {tp.error}")
             starts[tp.partition] = ends[tp.partition] if tp.offset < 0 else tp.offset  # -1: nothing that recent
-        pending = {p for p in ends if starts[p] < ends[p]}
-        c.assign([TopicPartition(topic, p, starts[p]) for p in pending])
-        found: set[str] = set()
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            msg = c.poll(0.5)
-            if msg is None:
-                # Transaction markers take offsets but are never delivered: progress is the position.
-                for tp in c.position([TopicPartition(topic, p) for p in pending]):
-                    if tp.offset >= ends[tp.partition]:
-                        pending.discard(tp.partition)
-                continue
-            if msg.error() is not None:
-                raise GeneratorError(f"reading {topic}: {msg.error()}")
+    finally:
+        c.close()
+    found: set[str] = set()
+    try:
+        for msg in read_range(kafka_config, topic, starts, ends, timeout=timeout):
             tid = _transaction_id(msg.key(), msg.value())
             if tid is not None:
                 found.add(tid)
-            if msg.offset() + 1 >= ends[msg.partition()]:
-                pending.discard(msg.partition())
-        if pending:
-            raise GeneratorError(f"could not read {topic} to its end {ends} in {timeout:.0f}s "
-                                 f"(partitions {sorted(pending)}; a transaction left open?)")
-        return found
-    finally:
-        c.close()
+    except StreamstackError as exc:
+        raise GeneratorError(str(exc)) from None
+    return found
 
 
 def catalogue_current(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,6 +193,44 @@ def record_counts(kafka_config: Mapping[str, Any], topics: Iterable[str]) -> dic
     return {t: sum(high - low for low, high in watermarks(kafka_config, t).values()) for t in topics}
 
 
+def read_range(
+    kafka_config: Mapping[str, Any], topic: str, starts: Mapping[int, int], ends: Mapping[int, int], *,
+    isolation: str = "read_committed", timeout: float = 60.0,
+) -> Iterator[Any]:
+    """Every record of ``topic`` from ``starts`` up to ``ends`` (partition -> offset, end exclusive).
+
+    ``read_committed`` by default, so a transactional writer's aborted records are not seen;
+    transaction markers take offsets but deliver nothing, so progress is read from the position.
+    Raises when the ends are not reached within ``timeout`` (an open transaction holds a
+    ``read_committed`` reader back).
+    """
+    positions = {p: starts.get(p, 0) for p in ends}
+    behind = [p for p in ends if positions[p] < ends[p]]
+    if not behind:
+        return
+    c = consumer({**kafka_config, "group.id": f"streamstack-read-{time.time_ns()}", "enable.auto.commit": False,
+                  "isolation.level": isolation})
+    try:
+        c.assign([TopicPartition(topic, p, positions[p]) for p in behind])
+        deadline = time.monotonic() + timeout
+        while any(positions[p] < ends[p] for p in behind) and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                for tp in c.position([TopicPartition(topic, p) for p in behind]):
+                    if tp.offset >= 0:
+                        positions[tp.partition] = max(positions[tp.partition], tp.offset)
+                continue
+            if msg.error() is not None:
+                raise StreamstackError(f"reading {topic}: {msg.error()}")
+            positions[msg.partition()] = msg.offset() + 1
+            yield msg
+        if any(positions[p] < ends[p] for p in behind):
+            raise StreamstackError(f"could not read {topic} to {dict(ends)} in {timeout:.0f}s (at {positions}; "
+                                   "a transaction left open?)")
+    finally:
+        c.close()
+
+
 def read_to_end(
     kafka_config: Mapping[str, Any], topic: str, *, isolation: str = "read_committed", timeout: float = 60.0,
     raw: bool = False,
@@ -200,37 +238,12 @@ def read_to_end(
     """Every record of ``topic`` up to its end offsets as of now: key, value (text), partition, offset.
 
     ``raw``: values as the bytes they are (a topic may hold records that are not UTF-8).
-
-    ``read_committed`` by default, so a transactional writer's aborted records are not seen;
-    transaction markers take offsets but deliver nothing, so progress is read from the position.
     """
     ends = end_offsets(kafka_config, topic)
-    c = consumer({**kafka_config, "group.id": f"streamstack-read-{time.time_ns()}", "enable.auto.commit": False,
-                  "isolation.level": isolation})
-    try:
-        c.assign([TopicPartition(topic, p, 0) for p in ends])
-        out: list[dict[str, Any]] = []
-        positions = dict.fromkeys(ends, 0)
-        deadline = time.monotonic() + timeout
-        while any(positions[p] < ends[p] for p in ends) and time.monotonic() < deadline:
-            msg = c.poll(0.5)
-            if msg is None:
-                for tp in c.position([TopicPartition(topic, p) for p in ends]):
-                    if tp.offset >= 0:
-                        positions[tp.partition] = max(positions[tp.partition], tp.offset)
-                continue
-            if msg.error() is not None:
-                raise StreamstackError(f"reading {topic}: {msg.error()}")
-            out.append({
-                "key": msg.key().decode() if msg.key() is not None else None,
-                "value": msg.value() if raw or msg.value() is None else msg.value().decode(),
-                "partition": msg.partition(),
-                "offset": msg.offset(),
-                "timestamp": msg.timestamp()[1],
-            })
-            positions[msg.partition()] = msg.offset() + 1
-        if any(positions[p] < ends[p] for p in ends):
-            raise StreamstackError(f"could not read {topic} to its end {ends} in {timeout:.0f}s (at {positions})")
-        return out
-    finally:
-        c.close()
+    return [{
+        "key": msg.key().decode() if msg.key() is not None else None,
+        "value": msg.value() if raw or msg.value() is None else msg.value().decode(),
+        "partition": msg.partition(),
+        "offset": msg.offset(),
+        "timestamp": msg.timestamp()[1],
+    } for msg in read_range(kafka_config, topic, {}, ends, isolation=isolation, timeout=timeout)]

@@ -19,7 +19,7 @@ from confluent_kafka import TopicPartition
 
 from streamstack.clients import consumer
 from streamstack.errors import StreamstackError
-from streamstack.topics.offsets import watermarks
+from streamstack.topics.offsets import read_range, watermarks
 
 #: Characters of a value shown before it is cut.
 WIDTH = 400
@@ -72,33 +72,20 @@ def _record(msg: Any) -> Record:
 def tail(kafka_config: Mapping[str, Any], topic: str, n: int = 10, *, follow: bool = False,
          stop: Callable[[], bool] = lambda: False, timeout: float = 30.0) -> Iterator[Record]:
     """The newest ``n`` records of ``topic`` (across partitions, oldest first), then, with ``follow``,
-    every new one as it is committed until ``stop()`` is true.
-
-    """
+    every new one as it is committed until ``stop()`` is true."""
     marks = watermarks(kafka_config, topic)  # a topic that does not exist: an error naming it
+    # Up to n from each partition's end: the newest n overall are among them.
+    starts = {p: max(low, high - n) for p, (low, high) in marks.items()}
+    ends = {p: high for p, (_, high) in marks.items()}
+    newest = [_record(m) for m in read_range(kafka_config, topic, starts, ends, timeout=timeout)]
+    newest.sort(key=lambda r: (r.timestamp_ms, r.partition, r.offset))
+    yield from newest[-n:] if n > 0 else []
+    if not follow:
+        return
     c = _consumer(kafka_config)
     try:
-        # Up to n from each partition's end: the newest n overall are among them.
-        starts = {p: max(low, high - n) for p, (low, high) in marks.items()}
-        c.assign([TopicPartition(topic, p, starts[p]) for p in marks])
-        ends = {p: high for p, (_, high) in marks.items()}
-        newest: list[Record] = []
-        positions = dict(starts)
-        deadline = time.monotonic() + timeout
-        while any(positions[p] < ends[p] for p in ends) and time.monotonic() < deadline:
-            msg = c.poll(0.2)
-            if msg is None:
-                # Transaction markers take offsets and deliver nothing: progress is the position.
-                for tp in c.position([TopicPartition(topic, p) for p in ends]):
-                    if tp.offset >= 0:
-                        positions[tp.partition] = max(positions[tp.partition], tp.offset)
-                continue
-            record = _record(msg)
-            newest.append(record)
-            positions[record.partition] = record.offset + 1
-        newest.sort(key=lambda r: (r.timestamp_ms, r.partition, r.offset))
-        yield from newest[-n:] if n > 0 else []
-        while follow and not stop():
+        c.assign([TopicPartition(topic, p, end) for p, end in ends.items()])
+        while not stop():
             msg = c.poll(0.2)
             if msg is not None:
                 yield _record(msg)

@@ -12,6 +12,8 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from streamstack.clients import consumer
 from streamstack.events import Field, parse_timestamp
+from streamstack.generator.catalogue import Catalogue, load_catalogue
+from streamstack.generator.config import GeneratorConfig, load_config
 from streamstack.topics.offsets import end_offsets
 
 PYTHON_TYPES = {"string": str, "int": int, "long": int, "double": (float, int), "boolean": bool, "timestamp": str}
@@ -64,3 +66,15 @@ def read_topic(kafka_config: dict[str, str]) -> Callable[..., list[tuple[str | N
             c.close()
 
     return read
+
+
+@pytest.fixture(scope="session")
+def config() -> GeneratorConfig:
+    """The project's generator settings, not the environment's."""
+    return load_config(environ={})
+
+
+@pytest.fixture(scope="session")
+def catalogue(config: GeneratorConfig) -> Catalogue:
+    return load_catalogue(config.catalogue_file)
+

@@ -21,8 +21,6 @@ from streamstack.generator import (
     PurchaseEncoder,
     ReplayError,
     build_model,
-    load_catalogue,
-    load_config,
     run_generator,
 )
 from streamstack.generator.kafka import KafkaSink
@@ -33,16 +31,6 @@ pytestmark = pytest.mark.integration
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_date_new.json"
 START = datetime(2024, 2, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(environ={})
-
-
-@pytest.fixture(scope="module")
-def catalogue(config):
-    return load_catalogue(config.catalogue_file)
 
 
 def _sink(kafka_config: dict, topics: TopicSpecs, config) -> KafkaSink:

@@ -18,7 +18,7 @@ import pytest
 from support.services import created_topics
 
 import streamstack.generator.live as live
-from streamstack.generator import DeliveryError, load_catalogue, load_config
+from streamstack.generator import DeliveryError
 from streamstack.generator.kafka import KafkaSink
 from streamstack.settings import Settings
 from streamstack.topics import TopicSpecs
@@ -27,16 +27,6 @@ from streamstack.topics.offsets import read_to_end
 pytestmark = pytest.mark.integration
 
 LIVE_SEED = 2026
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(environ={})
-
-
-@pytest.fixture(scope="module")
-def catalogue(config):
-    return load_catalogue(config.catalogue_file)
 
 
 @pytest.fixture
