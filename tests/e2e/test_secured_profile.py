@@ -1,11 +1,13 @@
 """Issue #29 item 9: the secured profile (``STREAMSTACK_AUTH=on``) end to end, as a user runs it.
 
-A stack of its own (a private state dir, this shard's ports + 5000) started by the CLI in the
+A stack of its own (a private state dir, this shard's ports + 500) started by the CLI in the
 profile: Kafka takes only SASL_SSL (SCRAM) on its client port and TLS + PLAIN on its controller
 port, Pinot's controller and broker only basic auth. The whole chain then runs through the CLI,
 every client finding its credentials in the stack's secrets folder: topics, the generator, the
 three jobs on Kafka Streams, Pinot's real-time tables consuming over SASL_SSL. Counts are exact,
 no password is ever on a command line, and a client without credentials is refused everywhere.
+Pinot's roles authenticate to each other too: segments commit (a copy of ``purchases`` flushing
+every 10 rows), and neither Pinot's log nor its unauthenticated server admin API shows a secret.
 (Spark and Flink over SASL_SSL: ``tests/integration/security/test_sasl_chain.py``.)
 """
 
@@ -30,7 +32,9 @@ from streamstack.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-PORT_OFFSET = 5000
+#: This shard's ports + 500: clear of both shards' own ports, and below the ephemeral range
+#: (32768+), where a client's socket took one (+5000 put shard 1's Pinot server on 33098).
+PORT_OFFSET = 500
 TRANSACTIONS = 120
 CLI = str(Path(sys.executable).parent / "streamstack")
 
@@ -162,3 +166,57 @@ def test_a_client_without_the_credentials_is_refused_everywhere(
     password = (settings.secrets_dir / "pinot-admin-password").read_text().strip()
     allowed = requests.get(f"{endpoints.controller_url}/tables", auth=("admin", password), timeout=10)
     assert allowed.status_code == 200, allowed.text
+
+
+def test_pinot_commits_segments_and_neither_logs_nor_serves_a_secret(
+    profile: tuple[dict[str, str], float], settings: Settings
+) -> None:
+    """Committing a segment is the server calling the controller with its token: without the
+    tokens a table stops at its first flush for good, and no client sees an error."""
+    import base64
+
+    from streamstack.pinot import PinotEndpoints, local_client
+    from streamstack.pinot.stream_security import secrets_dir, stream_security_configs
+    from streamstack.pinot.tables import apply_specs, load_specs
+    from streamstack.stack.pinot import PinotService
+    from streamstack.topics import load_topics
+    from streamstack.topics.offsets import read_to_end
+
+    env, _ = profile
+    kafka = settings.kafka_client_config()
+    topic = load_topics(settings.topics_file)["purchases"].name
+    if not read_to_end(kafka, topic):
+        _run(env, "generate", "-n", "40", "--mode", "load", "--seed", "30")
+    lines = len(read_to_end(kafka, topic))
+    (spec,) = load_specs(settings.config_dir / "pinot", load_topics(settings.topics_file).names(),
+                         kafka["bootstrap.servers"], ["purchases"], stream_security_configs(kafka, secrets_dir(settings)))
+    name = "purchases_flush10"
+    streams = {**spec.table["tableIndexConfig"]["streamConfigs"], "realtime.segment.flush.threshold.rows": "10"}
+    table = {**spec.table, "tableName": name, "segmentsConfig": {**spec.table["segmentsConfig"], "schemaName": name},
+             "tableIndexConfig": {**spec.table["tableIndexConfig"], "streamConfigs": streams}}
+    pinot = local_client(settings)
+    apply_specs(pinot, [type(spec)(name, {**spec.schema, "schemaName": name}, table, spec.logical_topic, topic)])
+    endpoints = PinotEndpoints.from_env(settings)
+    password = (settings.secrets_dir / "pinot-admin-password").read_text().strip()
+    credentials = ("admin", password)
+    deadline = time.monotonic() + 120
+    while True:
+        view = requests.get(f"{endpoints.controller_url}/tables/{name}/externalview", auth=credentials,
+                            timeout=10).json().get("REALTIME") or {}
+        online = sum(1 for replicas in view.values() for state in replicas.values() if state == "ONLINE")
+        (row,) = pinot.query(f"SELECT COUNT(*) AS n FROM {name}") if view else [{"n": -1}]
+        if online >= lines // 10 // 3 and int(row["n"]) == lines:
+            break
+        assert time.monotonic() < deadline, f"{row['n']} of {lines} rows, {online} segments committed: {view}"
+        time.sleep(1)
+
+    token = base64.b64encode(f"admin:{password}".encode()).decode()
+    log = Path(PinotService(settings).process.log_file).read_text(errors="replace")
+    logged = sum(1 for line in log.splitlines() if password in line or token in line)
+    assert not logged, f"{logged} lines of Pinot's log hold the password or its token"  # not the secret itself
+    # The server's admin API has no access control in Pinot 0.11; its /appconfigs lists the JVM's config.
+    served = requests.get(f"{endpoints.server_admin_url}/appconfigs", timeout=10)
+    assert served.status_code == 200
+    leaked = password in served.text or token in served.text
+    assert not leaked, "the server's /appconfigs serves the password or its token"
+
