@@ -2,7 +2,7 @@
 
 The role configs, the 0600 files, every client's credentials (REST client, ``local_client``, the
 Airflow connections and hook, Superset's URI) against a small local HTTP server standing in for
-the controller and broker. The real Pinot: ``tests/integration/pinot/test_pinot_basic_auth.py``.
+the controller and broker. The real Pinot: ``tests/e2e/test_secured_profile.py``.
 """
 
 from __future__ import annotations
