@@ -179,7 +179,10 @@ class PinotClient:
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def count(self, table: str) -> int:
-        return int(self.query_table(f"SELECT COUNT(*) FROM {table}")[1][0][0])
+        """Rows of ``table``. A broker that routed the query to no segment (an empty real-time
+        table, seen on a loaded box) answers with no row at all: that is 0 rows, not an error."""
+        rows = self.query_table(f"SELECT COUNT(*) FROM {table}")[1]
+        return int(rows[0][0]) if rows else 0
 
     # -- cluster -----------------------------------------------------------------------------
     def tables(self) -> list[str]:

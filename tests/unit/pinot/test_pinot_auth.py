@@ -314,3 +314,14 @@ def test_the_masked_password_superset_shows_compares_equal_to_the_one_sent() -> 
     wanted = pinot_uri("b:8099", "c:9000", auth=("admin", "same-secret-1"))
     stored = make_url(wanted).set(password="XXXXXXXXXX").render_as_string(hide_password=False)
     assert same_uri(stored, wanted)
+
+
+def test_a_count_answered_with_no_row_is_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen in CI: an empty real-time table's COUNT(*) came back with no row (no segment queried)."""
+    from streamstack.pinot.client import PinotClient
+
+    client = PinotClient("http://c:9000", "http://b:8099")
+    monkeypatch.setattr(client, "query_table", lambda sql: (["count(*)"], []))
+    assert client.count("events") == 0
+    monkeypatch.setattr(client, "query_table", lambda sql: (["count(*)"], [[7]]))
+    assert client.count("events") == 7
