@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from streamstack import engines
+from streamstack.clients import admin_client
 from streamstack.contract import write_contract
 from streamstack.errors import StackError
 from streamstack.kstreams.apps import (
@@ -33,7 +34,7 @@ from streamstack.kstreams.apps import (
     write_client_properties,
 )
 from streamstack.kstreams.build import Build, build
-from streamstack.kstreams.reset import ResetReport, reset_application
+from streamstack.kstreams.reset import ResetReport, internal_topics, reset_application
 from streamstack.runtime.java import find_java
 from streamstack.runtime.process import ManagedProcess, pid_alive, start_ticks
 from streamstack.settings import Settings
@@ -249,8 +250,11 @@ class KStreamsControl:
         return report
 
     def input_lag(self, app: str) -> Lag:
-        """The app's consumer group (its application id) behind its input topics."""
-        return lag(self.kafka_config, self.inputs(app), group_offsets(self.kafka_config, self.application_id(app)))
+        """The app's consumer group (its application id) behind its input topics and its repartition
+        topics: a line re-keyed but not joined yet is not processed either."""
+        group = self.application_id(app)
+        repartition = internal_topics(admin_client(self.kafka_config), group, ("-repartition",))
+        return lag(self.kafka_config, [*self.inputs(app), *repartition], group_offsets(self.kafka_config, group))
 
     def totals(self, product_id: str | None = None, *, app: str = "running_totals") -> Any:
         """The running totals from the app's state store (all, or one product's; None if it has none)."""

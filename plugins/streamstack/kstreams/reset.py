@@ -32,6 +32,11 @@ class ResetReport:
     state_removed: bool
 
 
+def internal_topics(admin: Any, group: str, suffixes: tuple[str, ...] = INTERNAL_SUFFIXES) -> list[str]:
+    """Application ``group``'s internal topics that exist (``<application.id>-...<suffix>``)."""
+    return sorted(t for t in admin.list_topics(timeout=30).topics if t.startswith(f"{group}-") and t.endswith(suffixes))
+
+
 def reset_application(kafka_config: dict[str, Any], group: str, state: Path, app: str | None = None) -> ResetReport:
     """Delete application ``group``'s consumer group, internal topics and local ``state`` folder."""
     admin = admin_client(kafka_config)  # referenced until done: a collected client never answers
@@ -43,9 +48,7 @@ def reset_application(kafka_config: dict[str, Any], group: str, state: Path, app
         if not (isinstance(error, KafkaError) and error.code() == KafkaError.GROUP_ID_NOT_FOUND):
             raise StackError(f"cannot delete consumer group {group}: {exc}") from exc
         deleted_group = False
-    names = sorted(
-        t for t in admin.list_topics(timeout=30).topics if t.startswith(f"{group}-") and t.endswith(INTERNAL_SUFFIXES)
-    )
+    names = internal_topics(admin, group)
     if names:
         for future in admin.delete_topics(names, operation_timeout=30).values():
             future.result()

@@ -187,8 +187,10 @@ public final class Enrichment {
             } else {
                 outcome = new Outcome(c.field("transaction_id"), Json.write(enriched(c, product, micros)), true);
             }
+            RecordMetadata meta = context.recordMetadata().orElseThrow();
             context.forward(record.withValue(outcome));
             progress.received();
+            progress.seen(meta.topic(), meta.partition(), meta.offset());
         }
 
         private JsonNode version(String productId, long micros) {

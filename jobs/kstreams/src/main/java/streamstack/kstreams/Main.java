@@ -9,19 +9,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -48,7 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
-    private static final long QUIET_NANOS = 2_000_000_000L;
 
     private Main() {}
 
@@ -94,8 +88,11 @@ public final class Main {
                 case SalesWindows.APP -> SalesWindows.build(contract, topics, progress, partitions(admin, purchases));
                 default -> RunningTotals.build(contract, topics, progress);
             };
-            List<String> inputs = enrichment ? List.of(purchases, products) : List.of(purchases);
-            waitFor = "bounded".equals(mode) ? pending(admin, applicationId, inputs) : Map.of();
+            List<String> inputs = new ArrayList<>(enrichment ? List.of(purchases, products) : List.of(purchases));
+            // What an earlier run re-keyed but did not join yet is input too (repartition topics).
+            inputs.addAll(CatchUp.repartitionTopics(admin, applicationId));
+            waitFor = "bounded".equals(mode)
+                    ? CatchUp.pending(admin, adminProperties(props), applicationId, inputs) : Map.of();
         }
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(e -> {
@@ -133,7 +130,7 @@ public final class Main {
                 running = true;
                 runningSince = System.nanoTime();
             }
-            if (running && caughtUp(streams, progress, waitFor, System.nanoTime() - runningSince)) {
+            if (running && CatchUp.caughtUp(streams, progress, waitFor)) {
                 break;
             }
             if (++polls % 20 == 0) {
@@ -164,6 +161,8 @@ public final class Main {
     static final int LIVE_COMMIT_MS = 10;
     /** A bounded run is about throughput: fewer, larger transactions. */
     static final int BOUNDED_COMMIT_MS = 100;
+    /** Kafka Streams' transaction timeout under exactly-once. */
+    static final int EOS_TRANSACTION_TIMEOUT_MS = 10_000;
 
     /** Streams settings: exactly once, the client properties file (security), then the options. */
     static Properties properties(Options o, String app) throws IOException {
@@ -185,8 +184,14 @@ public final class Main {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(o.getInt("threads", 1)));
         boolean live = !"bounded".equals(o.get("mode", "continuous"));
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
-                Integer.toString(o.getInt("commit-interval-ms", live ? LIVE_COMMIT_MS : BOUNDED_COMMIT_MS)));
+        int commitMs = o.getInt("commit-interval-ms", live ? LIVE_COMMIT_MS : BOUNDED_COMMIT_MS);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.toString(commitMs));
+        if (commitMs >= EOS_TRANSACTION_TIMEOUT_MS) {
+            // Streams refuses a commit interval at or above its transactions' 10 s timeout (each
+            // transaction spans an interval); a longer interval asked for gets a timeout to match.
+            props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                    Integer.toString(commitMs + EOS_TRANSACTION_TIMEOUT_MS));
+        }
         if (Enrichment.APP.equals(app)) {
             // The one task reading two inputs (products and the re-keyed purchases) picks records by
             // timestamp only among what it has fetched: with the default 0 it joined purchases before
@@ -218,74 +223,6 @@ public final class Main {
     private static int partitions(Admin admin, String topic) throws ExecutionException, InterruptedException {
         TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
         return d.partitions().size();
-    }
-
-    /** Input partitions with records this application has not committed yet, and their end offsets. */
-    private static Map<TopicPartition, Long> pending(Admin admin, String applicationId, List<String> topics)
-            throws ExecutionException, InterruptedException {
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-        for (var e : admin.describeTopics(topics).allTopicNames().get().entrySet()) {
-            e.getValue().partitions().forEach(p -> {
-                latest.put(new TopicPartition(e.getKey(), p.partition()), OffsetSpec.latest());
-                earliest.put(new TopicPartition(e.getKey(), p.partition()), OffsetSpec.earliest());
-            });
-        }
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts = admin.listOffsets(earliest).all().get();
-        Map<TopicPartition, OffsetAndMetadata> committed =
-                admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
-        Map<TopicPartition, Long> pending = new HashMap<>();
-        for (TopicPartition tp : latest.keySet()) {
-            long end = ends.get(tp).offset();
-            OffsetAndMetadata c = committed.get(tp);
-            long from = Math.max(starts.get(tp).offset(), c == null ? 0 : c.offset());
-            if (end > from) {
-                pending.put(tp, end);
-            }
-        }
-        return pending;
-    }
-
-    /**
-     * Caught up: every pending input partition processed up to its end offset (or, where the last
-     * offsets are transaction markers or compacted away, the consumer reports no lag and nothing was
-     * processed for 2 s), and everything written to the repartition topic read back. A partition
-     * with nothing processed yet counts as quiet only for as long as the app has been RUNNING: its
-     * lag metric can read 0 before the first fetch (seen: a bounded run that stopped at once, with
-     * every partition "at 0 of N").
-     */
-    static boolean caughtUp(KafkaStreams streams, Progress progress, Map<TopicPartition, Long> waitFor,
-                            long runningNanos) {
-        Map<TopicPartition, Double> lags = null;
-        for (var e : waitFor.entrySet()) {
-            if (progress.offset(e.getKey()) + 1 >= e.getValue()) {
-                continue;
-            }
-            if (lags == null) {
-                lags = lags(streams);
-            }
-            Double lag = lags.get(e.getKey());
-            if (lag == null || lag > 0 || Math.min(progress.quietFor(e.getKey()), runningNanos) < QUIET_NANOS) {
-                return false;
-            }
-        }
-        return progress.repartitionDrained();
-    }
-
-    private static Map<TopicPartition, Double> lags(KafkaStreams streams) {
-        Map<TopicPartition, Double> lags = new HashMap<>();
-        for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
-            MetricName name = e.getKey();
-            if (!"records-lag".equals(name.name()) || !name.tags().containsKey("partition")) {
-                continue;
-            }
-            Object value = e.getValue().metricValue();
-            if (value instanceof Double d && !d.isNaN()) {
-                lags.put(new TopicPartition(name.tags().get("topic"), Integer.parseInt(name.tags().get("partition"))), d);
-            }
-        }
-        return lags;
     }
 
     private static JsonNode bounded(String mode, Progress progress, Map<TopicPartition, Long> waitFor) {

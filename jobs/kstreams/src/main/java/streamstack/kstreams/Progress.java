@@ -6,10 +6,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * What this run has processed, for the bounded mode: the highest offset seen per input partition,
- * and how many records went into the app's repartition topic and came out of it. The app is caught
- * up when every input partition reached the end offset read at start and the repartition topic
- * delivered everything written to it (everything downstream of that runs in the same call).
+ * What this run has processed, for the bounded mode: the highest offset seen per input partition
+ * (the app's repartition topics included: an earlier run may have left records there), and how many
+ * records this run put into its repartition topic and took out of it. The app is caught up when
+ * every input partition reached the end offset read at start and the repartition topic delivered
+ * everything written to it (everything downstream of that runs in the same call).
  */
 public final class Progress {
     private final Map<TopicPartition, Long> offsets = new ConcurrentHashMap<>();

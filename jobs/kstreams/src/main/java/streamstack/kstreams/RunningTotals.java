@@ -13,6 +13,7 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -71,8 +72,10 @@ public final class RunningTotals {
 
         @Override
         public void process(FixedKeyRecord<String, V> record) {
+            RecordMetadata meta = context.recordMetadata().orElseThrow();
             context.forward(record);
             progress.received();
+            progress.seen(meta.topic(), meta.partition(), meta.offset());
         }
     }
 }

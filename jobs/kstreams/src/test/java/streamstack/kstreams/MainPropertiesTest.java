@@ -31,4 +31,11 @@ class MainPropertiesTest {
         assertNull(of("running_totals").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
         assertNull(of("sales_windows").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
     }
+
+    @Test
+    void aCommitIntervalPastTheTransactionTimeoutGetsATimeoutToMatch() throws Exception {
+        String timeout = StreamsConfig.producerPrefix("transaction.timeout.ms");
+        assertNull(of("running_totals", "--commit-interval-ms", "9999").get(timeout));
+        assertEquals("310000", of("running_totals", "--commit-interval-ms", "300000").get(timeout));
+    }
 }
