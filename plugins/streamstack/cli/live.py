@@ -88,9 +88,13 @@ def start(engine_name: str, timeout: float) -> None:
 
 
 def _end_running_chunk(client: Any, timeout: float = 120.0) -> list[str]:
-    """Mark a running ``live_sales`` run failed and wait until its task stopped: the sale it had
-    open is aborted (every sale is a transaction), the committed ones stay. Without this the
-    chunk sells on for up to its length after a stop."""
+    """Mark a running ``live_sales`` run failed; return the runs ended. Without this the chunk
+    sells on for up to its length after a stop.
+
+    Its task instance is failed at once, but the task's process learns so only at its next
+    heartbeat and is killed seconds later: the caller fences its producer (``fence``) so that
+    nothing it sends meanwhile lands; its open sale is aborted, the committed ones stay.
+    """
     ended = []
     for run in client.runs("live_sales"):
         if run["state"] in ("queued", "running"):
@@ -112,6 +116,7 @@ def stop() -> None:
     where they stopped."""
     from streamstack import engines
     from streamstack import live as domain
+    from streamstack.generator.live import fence
 
     settings = Settings.from_env()
     store = domain.default_store()
@@ -119,7 +124,10 @@ def stop() -> None:
     client = _airflow(settings)
     for dag_id in LIVE_DAGS:
         client.set_paused(dag_id, True)
-    for run_id in _end_running_chunk(client):
+    ended = _end_running_chunk(client)
+    if ended:  # its task learns of the end only at its next heartbeat: fenced now, it cannot sell on meanwhile
+        fence(settings.kafka_client_config())
+    for run_id in ended:
         click.echo(f"live_sales {run_id}: ended (its open sale aborted, the committed ones kept)")
     store.put(domain.LIVE_KEY, {"live": False, "engine": (record or {}).get("engine"),
                                 "stopped": datetime.now(UTC).isoformat()})

@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from streamstack import contract as rules
-from streamstack.clients import consumer
+from streamstack.clients import consumer, producer
 from streamstack.errors import StreamstackError
 from streamstack.events import PRODUCT, field_names
 from streamstack.generator.catalogue import Catalogue, load_catalogue
@@ -147,6 +147,25 @@ def catalogue_current(
         if held is None or any(held[f] != wanted[f] for f in VERSION_FIELDS):
             return False
     return True
+
+
+def fence(kafka_config: Mapping[str, Any], transactional_id: str = DEFAULT_TRANSACTIONAL_ID,
+          timeout: float = 60.0) -> None:
+    """End every producer of ``transactional_id`` for good: its open transaction is aborted and
+    anything it sends after is refused.
+
+    A chunk's task marked failed is told so only at its next heartbeat and killed seconds later:
+    meanwhile it sells on. Fencing is what makes a stop final, wherever the task runs; what
+    ``read_committed`` readers find after it is all the chunk will ever have sent.
+    """
+    fencer = producer({**kafka_config, "transactional.id": transactional_id})
+    try:
+        fencer.init_transactions(timeout)
+    except KafkaException as exc:
+        raise GeneratorError(f"cannot fence the producers of {transactional_id!r} on "
+                             f"{kafka_config.get('bootstrap.servers')}: {exc.args[0] if exc.args else exc}") from None
+    finally:
+        fencer.flush(timeout)
 
 
 def run_chunk(

@@ -126,3 +126,21 @@ def test_two_chunks_publish_the_catalogue_once(kafka_config, live_topics, config
     assert Counter(r["key"] for r in products) == Counter(p.product_id for p in catalogue.products)
     assert_every_sale_once_and_whole(read_to_end(kafka_config, live_topics["purchases"].name),
                                      {**expected_lines(config, catalogue, 3, 3), **expected_lines(config, catalogue, 4, 3)})
+
+
+def test_a_fenced_chunk_lands_nothing_more(kafka_config, live_topics, config, catalogue, chunk_args) -> None:
+    """``streamstack live stop`` fences the chunk it cut: the task, still running until its next
+    heartbeat, can neither commit its open sale nor sell another."""
+    zombie = KafkaSink(kafka_config, live_topics, config.producer, transactional_id=chunk_args["transactional_id"])
+    zombie.begin()
+    zombie.send_purchase("open-sale", json.dumps({"transaction_id": "open-sale", "line_number": 1}).encode())
+    assert zombie._producer.flush(30) == 0  # on the broker, uncommitted
+
+    live.fence(kafka_config, chunk_args["transactional_id"])
+
+    with pytest.raises(DeliveryError, match="not committed"):
+        zombie.commit()
+    topic = live_topics["purchases"].name
+    assert read_to_end(kafka_config, topic) == []
+    assert [json.loads(r["value"])["transaction_id"] for r in read_to_end(kafka_config, topic, isolation="read_uncommitted")
+            ] == ["open-sale"]  # aborted by the fence, not waiting for the broker's timeout
