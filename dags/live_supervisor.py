@@ -8,8 +8,8 @@ Each check:
 
 * **restarts** a job that is not running from its checkpoint (Spark), savepoint (Flink) or
   committed offsets (Kafka Streams);
-* **fails**, naming every reason, on a **crash loop** (a job restarted at two checks in a row, or
-  restarted by its engine since the last check), a job's **lag** above its bound, Pinot's newest
+* **fails**, naming every reason, on a **crash loop** (a job restarted twice within
+  `crash_loop_minutes`, or restarted by its engine since the last check), a job's **lag** above its bound, Pinot's newest
   enriched purchase older than the **freshness** bound, or a **dead-letter rate** above its bound
   over the last window. The bounds are `config/live.yaml`'s.
 

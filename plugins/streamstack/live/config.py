@@ -19,6 +19,8 @@ class Bounds:
     lag_records: int = 10_000
     dead_letter_rate: float = 0.05
     window_minutes: int = 10
+    #: A job restarted twice within this many minutes is in a crash loop.
+    crash_loop_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def load_live_config(path: Path) -> LiveConfig:
             lag_records=_number(bounds, "lag_records", d.lag_records, path, "bounds.", integer=True),
             dead_letter_rate=_number(bounds, "dead_letter_rate", d.dead_letter_rate, path, "bounds.", at_most=1),
             window_minutes=_number(bounds, "window_minutes", d.window_minutes, path, "bounds.", integer=True),
+            crash_loop_minutes=_number(bounds, "crash_loop_minutes", d.crash_loop_minutes, path, "bounds.",
+                                       integer=True),
         ),
         file=path,
     )

@@ -5,9 +5,9 @@ same numbers):
 
 - a job that is not running while the pipeline is live (failed, stopped, finished, never
   started) is submitted again, continuous, from its checkpoint or savepoint (``resume``);
-- a job that needed a restart at the previous check too, or whose engine restarted it since
-  (Flink's own restart strategy: the ``restarts`` counter grew), is in a **crash loop**: a failure,
-  reported within one interval of it starting;
+- a job restarted again within ``bounds.crash_loop_minutes`` of its previous restart, or whose
+  engine restarted it since the last check (Flink's own restart strategy: the ``restarts`` counter
+  grew), is in a **crash loop**: a failure, reported at the check that restarts it;
 - a job's lag above ``bounds.lag_records``, Pinot's newest enriched purchase older than
   ``bounds.freshness_seconds``, a Pinot table not consuming, or more dead letters per purchase
   line than ``bounds.dead_letter_rate`` over the last ``bounds.window_minutes``: failures.
@@ -112,7 +112,7 @@ def live_since(record: Mapping[str, Any]) -> float | None:
 
 
 def _job(engine: StreamEngine, job: str, config: LiveConfig, store: StateStore, now: float, restart: bool,
-         remember: bool, out: Supervision) -> None:
+         remember: bool, live_since: float | None, out: Supervision) -> None:
     key = f"live/jobs/{engine.name}/{job}"
     memory = store.get(key) or {}
     status = engine.status(job)
@@ -131,12 +131,15 @@ def _job(engine: StreamEngine, job: str, config: LiveConfig, store: StateStore, 
         out.findings.append(Finding(stage, True, f"restarted from its checkpoint (was {was})"))
     elif not running:
         out.findings.append(Finding(stage, False, f"{status.state}, not running"))
-    # Restarted by this check and by the one before it: the job does not stay up between checks.
-    loop = restarted_now and memory.get("restarted_at") is not None and memory.get("restarted_at") == memory.get(
-        "checked_at")
+    # Restarted again soon after the last restart, whichever checks (scheduled or triggered) saw it
+    # in between: the job does not stay up. A restart before the pipeline last went live is history.
+    window = config.bounds.crash_loop_minutes * 60
+    last = memory.get("restarted_at")
+    loop = restarted_now and last is not None and now - last <= window and last >= (live_since or 0)
     if loop or grew:
         why = (f"the engine restarted it {restarts - memory['restarts']} time(s) since the last check" if grew
-               else "it had to be restarted at the previous check too")
+               else f"restarted again {now - last:.0f} s after its previous restart "
+                    f"(bound: {config.bounds.crash_loop_minutes} min)")
         out.findings.append(Finding(stage, False, f"crash loop: {why}; last error: {error or 'none reported'}"))
     elif status.failed and not restarted_now:
         out.findings.append(Finding(stage, False, status.line()))
@@ -148,7 +151,7 @@ def _job(engine: StreamEngine, job: str, config: LiveConfig, store: StateStore, 
     out.jobs[job] = status
     if remember:
         store.put(key, {"restarts": restarts if isinstance(restarts, int) else memory.get("restarts"),
-                        "restarted_at": now if restarted_now else None, "checked_at": now})
+                        "restarted_at": now if restarted_now else memory.get("restarted_at"), "checked_at": now})
 
 
 def _pinot(pinot: PinotClient, specs: Mapping[str, TableSpec], kafka_config: Mapping[str, Any],
@@ -195,14 +198,15 @@ def supervise(engine: StreamEngine, pinot: PinotClient, specs: Mapping[str, Tabl
               live_since: float | None = None, clock: Callable[[], float] = time.time) -> Supervision:
     """One check of the live pipeline (see the module docstring); restarts what stopped when ``restart``.
 
-    :param remember: keep what this check saw for the next one (crash loops are told from
-        consecutive checks); off for a look that is not a check (``streamstack live status``).
+    :param remember: keep what this check saw for the next one (crash loops are told from the
+        restarts it remembers); off for a look that is not a check (``streamstack live status``).
     :param live_since: when the pipeline went live (epoch s): freshness is not failed within its
-        bound of that moment, before the first sales can have arrived.
+        bound of that moment, before the first sales can have arrived, and a restart before it
+        (an earlier live session's) makes no crash loop.
     """
     out = Supervision(engine.name)
     now = clock()
     for job in jobs or config.jobs:
-        _job(engine, job, config, store, now, restart, remember, out)
+        _job(engine, job, config, store, now, restart, remember, live_since, out)
     _pinot(pinot, specs, engine.kafka_config, config, now, live_since, out)
     return out
