@@ -15,7 +15,8 @@ public final class Options {
     public static final Set<String> KNOWN = Set.of(
             "app", "contract", "bootstrap-servers", "client-properties", "application-id", "state-dir",
             "purchases-topic", "products-topic", "output-topic", "invalid-topic", "http-host", "http-port",
-            "port-file", "threads", "mode", "commit-interval-ms", "history-retention-days", "session-timeout-ms");
+            "port-file", "threads", "mode", "commit-interval-ms", "history-retention-days", "session-timeout-ms",
+            "max-task-idle-ms");
 
     private final Map<String, String> values = new HashMap<>();
     private final Map<String, String> env;

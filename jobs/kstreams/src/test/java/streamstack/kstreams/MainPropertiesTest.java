@@ -27,7 +27,10 @@ class MainPropertiesTest {
 
     @Test
     void onlyTheJoinWaitsForItsOtherInput() throws Exception {
-        assertEquals("10000", of("purchases_enrichment").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
+        assertEquals("10000", of("purchases_enrichment", "--mode", "bounded").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
+        // Live, a wait for producers held every purchase up to 10 s (the products topic is quiet).
+        assertEquals("0", of("purchases_enrichment").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
+        assertEquals("250", of("purchases_enrichment", "--max-task-idle-ms", "250").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
         assertNull(of("running_totals").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
         assertNull(of("sales_windows").get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
     }
