@@ -114,27 +114,49 @@ def test_rerun_of_the_processing_changes_nothing(quiet: AirflowClient) -> None:
 
 
 @pytest.mark.timeout(2700)
-def test_scheduled_run_and_asset_triggered_chain(quiet: AirflowClient) -> None:
-    # The generator is hourly: unpaused just before the hour, it runs the last tick and then the
-    # new one (CI at 20:59: 70 more rows than the first run's). Start past the boundary instead.
-    import time
-    from datetime import UTC, datetime
+def finished_new_runs(client: AirflowClient, dag_id: str, run_type: str, known: set[str],
+                      timeout: float = 600) -> list[dict[str, Any]]:
+    """Every run of ``run_type`` not in ``known`` that started, once none of them runs (a run
+    queued behind a pause never starts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [r for r in client.runs(dag_id) if r["dag_run_id"] not in known and r["run_type"] == run_type
+                and r["state"] != "queued"]
+        for run in runs:
+            if run["state"] == "failed":
+                pytest.fail(client.failure_report(dag_id, run["dag_run_id"]))
+        if runs and all(r["state"] == "success" for r in runs):
+            return runs
+        time.sleep(3)
+    pytest.fail(f"the new {run_type} runs of {dag_id} did not all finish within {timeout:.0f}s")
 
-    now = datetime.now(UTC)
-    if now.minute >= 55:
-        time.sleep((60 - now.minute) * 60 - now.second + 30)
+
+def test_scheduled_run_and_asset_triggered_chain(quiet: AirflowClient) -> None:
     before = pinot_count("purchasesEnriched")
     known = {dag_id: {r["dag_run_id"] for r in quiet.runs(dag_id)} for dag_id in SCHEDULED}
     # Downstream first, so the Asset events find them unpaused; then the generator, whose
     # hourly schedule makes the scheduler start the run of the last tick right away.
     for dag_id in ["stream_jobs", "pinot_ingestion", "purchases_quality", "sales_generator"]:
         quiet.set_paused(dag_id, False)
-    generator_run = wait_for_new_run(quiet, "sales_generator", "scheduled", known["sales_generator"])
+    deadline = time.monotonic() + 120
+    while not [r for r in quiet.runs("sales_generator")
+               if r["dag_run_id"] not in known["sales_generator"] and r["state"] != "queued"]:
+        assert time.monotonic() < deadline, "the scheduler started no run of sales_generator"
+        time.sleep(1)
+    # Paused again once it started (a paused DAG's queued run never starts): only a tick that falls
+    # in these seconds can add a run (CI at 20:59,
+    # paused after the run: the new hour's run, 70 more rows). Every new run's batch counts. (The
+    # test used to sleep past the hour when started late in one: up to 5 minutes of CI.)
     quiet.set_paused("sales_generator", True)
-    generated = quiet.xcom("sales_generator", generator_run["dag_run_id"], "generate_sales")["purchases"]
+    generated = sum(quiet.xcom("sales_generator", r["dag_run_id"], "generate_sales")["purchases"]
+                    for r in finished_new_runs(quiet, "sales_generator", "scheduled", known["sales_generator"]))
     wait_for_new_run(quiet, "stream_jobs", "asset_triggered", known["stream_jobs"])
     wait_for_new_run(quiet, "pinot_ingestion", "asset_triggered", known["pinot_ingestion"])
-    assert pinot_count("purchasesEnriched") == before + generated
+    # A second batch may come through a later pair of Asset-triggered runs.
+    deadline = time.monotonic() + 300
+    while (count := pinot_count("purchasesEnriched")) < before + generated and time.monotonic() < deadline:
+        time.sleep(2)
+    assert count == before + generated
     # The quality gate is scheduled on the same Asset (and hourly): its Asset-triggered run passes.
     checked = wait_for_new_run(quiet, "purchases_quality", "asset_triggered", known["purchases_quality"])
     verdict = quiet.xcom("purchases_quality", checked["dag_run_id"], "check_purchases_enriched")
