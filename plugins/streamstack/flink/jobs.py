@@ -36,7 +36,7 @@ JOB_TOPICS: dict[str, dict[str, str]] = {
 #: watermark, and the version join with it, for 30 s: live p95 17 s (bench/live.py). A purchase
 #: behind the watermark is still joined with its version (``version_join``), so the short idle
 #: timeout loses nothing. Totals and windows stay exactly-once: a duplicate would be counted.
-#: Readers of the enriched topic other than Pinot de-duplicate on the same key (docs/engines.md).
+#: Readers of the enriched topic other than Pinot de-duplicate on the same key (docs/services/flink.md).
 CONTINUOUS_ARGS: dict[str, list[str]] = {
     "purchases_enrichment": ["--delivery", "at-least-once", "--idle-timeout", "1 s"],
 }
