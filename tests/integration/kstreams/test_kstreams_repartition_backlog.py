@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_kstreams_oversized import APP, product, publish, purchase, wait_for
+from support.kstreams_testkit import APP, product, publish, purchase, wait_for
 
 from streamstack.contract import load_contract, product_ids
 from streamstack.kstreams.control import KStreamsControl
